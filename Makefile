@@ -1,0 +1,37 @@
+# The two commands: `make run` (the product, embedded defaults) and `make test` (the whole suite).
+# Both set everything up on a fresh Debian machine: system packages (when root), a virtualenv, the database.
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+# eSpeak NG speaks the narration (L4); DejaVu is the benchmark's caption font; Chromium runs the browser tests.
+RUN_PACKAGES  := espeak-ng fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium
+PYTEST_ARGS ?=
+
+.PHONY: run test setup system-run system-test lint clean
+
+run: system-run $(STAMP)
+	$(PY) manage.py setup
+	$(PY) manage.py serve
+
+test: system-test $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+system-run:
+	@./scripts/install-system-packages $(RUN_PACKAGES)
+
+system-test:
+	@./scripts/install-system-packages $(TEST_PACKAGES)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,87 @@
+"""The job's live status socket: `/ws/jobs/<uuid>/`, staff only.
+
+The page sends `{"since": N}` (the last event number it has) and receives every
+event after it, in order, then new ones as they are recorded. Events pushed
+through the channel layer arrive at once; where the layer does not cross
+processes (the embedded in-memory default) the consumer also reads new rows,
+so events recorded by worker processes still arrive.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from jobs.models import Job, JobEvent
+from jobs.services.events import job_group
+
+logger = logging.getLogger("jobs")
+
+ROW_POLL_S = 0.2
+FORBIDDEN = 4403
+NOT_FOUND = 4404
+
+
+class JobConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_staff:
+            await self.close(code=FORBIDDEN)
+            return
+        self.job_id = self.scope["url_route"]["kwargs"]["job_id"]
+        if not await database_sync_to_async(Job.objects.filter(pk=self.job_id).exists)():
+            await self.close(code=NOT_FOUND)
+            return
+        self.group = job_group(self.job_id)
+        self.last_sent: int | None = None
+        self._lock = asyncio.Lock()
+        self._poller: asyncio.Task | None = None
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "_poller", None):
+            self._poller.cancel()
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        since = content.get("since", 0) if isinstance(content, dict) else 0
+        if not isinstance(since, int) or since < 0:
+            await self.send_json({"type": "error", "message": "since must be a whole number >= 0"})
+            return
+        async with self._lock:
+            self.last_sent = since
+        await self._catch_up()
+        if self._poller is None and isinstance(get_channel_layer(), InMemoryChannelLayer):
+            self._poller = asyncio.create_task(self._poll_rows())
+
+    async def job_event(self, message: dict) -> None:
+        event = message["event"]
+        if self.last_sent is None or event["seq"] <= self.last_sent:
+            return
+        if event["seq"] == self.last_sent + 1:
+            async with self._lock:
+                if event["seq"] == self.last_sent + 1:
+                    await self.send_json(event)
+                    self.last_sent = event["seq"]
+                    return
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        async with self._lock:
+            for event in await self._events_after(self.last_sent):
+                await self.send_json(event)
+                self.last_sent = event["seq"]
+
+    @database_sync_to_async
+    def _events_after(self, seq: int) -> list[dict]:
+        return [e.as_message() for e in JobEvent.objects.filter(job_id=self.job_id, seq__gt=seq).order_by("seq")]
+
+    async def _poll_rows(self) -> None:
+        while True:
+            await asyncio.sleep(ROW_POLL_S)
+            await self._catch_up()

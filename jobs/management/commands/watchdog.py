@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from jobs import services
+
+
+class Command(BaseCommand):
+    help = "Queue again every layer whose heartbeat went stale (its worker died). Also scheduled every minute."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--stale-after", type=float, default=None, help="seconds (default: HEARTBEAT_STALE_S)")
+
+    def handle(self, *args, stale_after: float | None, **options) -> None:
+        requeued = services.watchdog_run(stale_after_s=stale_after)
+        for job_id, layer in requeued:
+            self.stdout.write(f"queued again: {layer} of job {job_id}")
+        self.stdout.write(f"{len(requeued)} stale layer(s) queued again")

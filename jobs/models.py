@@ -1,0 +1,187 @@
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        RENDERING = "rendering", "Rendering"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    preset = models.ForeignKey("presets.Preset", on_delete=models.PROTECT, related_name="jobs")
+    inputs = models.JSONField(help_text="Validated by pipeline.contracts.JobInputs.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    current_layer = models.CharField(max_length=4, blank=True)
+    failed_layer = models.CharField(max_length=4, blank=True)
+    error_type = models.CharField(max_length=80, blank=True)
+    error_message = models.TextField(blank=True)
+    retryable = models.BooleanField(default=False)
+    reject_reason = models.TextField(blank=True)
+    last_event_seq = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    review_ready_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.preset.slug} {str(self.id)[:8]} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return f"/studio/jobs/{self.id}/"
+
+    @property
+    def work_dir(self) -> Path:
+        """The job's folder: every file a layer writes for this job lives under it."""
+        return Path(settings.MEDIA_ROOT) / "jobs" / str(self.id)
+
+    @property
+    def is_batch(self) -> bool:
+        return bool(self.inputs.get("batch"))
+
+
+class LayerRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        REUSED = "reused", "Reused from cache"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned (worker lost)"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="layer_runs")
+    layer = models.CharField(max_length=4)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    input_hash = models.CharField(max_length=64, db_index=True)
+    output = models.JSONField(null=True, blank=True)
+    reused_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    progress = models.FloatField(default=0.0)
+    error_type = models.CharField(max_length=80, blank=True)
+    error_message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "layer", "attempt"], name="one_row_per_layer_attempt"),
+            # At most one finished run per layer per job: a duplicate delivery can never record work twice.
+            models.UniqueConstraint(fields=["job", "layer"], condition=models.Q(status__in=["done", "reused"]),
+                                    name="one_finished_run_per_layer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.layer} #{self.attempt} {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REUSED)
+
+
+class Asset(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="assets")
+    layer = models.CharField(max_length=4)
+    kind = models.CharField(max_length=40)
+    path = models.CharField(max_length=500, help_text="Relative to the job's folder.")
+    sha256 = models.CharField(max_length=64)
+    bytes = models.PositiveBigIntegerField(default=0)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "layer", "path"]
+        constraints = [models.UniqueConstraint(fields=["job", "path"], name="one_asset_per_path")]
+
+    def __str__(self) -> str:
+        return self.path
+
+    def get_absolute_url(self) -> str:
+        return f"/studio/jobs/{self.job_id}/files/{self.path}"
+
+
+class JobEvent(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="event_seq_unique_per_job")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.type}"
+
+    def as_message(self) -> dict:
+        return {"seq": self.seq, "type": self.type, "payload": self.payload,
+                "at": self.created_at.isoformat() if self.created_at else None}
+
+
+class PlanVersion(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="plan_versions")
+    number = models.PositiveIntegerField()
+    plan = models.JSONField(help_text="A RenderPlan (pipeline.contracts.RenderPlan).")
+    adjustments = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    snapshots = models.JSONField(default=dict, blank=True, help_text="Canvas snapshots sent at approval.")
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="plan_number_unique_per_job")]
+
+    def __str__(self) -> str:
+        return f"plan v{self.number}"
+
+
+class Render(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="renders")
+    # One render per approved plan version: a replayed approval cannot render twice.
+    plan_version = models.OneToOneField(PlanVersion, on_delete=models.PROTECT, related_name="render")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    files = models.JSONField(default=list, blank=True)
+    readback = models.JSONField(default=dict, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    parity = models.JSONField(default=dict, blank=True)
+    error_message = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"render of {self.plan_version} ({self.status})"

@@ -1,0 +1,174 @@
+"""Job lifecycle actions a person takes: create, approve, skip preview, reject, cancel, retry."""
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from jobs.locks import job_for_update
+from jobs.models import Job, PlanVersion
+from jobs.services.events import event_record
+from jobs.services.layers import current_pipeline, enqueue_layer
+from jobs.services.state import IllegalTransition, job_transition
+from pipeline.contracts import Adjustments, JobInputs, PresetConfig, RenderPlan
+from pipeline.plan import AdjustmentError, apply_adjustments
+from pipeline.registry import Pipeline
+from presets.models import Preset
+
+logger = logging.getLogger("jobs")
+S = Job.Status
+
+
+class InvalidInput(ValueError):
+    """Input a person sent is wrong; `errors` maps each field to messages in words."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items()))
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> InvalidInput:
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors():
+            field = ".".join(str(part) for part in err["loc"]) or "__all__"
+            errors.setdefault(field, []).append(err["msg"].removeprefix("Value error, "))
+        return cls(errors)
+
+
+def job_create(*, preset: Preset, inputs: dict, created_by=None, start: bool = True) -> Job:
+    """Create a job from a preset and its inputs, and queue its first layer once committed."""
+    try:
+        parsed = JobInputs.model_validate(inputs)
+    except ValidationError as exc:
+        raise InvalidInput.from_validation(exc) from exc
+    if not preset.active:
+        raise InvalidInput({"preset": [f"preset {preset.slug!r} is not active"]})
+    with transaction.atomic():
+        job = Job.objects.create(preset=preset, inputs=parsed.model_dump(mode="json"), created_by=created_by)
+        job.work_dir.mkdir(parents=True, exist_ok=True)
+        event_record(job_id=job.pk, type="job.created", payload={"preset": preset.slug, "inputs": job.inputs})
+        if start:
+            enqueue_layer(job.pk, current_pipeline().first())
+    return job
+
+
+def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
+    """After the review layer: save plan version 1; wait for a reviewer, or go on when preview is off."""
+    number = (job.plan_versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    version = PlanVersion.objects.create(job=job, number=number, plan=plan.model_dump(mode="json"),
+                                         note="built from L3, L4 and L5")
+    preset = PresetConfig.model_validate(job.preset.config)
+    now = timezone.now()
+    if preset.preview.enabled and not job.is_batch:
+        job_transition(job, S.AWAITING_REVIEW, review_ready_at=now, current_layer="")
+        event_record(job_id=job.pk, type="plan.ready", payload={"version": number})
+        return version
+    version.approved_at = now
+    version.note = "approved without review: " + ("batch mode" if job.is_batch else "preview is off for this preset")
+    version.save(update_fields=["approved_at", "note"])
+    job_transition(job, S.APPROVED, review_ready_at=now, current_layer="")
+    event_record(job_id=job.pk, type="plan.approved", payload={"version": number, "auto": True})
+    enqueue_layer(job.pk, pipeline.next_after(pipeline.review_after), pipeline=pipeline)
+    return version
+
+
+def base_plan(job: Job) -> RenderPlan:
+    """The plan as the pipeline built it. Adjustments are always applied to this, so they never compound."""
+    first = job.plan_versions.order_by("number").first()
+    if first is None:
+        raise InvalidInput({"plan": ["this job has no plan yet"]})
+    return RenderPlan.model_validate(first.plan)
+
+
+def parse_adjustments(adjustments: dict | None) -> Adjustments:
+    try:
+        return Adjustments.model_validate(adjustments or {})
+    except ValidationError as exc:
+        raise InvalidInput.from_validation(exc) from exc
+
+
+def adjusted_plan(job: Job, adjustments: Adjustments) -> RenderPlan:
+    try:
+        return apply_adjustments(base_plan(job), adjustments)
+    except AdjustmentError as exc:
+        raise InvalidInput({exc.field or "adjustments": [exc.message]}) from exc
+
+
+def plan_preview(*, job: Job, adjustments: dict | None) -> RenderPlan:
+    """The plan with adjustments applied, saving nothing: what the review page draws while adjusting."""
+    return adjusted_plan(job, parse_adjustments(adjustments))
+
+
+def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dict | None = None,
+                note: str = "") -> PlanVersion:
+    """Save the adjusted plan as a new, approved version and queue the render for exactly that version."""
+    parsed = parse_adjustments(adjustments)
+    pipeline = current_pipeline()
+    with transaction.atomic():
+        job = job_for_update(job_id)
+        if job is None:
+            raise Job.DoesNotExist(job_id)
+        if job.status != S.AWAITING_REVIEW:
+            raise IllegalTransition(job, S.APPROVED)
+        plan = adjusted_plan(job, parsed)
+        number = job.plan_versions.order_by("-number").values_list("number", flat=True).first() + 1
+        now = timezone.now()
+        version = PlanVersion.objects.create(
+            job=job, number=number, plan=plan.model_dump(mode="json"), adjustments=parsed.model_dump(mode="json"),
+            created_by=user, approved_by=user, approved_at=now, snapshots=snapshots or {},
+            note=note or ("approved as built" if parsed.is_empty() else "approved with adjustments"))
+        job_transition(job, S.APPROVED)
+        event_record(job_id=job.pk, type="plan.approved", payload={
+            "version": number, "by": getattr(user, "username", ""), "adjusted": not parsed.is_empty()})
+        enqueue_layer(job.pk, pipeline.next_after(pipeline.review_after), pipeline=pipeline)
+    return version
+
+
+def job_skip_preview(*, job_id, user) -> PlanVersion:
+    """Approve the plan exactly as built, without looking (the plans' skip-preview)."""
+    return job_approve(job_id=job_id, user=user, adjustments={}, note="preview skipped")
+
+
+def job_reject(*, job_id, user, reason: str) -> Job:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": ["say why the plan is rejected"]})
+    with transaction.atomic():
+        job = job_for_update(job_id)
+        if job is None:
+            raise Job.DoesNotExist(job_id)
+        job_transition(job, S.REJECTED, reject_reason=reason[:2000])
+        event_record(job_id=job.pk, type="plan.rejected", payload={"by": getattr(user, "username", ""),
+                                                                    "reason": reason[:2000]})
+    return job
+
+
+def job_cancel(*, job_id, user=None) -> Job:
+    with transaction.atomic():
+        job = job_for_update(job_id)
+        if job is None:
+            raise Job.DoesNotExist(job_id)
+        job_transition(job, S.CANCELLED, current_layer="")
+    return job
+
+
+def job_retry(*, job_id, user=None) -> Job:
+    """Run a failed job again from the layer that failed; earlier layers' outputs are kept."""
+    pipeline = current_pipeline()
+    with transaction.atomic():
+        job = job_for_update(job_id)
+        if job is None:
+            raise Job.DoesNotExist(job_id)
+        if job.status != S.FAILED:
+            raise IllegalTransition(job, S.QUEUED)
+        if not job.retryable:
+            raise InvalidInput({"job": [f"the {job.failed_layer} error cannot be fixed by retrying: "
+                                        f"{job.error_message}"]})
+        layer = job.failed_layer or pipeline.first()
+        target = S.APPROVED if pipeline.is_after_review(layer) else S.QUEUED
+        job_transition(job, target, failed_layer="", error_type="", error_message="", retryable=False,
+                       finished_at=None, started_at=timezone.now())
+        enqueue_layer(job.pk, layer, pipeline=pipeline)
+    return job

@@ -1,0 +1,10 @@
+"""django-q2 tasks: thin entry points that take ids and call one service each."""
+from jobs import services
+
+
+def run_layer(job_id: str, layer: str) -> None:
+    services.layer_run(job_id=job_id, layer=layer)
+
+
+def watchdog() -> int:
+    return len(services.watchdog_run())

@@ -1,0 +1,72 @@
+"""The one place that reads the environment.
+
+Every setting that can change between machines is read here, with the
+embedded default that lets `make run` work with nothing configured.
+"""
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# SQLite in WAL mode is the embedded default; production sets DATABASE_URL to PostgreSQL.
+DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# Optional: turns on the Redis channel layer and cache.
+REDIS_URL = env.str("REDIS_URL", default="")
+
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+LOG_DIR = Path(env.str("LOG_DIR", default=str(VAR_DIR / "log")))
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+# Workers and timing.
+Q_WORKERS = env.int("Q_WORKERS", default=2)
+LAYER_TIMEOUT_S = env.int("LAYER_TIMEOUT_S", default=900)
+HEARTBEAT_STALE_S = env.int("HEARTBEAT_STALE_S", default=120)
+RENDER_CHUNK_SECONDS = env.float("RENDER_CHUNK_SECONDS", default=0.0)
+
+# Encoder settings for L6 (the bench workload's settings by default).
+RENDER_PRESET = env.str("RENDER_PRESET", default="veryfast")
+RENDER_CRF = env.int("RENDER_CRF", default=20)
+
+# Provider credentials: only ever from the environment.
+BALLDONTLIE_API_KEY = env.str("BALLDONTLIE_API_KEY", default="")
+BALLDONTLIE_BASE_URL = env.str("BALLDONTLIE_BASE_URL", default="https://api.balldontlie.io")
+GOATEDBETS_API_KEY = env.str("GOATEDBETS_API_KEY", default="")
+GOATEDBETS_BASE_URL = env.str("GOATEDBETS_BASE_URL", default="")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com")
+ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
+ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="https://api.anthropic.com")
+GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
+GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="https://generativelanguage.googleapis.com")
+ELEVENLABS_API_KEY = env.str("ELEVENLABS_API_KEY", default="")
+ELEVENLABS_BASE_URL = env.str("ELEVENLABS_BASE_URL", default="https://api.elevenlabs.io")
+FLUX_API_KEY = env.str("FLUX_API_KEY", default="")
+FLUX_BASE_URL = env.str("FLUX_BASE_URL", default="https://api.bfl.ai")
+COMFYUI_BASE_URL = env.str("COMFYUI_BASE_URL", default="http://127.0.0.1:8188")
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "export")))
+
+
+def database_config() -> dict:
+    config = env.db_url_config(DATABASE_URL)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the server read while a worker writes; IMMEDIATE takes the write
+        # lock when a transaction starts, so two writers queue instead of failing
+        # with "database is locked" half way through.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    else:
+        config.setdefault("CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config

@@ -1,0 +1,170 @@
+"""Settings shared by every environment. Values that vary come from mediaengine.env."""
+from mediaengine import env
+
+BASE_DIR = env.BASE_DIR
+DEBUG = False
+SECRET_KEY = env.SECRET_KEY
+ALLOWED_HOSTS = env.ALLOWED_HOSTS
+CSRF_TRUSTED_ORIGINS = env.CSRF_TRUSTED_ORIGINS
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_q",
+    "presets",
+    "jobs",
+    "previews",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mediaengine.urls"
+ASGI_APPLICATION = "mediaengine.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.database_config()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if env.REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [env.REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mediaengine"}}
+    # In-memory layer: does not cross processes, so the job socket also reads
+    # new JobEvent rows (see jobs/consumers.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.VAR_DIR / "staticfiles"
+MEDIA_ROOT = env.MEDIA_ROOT
+# Media is never served as plain static files: previews/views.py checks the user
+# and the path first.
+MEDIA_URL = "/media/"
+
+# Uploads are opened by Pillow only within these limits (see presets/uploads.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+UPLOAD_MAX_BYTES = 8 * 1024 * 1024
+UPLOAD_MAX_PIXELS = 40_000_000
+
+# django-q2: the ORM broker has delivery receipts (a task a dead worker held is
+# delivered again after `retry`), so every task is idempotent. `timeout` must be
+# below `retry`, or a slow task is handed to a second worker while it runs.
+Q_CLUSTER = {
+    "name": "mediaengine",
+    "orm": "default",
+    "workers": env.Q_WORKERS,
+    "recycle": 50,
+    "timeout": env.LAYER_TIMEOUT_S,
+    "retry": env.LAYER_TIMEOUT_S + 60,
+    "max_attempts": 3,
+    "ack_failures": False,
+    "catch_up": False,
+    "save_limit": 1000,
+    "poll": 0.2,
+    "label": "Task queue",
+}
+
+PIPELINE = {
+    # The layers a job runs (pipeline.registry.Pipeline); tests point this at small layers of their own.
+    "FACTORY": "pipeline.layers.default_pipeline",
+    "HEARTBEAT_STALE_S": env.HEARTBEAT_STALE_S,
+    "LAYER_MAX_ATTEMPTS": 3,
+    "RENDER_CHUNK_SECONDS": env.RENDER_CHUNK_SECONDS,
+    "RENDER_PRESET": env.RENDER_PRESET,
+    "RENDER_CRF": env.RENDER_CRF,
+    "EXPORT_DIR": env.EXPORT_DIR,
+}
+
+PROVIDER_SECRETS = {
+    "balldontlie": {"api_key": env.BALLDONTLIE_API_KEY, "base_url": env.BALLDONTLIE_BASE_URL},
+    "goatedbets": {"api_key": env.GOATEDBETS_API_KEY, "base_url": env.GOATEDBETS_BASE_URL},
+    "openai": {"api_key": env.OPENAI_API_KEY, "base_url": env.OPENAI_BASE_URL},
+    "anthropic": {"api_key": env.ANTHROPIC_API_KEY, "base_url": env.ANTHROPIC_BASE_URL},
+    "gemini": {"api_key": env.GEMINI_API_KEY, "base_url": env.GEMINI_BASE_URL},
+    "elevenlabs": {"api_key": env.ELEVENLABS_API_KEY, "base_url": env.ELEVENLABS_BASE_URL},
+    "flux": {"api_key": env.FLUX_API_KEY, "base_url": env.FLUX_BASE_URL},
+    "comfyui": {"api_key": "", "base_url": env.COMFYUI_BASE_URL},
+    "webhook": {"api_key": env.WEBHOOK_SECRET, "base_url": ""},
+}
+
+LOG_DIR = env.LOG_DIR
+LOG_DIR.mkdir(parents=True, exist_ok=True)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"job_context": {"()": "pipeline.log_context.JobContextFilter"}},
+    "formatters": {
+        "standard": {
+            "format": "%(asctime)s %(levelname)s %(name)s job=%(job_id)s layer=%(layer)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["job_context"], "formatter": "standard"},
+        "pipeline_file": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(LOG_DIR / "pipeline.log"),
+            "filters": ["job_context"],
+            "formatter": "standard",
+        },
+        "errors_file": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(LOG_DIR / "errors.log"),
+            "filters": ["job_context"],
+            "formatter": "standard",
+            "level": "ERROR",
+        },
+    },
+    "root": {"handlers": ["console", "errors_file"], "level": "WARNING"},
+    "loggers": {
+        "pipeline": {"handlers": ["pipeline_file"], "level": env.LOG_LEVEL},
+        "jobs": {"handlers": ["pipeline_file"], "level": env.LOG_LEVEL},
+        "presets": {"handlers": ["pipeline_file"], "level": env.LOG_LEVEL},
+        "previews": {"handlers": ["pipeline_file"], "level": env.LOG_LEVEL},
+        "django_q": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Media Engine"
+admin.site.site_title = "Media Engine"
+admin.site.index_title = "Presets, jobs and renders"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/studio/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("studio/", include("previews.urls")),
+]

@@ -1,0 +1,58 @@
+"""What a layer gets besides its inputs: where to write, how to report progress, its secrets."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigurationError
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass
+class RecordedAsset:
+    path: str          # relative to the job folder
+    kind: str
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LayerContext:
+    job_id: str
+    layer: str
+    work_dir: Path
+    progress: ProgressFn = lambda fraction, message="": None
+    secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("pipeline"))
+    assets: list[RecordedAsset] = field(default_factory=list)
+
+    @property
+    def layer_dir(self) -> Path:
+        path = self.work_dir / self.layer
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def rel(self, path: Path) -> str:
+        """The path as the contracts store it: relative to the job folder."""
+        return Path(path).resolve().relative_to(self.work_dir.resolve()).as_posix()
+
+    def secret(self, provider: str, key: str = "api_key") -> str:
+        value = self.secrets.get(provider, {}).get(key, "")
+        if not value:
+            raise ConfigurationError(
+                f"no {key} is set for {provider}",
+                layer=self.layer, provider=provider,
+                hint=f"set {provider.upper()}_{key.upper()} in the environment, or pick an offline provider",
+            )
+        return value
+
+    def record_asset(self, asset: RecordedAsset) -> None:
+        self.assets.append(asset)

@@ -1,0 +1,22 @@
+"""What a job is asked to make."""
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field, model_validator
+
+from pipeline.contracts.base import Contract, Sport
+
+
+class JobInputs(Contract):
+    sport: Sport
+    date: dt.date | None = None
+    matchup_id: str | None = Field(default=None, max_length=100)
+    source: str = Field(default="", max_length=40, description="L1 provider; empty means the preset's")
+    batch: bool = False
+
+    @model_validator(mode="after")
+    def _date_or_matchup(self) -> JobInputs:
+        if self.date is None and not self.matchup_id:
+            raise ValueError("give a date or a matchup")
+        return self

@@ -1,0 +1,95 @@
+"""L1 data: a matchup with its teams, odds and player props."""
+from __future__ import annotations
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from pipeline.contracts.base import Contract, HexColor, Sport
+
+
+def _american_odds(value: int | None) -> int | None:
+    if value is not None and -100 < value < 100:
+        raise ValueError(f"{value} is not valid American odds (must be <= -100 or >= +100)")
+    return value
+
+
+class Team(Contract):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    city: str = ""
+    abbreviation: str = Field(pattern=r"^[A-Z]{2,4}$")
+    primary_color: HexColor
+    secondary_color: HexColor
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.city} {self.name}".strip()
+
+
+class PlayerProp(Contract):
+    id: str = Field(min_length=1)
+    player: str = Field(min_length=1)
+    team: str = Field(pattern=r"^[A-Z]{2,4}$", description="abbreviation of the player's team")
+    position: str = ""
+    market: str = Field(min_length=1, description="machine name, e.g. passing_yards")
+    label: str = Field(min_length=1, description="what people read, e.g. Passing Yards")
+    line: float = Field(gt=0)
+    over_odds: int
+    under_odds: int
+    season_avg: float | None = Field(default=None, ge=0)
+    last5_avg: float | None = Field(default=None, ge=0)
+
+    _odds = field_validator("over_odds", "under_odds")(_american_odds)
+
+
+class Matchup(Contract):
+    id: str = Field(min_length=1)
+    sport: Sport
+    game_time: AwareDatetime
+    venue: str = ""
+    home: Team
+    away: Team
+    spread: float = Field(description="the home team's point spread, negative when favoured")
+    total: float | None = Field(default=None, gt=0)
+    home_moneyline: int | None = None
+    away_moneyline: int | None = None
+    props: list[PlayerProp] = Field(min_length=1)
+
+    _moneyline = field_validator("home_moneyline", "away_moneyline")(_american_odds)
+
+    @model_validator(mode="after")
+    def _teams_and_props_agree(self) -> Matchup:
+        if self.home.abbreviation == self.away.abbreviation:
+            raise ValueError("home and away are the same team")
+        teams = {self.home.abbreviation, self.away.abbreviation}
+        for prop in self.props:
+            if prop.team not in teams:
+                raise ValueError(f"prop {prop.id} is for {prop.team}, who is not in this matchup")
+        if len({p.id for p in self.props}) != len(self.props):
+            raise ValueError("prop ids must be unique within a matchup")
+        return self
+
+    @property
+    def title(self) -> str:
+        return f"{self.away.abbreviation} @ {self.home.abbreviation}"
+
+    def prop(self, prop_id: str) -> PlayerProp:
+        for prop in self.props:
+            if prop.id == prop_id:
+                return prop
+        raise KeyError(prop_id)
+
+
+class Slate(Contract):
+    """What a data source lists for a date: the matchups a job can be made from."""
+
+    source: str
+    matchups: list[Matchup]
+
+
+class DataPackage(Contract):
+    """L1 output: the one matchup a job is about, and when its odds were read."""
+
+    source: str = Field(min_length=1)
+    fetched_at: AwareDatetime
+    odds_as_of: AwareDatetime
+    matchup: Matchup

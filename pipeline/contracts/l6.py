@@ -1,0 +1,28 @@
+"""L6 assembly result: the files made from the approved plan, and what reading them back found."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from pipeline.contracts.base import Contract, JobFile
+
+
+class OutputFile(Contract):
+    kind: Literal["video", "poster", "slide", "image"]
+    file: JobFile
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(gt=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    duration: float | None = None
+    frames: int | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+
+
+class RenderResult(Contract):
+    plan_version: int = Field(ge=1)
+    files: list[OutputFile] = Field(min_length=1)
+    timings: dict[str, float] = {}
+    parity: dict[str, float] = Field(default={}, description="snapshot time -> SSIM against the approved canvas")

@@ -1,0 +1,210 @@
+"""The RenderPlan: the one description of a piece that the browser preview and L6 both draw.
+
+Units are output pixels and seconds from the start of the piece. Text is laid out
+on the server with the real font file, so `TextLayer.lines` is final: neither
+renderer wraps text again.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from pipeline.contracts.base import ContentKind, Contract, HexColor, JobFile
+from pipeline.contracts.l3 import Figure
+
+
+class Easing(StrEnum):
+    LINEAR = "linear"
+    EASE_OUT_CUBIC = "ease_out_cubic"
+    EASE_IN_OUT_CUBIC = "ease_in_out_cubic"
+    EASE_OUT_BACK = "ease_out_back"
+
+
+class Entrance(StrEnum):
+    NONE = "none"
+    FADE = "fade"
+    SLIDE_UP = "slide_up"
+    SLIDE_LEFT = "slide_left"
+    SLIDE_RIGHT = "slide_right"
+    POP = "pop"
+
+
+class Motion(Contract):
+    """How a layer comes in and goes out. Both renderers implement these formulas (pipeline/motion.py)."""
+
+    enter: Entrance = Entrance.NONE
+    enter_s: float = Field(default=0.0, ge=0, le=3)
+    exit: Literal["none", "fade"] = "none"
+    exit_s: float = Field(default=0.0, ge=0, le=3)
+    easing: Easing = Easing.EASE_OUT_CUBIC
+    distance: float = Field(default=120.0, ge=0, le=2000, description="pixels travelled by a slide")
+
+
+class KenBurns(Contract):
+    from_scale: float = Field(ge=1, le=3)
+    to_scale: float = Field(ge=1, le=3)
+    from_x: float = Field(default=0.5, ge=0, le=1, description="centre of the view, as a fraction of the image")
+    from_y: float = Field(default=0.5, ge=0, le=1)
+    to_x: float = Field(default=0.5, ge=0, le=1)
+    to_y: float = Field(default=0.5, ge=0, le=1)
+    easing: Easing = Easing.LINEAR
+
+
+class Background(Contract):
+    color: HexColor = "#000000"
+    asset: JobFile | None = None
+    kenburns: KenBurns | None = None
+
+
+class Box(Contract):
+    x: float
+    y: float
+    width: float = Field(gt=0)
+    height: float = Field(gt=0)
+
+
+class TextLine(Contract):
+    text: str
+    x: float = Field(description="left edge of the line's ink box")
+    y: float = Field(description="top of the line box; the baseline is y + the font's ascent")
+    width: float = Field(ge=0)
+
+
+class FontRef(Contract):
+    family: str = Field(min_length=1)
+    file: str = Field(min_length=1, description="file name under static/fonts/")
+    ascent: float = Field(gt=0, description="ascent per pixel of font size, read from the file")
+    descent: float = Field(ge=0)
+
+
+class LayerBase(Contract):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    opacity: float = Field(default=1.0, ge=0, le=1)
+    motion: Motion = Motion()
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end <= self.start:
+            raise ValueError(f"layer {self.id} ends before it starts")
+        return self
+
+
+class TextRole(StrEnum):
+    HEADLINE = "headline"
+    BODY = "body"
+    STAT = "stat"
+    CTA = "cta"
+    COMPLIANCE = "compliance"
+    STAMP = "stamp"
+
+
+class TextLayer(LayerBase):
+    type: Literal["text"] = "text"
+    role: TextRole
+    text: str = Field(min_length=1, max_length=400)
+    font: str
+    size: float = Field(gt=4, le=400)
+    base_size: float = Field(gt=4, le=400, description="the size before adjustments")
+    color: HexColor
+    stroke_color: HexColor | None = None
+    stroke_width: float = Field(default=0, ge=0, le=20)
+    align: Literal["left", "center", "right"] = "left"
+    valign: Literal["top", "middle", "bottom"] = "top"
+    box: Box = Field(description="where the text may go; lines are laid out inside it")
+    line_height: float = Field(default=1.15, ge=0.8, le=2)
+    lines: list[TextLine] = Field(min_length=1)
+    sources: list[Figure] = []
+    editable: bool = True
+
+
+class ImageLayer(LayerBase):
+    type: Literal["image"] = "image"
+    asset: JobFile | str
+    box: Box
+
+
+class ShapeLayer(LayerBase):
+    type: Literal["shape"] = "shape"
+    shape: Literal["rect", "rounded_rect"] = "rect"
+    box: Box
+    radius: float = Field(default=0, ge=0)
+    fill: HexColor
+    fill_opacity: float = Field(default=1.0, ge=0, le=1)
+
+
+Layer = Annotated[TextLayer | ImageLayer | ShapeLayer, Field(discriminator="type")]
+
+
+class Scene(Contract):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    segment_id: str | None = None
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    background: Background
+    layers: list[Layer] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scene:
+        if self.end <= self.start:
+            raise ValueError(f"scene {self.id} ends before it starts")
+        return self
+
+
+class AudioTrack(Contract):
+    file: JobFile
+    role: Literal["narration", "music"]
+    start: float = Field(default=0.0, ge=0)
+    gain: float = Field(default=1.0, ge=0, le=2)
+
+
+class RenderPlan(Contract):
+    schema_version: Literal[1] = 1
+    kind: ContentKind
+    title: str = ""
+    width: int = Field(ge=64, le=4096)
+    height: int = Field(ge=64, le=4096)
+    fps: int = Field(default=30, ge=1, le=60)
+    duration: float = Field(gt=0, le=600)
+    fonts: list[FontRef] = Field(min_length=1)
+    palette: list[HexColor] = Field(min_length=1, description="the brand colours a reviewer may pick from")
+    audio: list[AudioTrack] = []
+    scenes: list[Scene] = Field(min_length=1)
+    overlay: list[Layer] = Field(default=[], description="layers over every scene: logo, compliance, stamps")
+    odds_as_of: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RenderPlan:
+        previous_end = 0.0
+        for scene in self.scenes:
+            if scene.start + 1e-6 < previous_end:
+                raise ValueError(f"scene {scene.id} overlaps the scene before it")
+            previous_end = scene.end
+        if previous_end > self.duration + 1e-6:
+            raise ValueError("the last scene ends after the plan's duration")
+        families = {f.family for f in self.fonts}
+        ids = set()
+        for layer in self.all_layers():
+            if layer.id in ids:
+                raise ValueError(f"layer id {layer.id} is used twice")
+            ids.add(layer.id)
+            if isinstance(layer, TextLayer) and layer.font not in families:
+                raise ValueError(f"layer {layer.id} uses font {layer.font!r}, which the plan does not list")
+        if not any(isinstance(layer, TextLayer) and layer.role == TextRole.COMPLIANCE for layer in self.overlay):
+            raise ValueError("every plan carries the compliance text in its overlay")
+        return self
+
+    def all_layers(self):
+        for scene in self.scenes:
+            yield from scene.layers
+        yield from self.overlay
+
+    def font(self, family: str) -> FontRef:
+        return next(f for f in self.fonts if f.family == family)
+
+    @property
+    def frame_count(self) -> int:
+        return int(round(self.duration * self.fps))

@@ -1,0 +1,116 @@
+"""A preset's configuration: formats, providers per layer, brand rules, segment rules, voice."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.contracts.base import ContentKind, Contract, HexColor
+
+DEFAULT_COMPLIANCE = "21+ · Gambling problem? Call 1-800-GAMBLER"
+
+
+class FormatSpec(Contract):
+    kind: ContentKind
+    width: int = Field(ge=320, le=2160)
+    height: int = Field(ge=320, le=3840)
+    fps: int = Field(default=30, ge=12, le=60)
+    slide_seconds: float = Field(default=3.0, gt=0, le=30, description="carousel: seconds a slide shows in its reel")
+    carousel_reel: bool = Field(default=False, description="carousel: also make a reel of the slides")
+
+
+class ProviderChoice(Contract):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    options: dict[str, Any] = {}
+
+
+class Providers(Contract):
+    data: ProviderChoice = ProviderChoice(name="fixture")
+    ideas: ProviderChoice = ProviderChoice(name="template")
+    audio: ProviderChoice = ProviderChoice(name="espeak")
+    media: ProviderChoice = ProviderChoice(name="procedural")
+    distribution: ProviderChoice | None = None
+
+
+class FontSpec(Contract):
+    family: str = Field(min_length=1)
+    file: str = Field(pattern=r"^[A-Za-z0-9._-]+\.(ttf|otf)$", description="a file in static/fonts/")
+
+
+class BrandRules(Contract):
+    heading_font: FontSpec = FontSpec(family="DejaVu Sans Bold", file="DejaVuSans-Bold.ttf")
+    body_font: FontSpec = FontSpec(family="DejaVu Sans", file="DejaVuSans.ttf")
+    palette: list[HexColor] = Field(default=["#FFD400", "#FFFFFF", "#0B0F1A", "#19E68C", "#FF3B5C"], min_length=2)
+    text_color: HexColor = "#FFFFFF"
+    accent_color: HexColor = "#FFD400"
+    logo: str | None = Field(default=None, description="a logo file in MEDIA_ROOT/brand/")
+    headline_size: int = Field(default=96, ge=16, le=300)
+    body_size: int = Field(default=54, ge=12, le=200)
+    margin: int = Field(default=80, ge=0, le=400)
+
+    @model_validator(mode="after")
+    def _colours_in_palette(self) -> BrandRules:
+        for name in ("text_color", "accent_color"):
+            if getattr(self, name) not in self.palette:
+                raise ValueError(f"{name} {getattr(self, name)} must be one of the palette's colours")
+        return self
+
+
+class SegmentRules(Contract):
+    hook: bool = True
+    matchup: bool = True
+    props: int = Field(default=3, ge=0, le=8)
+    cta: bool = True
+    hook_s: float = Field(default=3.0, gt=0, le=15)
+    segment_s: float = Field(default=5.0, gt=0, le=20)
+    cta_s: float = Field(default=3.0, gt=0, le=15)
+    max_total_s: float = Field(default=60.0, gt=0, le=180)
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> SegmentRules:
+        if not (self.hook or self.matchup or self.props or self.cta):
+            raise ValueError("a preset needs at least one segment")
+        return self
+
+
+class VoiceSpec(Contract):
+    voice: str = Field(default="en-us", pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*(\+[a-z0-9]+)?$")
+    words_per_minute: int = Field(default=175, ge=80, le=400)
+    pitch: int = Field(default=50, ge=0, le=99)
+    music: str | None = Field(default=None, description="a music bed file in MEDIA_ROOT/brand/")
+    music_gain: float = Field(default=0.25, ge=0, le=1)
+    duck_gain: float = Field(default=0.35, ge=0, le=1, description="music level under speech, relative")
+
+
+class MotionStyle(Contract):
+    kenburns: float = Field(default=0.04, ge=0, le=0.2, description="zoom per second")
+    text_entrance: Literal["none", "fade", "slide_up", "slide_left", "pop"] = "slide_up"
+    entrance_s: float = Field(default=0.35, ge=0, le=2)
+
+
+class PreviewSpec(Contract):
+    enabled: bool = True
+
+
+class ComplianceSpec(Contract):
+    text: str = Field(default=DEFAULT_COMPLIANCE, min_length=10, max_length=200)
+    size: int = Field(default=30, ge=18, le=80)
+
+    @field_validator("text")
+    @classmethod
+    def _names_age_and_help(cls, value: str) -> str:
+        if "21+" not in value and "18+" not in value:
+            raise ValueError("the compliance text must state the minimum age (21+ or 18+)")
+        return value
+
+
+class PresetConfig(Contract):
+    format: FormatSpec
+    providers: Providers = Providers()
+    brand: BrandRules = BrandRules()
+    segments: SegmentRules = SegmentRules()
+    voice: VoiceSpec = VoiceSpec()
+    motion: MotionStyle = MotionStyle()
+    preview: PreviewSpec = PreviewSpec()
+    compliance: ComplianceSpec = ComplianceSpec()
+    hashtags: list[str] = Field(default=[], max_length=30)

@@ -1,0 +1,127 @@
+"""Every failure the pipeline can report, each with the layer it happened in,
+whether trying again can help, and a message a person can act on.
+
+A job that fails stores `layer`, `error_type` (the class name), `message` and
+`retryable` from one of these.
+"""
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Base class. `hint` tells the reader what to do about it."""
+
+    retryable = False
+    default_hint = ""
+
+    def __init__(self, message: str, *, layer: str = "", hint: str = "", retryable: bool | None = None,
+                 provider: str = "", field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.layer = layer
+        self.hint = hint or self.default_hint
+        self.provider = provider
+        self.field = field
+        if retryable is not None:
+            self.retryable = retryable
+
+    @property
+    def error_type(self) -> str:
+        return type(self).__name__
+
+    def describe(self) -> str:
+        """The full sentence shown to people: where, what, and what to do."""
+        where = " ".join(part for part in (self.layer, self.provider) if part)
+        text = f"{where}: {self.message}" if where else self.message
+        if self.field and self.field not in self.message:
+            text += f" (field: {self.field})"
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+class ContractError(PipelineError):
+    """Data crossing a layer boundary does not match its contract."""
+
+    default_hint = "the upstream data is malformed; check the provider's output or its configuration"
+
+    @classmethod
+    def from_validation(cls, exc, *, what: str, layer: str = "", provider: str = "") -> ContractError:
+        """Turn a pydantic ValidationError into one readable sentence naming each bad field."""
+        problems = []
+        for err in exc.errors()[:5]:
+            location = ".".join(str(part) for part in err.get("loc", ())) or "(root)"
+            problems.append(f"{location}: {err.get('msg', 'invalid')}")
+        first_field = ".".join(str(p) for p in exc.errors()[0].get("loc", ())) if exc.errors() else ""
+        more = f" and {exc.error_count() - 5} more" if exc.error_count() > 5 else ""
+        return cls(f"{what} is invalid — {'; '.join(problems)}{more}", layer=layer, provider=provider,
+                   field=first_field)
+
+
+class ConfigurationError(PipelineError):
+    """A preset, a provider option or a setting is missing or wrong."""
+
+    default_hint = "fix the preset or the environment variable named here, then retry"
+
+
+class ProviderError(PipelineError):
+    """An outside service answered badly or not at all."""
+
+
+class APIError(ProviderError):
+    """An HTTP API failed: status, method and path are in the message (never the key)."""
+
+    def __init__(self, message: str, *, status: int | None = None, **kwargs) -> None:
+        self.status = status
+        if "retryable" not in kwargs or kwargs["retryable"] is None:
+            kwargs["retryable"] = status is None or status == 429 or status >= 500
+        super().__init__(message, **kwargs)
+
+    @property
+    def default_hint(self) -> str:  # type: ignore[override]
+        if self.retryable:
+            return "the service is unavailable or overloaded; retry the job later"
+        return "the request was refused; check the API key and the provider options in the preset"
+
+
+class DataError(PipelineError):
+    """The sports data asked for does not exist (no game that day, unknown matchup)."""
+
+    default_hint = "pick another date or matchup"
+
+
+class ScriptError(PipelineError):
+    """L3 could not produce a usable script."""
+
+
+class AudioGenerationError(PipelineError):
+    """L4 could not produce narration or timings."""
+
+
+class MediaGenerationError(PipelineError):
+    """L5 could not produce or check an image."""
+
+
+class FFmpegError(PipelineError):
+    """An FFmpeg run failed, hung or is missing; `stderr` holds its last output."""
+
+    def __init__(self, message: str, *, stderr: str = "", **kwargs) -> None:
+        self.stderr = stderr
+        super().__init__(message, **kwargs)
+
+
+class RenderError(PipelineError):
+    """L6 could not render the plan or its output failed the read-back checks."""
+
+
+class DistributionError(PipelineError):
+    """L7 could not hand the files on."""
+
+
+class LayerTimeoutError(PipelineError):
+    """A layer ran past its time limit on every attempt."""
+
+    retryable = True
+    default_hint = "the layer kept running out of time; retry, or raise LAYER_TIMEOUT_S"

@@ -1,0 +1,120 @@
+"""Which layers a job runs, in what order, and where it pauses for review.
+
+A `Pipeline` is plain data. The jobs app loads the one named by the
+`PIPELINE["FACTORY"]` setting, so tests can run the job machine with small
+layers of their own, in this process or in real worker processes.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from pipeline.context import LayerContext
+from pipeline.contracts import JobInputs, PresetConfig, RenderPlan
+
+
+@dataclass(frozen=True)
+class LayerInput:
+    job: JobInputs
+    preset: PresetConfig
+    upstream: dict[str, BaseModel] = field(default_factory=dict)
+    plan: RenderPlan | None = None
+    plan_version: int | None = None
+
+
+LayerFn = Callable[[LayerInput, LayerContext], BaseModel]
+PlanBuilder = Callable[[LayerInput, LayerContext], RenderPlan]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    title: str
+    run: LayerFn
+    output_model: type[BaseModel]
+    needs: tuple[str, ...] = ()
+    # Dotted paths into PresetConfig that this layer's output depends on: changing
+    # any other preset field leaves its input hash, and so its cached output, alone.
+    config_keys: tuple[str, ...] = ()
+    version: str = "1"
+    timeout_s: int | None = None
+    # Whether the layer's output may be reused by another job with the same input hash.
+    cacheable: bool = True
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    layers: tuple[LayerSpec, ...]
+    review_after: str
+    build_plan: PlanBuilder
+
+    def __post_init__(self) -> None:
+        names = [spec.name for spec in self.layers]
+        if self.review_after not in names:
+            raise ValueError(f"review_after {self.review_after!r} is not a layer of this pipeline")
+        for spec in self.layers:
+            for need in spec.needs:
+                if need not in names[: names.index(spec.name)]:
+                    raise ValueError(f"{spec.name} needs {need}, which does not run before it")
+
+    @property
+    def names(self) -> list[str]:
+        return [spec.name for spec in self.layers]
+
+    def spec(self, name: str) -> LayerSpec:
+        for spec in self.layers:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"no layer {name!r} in this pipeline (it has {', '.join(self.names)})")
+
+    def first(self) -> str:
+        return self.layers[0].name
+
+    def next_after(self, name: str) -> str | None:
+        names = self.names
+        index = names.index(name)
+        return names[index + 1] if index + 1 < len(names) else None
+
+    def is_after_review(self, name: str) -> bool:
+        return self.names.index(name) > self.names.index(self.review_after)
+
+
+def load(dotted: str) -> Pipeline:
+    """Call the factory at `module.function` and return its Pipeline."""
+    module_name, _, attr = dotted.rpartition(".")
+    factory = getattr(importlib.import_module(module_name), attr)
+    pipeline = factory()
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(f"{dotted} returned {type(pipeline).__name__}, not a Pipeline")
+    return pipeline
+
+
+def _select(config: PresetConfig, dotted: str):
+    value = config
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+def input_hash(spec: LayerSpec, inputs: LayerInput) -> str:
+    """A digest of everything the layer's output depends on.
+
+    Upstream outputs are part of it, so an unchanged upstream output (for example
+    after a preset change that only touched a later layer) keeps the hash the same
+    and the cached output is reused.
+    """
+    payload = {
+        "layer": spec.name,
+        "version": spec.version,
+        "job": inputs.job.model_dump(mode="json", exclude={"batch"}),
+        "config": {key: _select(inputs.preset, key) for key in spec.config_keys},
+        "upstream": {name: out.model_dump(mode="json") for name, out in sorted(inputs.upstream.items())},
+        "plan": inputs.plan.model_dump(mode="json") if inputs.plan else None,
+    }
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()

@@ -1,0 +1,43 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from presets.models import Preset
+from tests.pipelines import WORK_DONE
+
+REEL_CONFIG = {"format": {"kind": "reel", "width": 1080, "height": 1920, "fps": 30}}
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test writes its job folders under its own temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PIPELINE = {**settings.PIPELINE, "EXPORT_DIR": tmp_path / "export"}
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def tiny_pipeline(settings):
+    """Run jobs through tests.pipelines.tiny_pipeline instead of the real layers."""
+    settings.PIPELINE = {**settings.PIPELINE, "FACTORY": "tests.pipelines.tiny_pipeline"}
+    WORK_DONE.clear()
+    return WORK_DONE
+
+
+@pytest.fixture
+def preset(db):
+    return Preset.objects.create(slug="test-reel", name="Test reel", kind="reel", config=REEL_CONFIG)
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_user("reviewer", password="pw-reviewer", is_staff=True)
+
+
+@pytest.fixture
+def plain_user(db):
+    return get_user_model().objects.create_user("viewer", password="pw-viewer", is_staff=False)
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("boss", password="pw-boss", email="")

@@ -1,0 +1,112 @@
+"""A small pipeline of test-only layers, so the job machine is tested apart from the real layers.
+
+Behaviour is chosen by the job's `matchup_id` ("fail-L2", "crash-L2", "slow-L2"), so it also
+works in real worker processes. Each layer writes a real file, which the job records as an asset.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+
+from PIL import Image
+from pydantic import Field
+
+from pipeline.context import LayerContext, RecordedAsset
+from pipeline.contracts import OutputFile, RenderPlan, RenderResult
+from pipeline.contracts.base import Contract, JobFile
+from pipeline.errors import APIError
+from pipeline.registry import LayerInput, LayerSpec, Pipeline
+from pipeline.text import font_ref, layout
+
+# (job_id, layer) -> how many times the layer's work ran in this process.
+WORK_DONE: Counter = Counter()
+
+
+class Note(Contract):
+    text: str = Field(min_length=1)
+    file: JobFile
+
+
+def _behaviour(inputs: LayerInput, layer: str) -> None:
+    wanted = inputs.job.matchup_id or ""
+    if wanted == f"fail-{layer}":
+        raise APIError("GET /v1/games answered 503", status=503, layer=layer, provider="fakeapi")
+    if wanted == f"bad-{layer}":
+        raise APIError("GET /v1/games answered 401", status=401, layer=layer, provider="fakeapi")
+    if wanted == f"crash-{layer}":
+        raise RuntimeError("simulated bug")
+    if wanted == f"slow-{layer}":
+        time.sleep(2)
+
+
+def _note_layer(name: str, needs: tuple[str, ...]):
+    def run(inputs: LayerInput, ctx: LayerContext) -> Note:
+        WORK_DONE[(ctx.job_id, name)] += 1
+        _behaviour(inputs, name)
+        upstream = " + ".join(out.text for out in inputs.upstream.values())
+        text = f"{name}({upstream or inputs.job.sport})"
+        path = ctx.layer_dir / "note.txt"
+        path.write_text(text)
+        ctx.progress(0.5, "half way")
+        ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="note",
+                                       sha256=hashlib.sha256(path.read_bytes()).hexdigest()))
+        return Note(text=text, file=ctx.rel(path))
+
+    return LayerSpec(name=name, title=f"test {name}", run=run, output_model=Note, needs=needs,
+                     config_keys=("segments",) if name == "L3" else ())
+
+
+def build_plan(inputs: LayerInput, ctx: LayerContext) -> RenderPlan:
+    font = font_ref("DejaVu Sans Bold", "DejaVuSans-Bold.ttf")
+    box = {"x": 40, "y": 40, "width": 500, "height": 200}
+    headline = inputs.upstream["L3"].text
+    compliance = "21+ · Gambling problem? Call 1-800-GAMBLER"
+    comp_box = {"x": 20, "y": 900, "width": 600, "height": 40}
+    return RenderPlan.model_validate({
+        "kind": "reel", "width": 640, "height": 960, "fps": 10, "duration": 2.0,
+        "fonts": [font.model_dump()], "palette": ["#FFFFFF", "#FFD400"],
+        "scenes": [{"id": "s1", "start": 0, "end": 2.0, "background": {"color": "#102030"}, "layers": [{
+            "type": "text", "id": "headline", "role": "headline", "text": headline, "font": font.family,
+            "size": 48, "base_size": 48, "color": "#FFFFFF", "box": box, "start": 0.2, "end": 2.0,
+            "lines": [line.model_dump() for line in layout(headline, font_file=font.file, size=48,
+                                                            box=_box(box))]}]}],
+        "overlay": [{"type": "text", "id": "compliance", "role": "compliance", "text": compliance,
+                     "font": font.family, "size": 20, "base_size": 20, "color": "#FFFFFF", "box": comp_box,
+                     "start": 0, "end": 2.0, "editable": False,
+                     "lines": [line.model_dump() for line in layout(compliance, font_file=font.file, size=20,
+                                                                     box=_box(comp_box))]}],
+    })
+
+
+def _box(data):
+    from pipeline.contracts.plan import Box
+
+    return Box.model_validate(data)
+
+
+def render(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
+    WORK_DONE[(ctx.job_id, "L6")] += 1
+    _behaviour(inputs, "L6")
+    plan = inputs.plan
+    path = ctx.layer_dir / "still.png"
+    Image.new("RGB", (plan.width, plan.height), "#102030").save(path)
+    data = path.read_bytes()
+    ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="image", sha256=hashlib.sha256(data).hexdigest(),
+                                   width=plan.width, height=plan.height))
+    return RenderResult(plan_version=inputs.plan_version, files=[OutputFile(
+        kind="image", file=ctx.rel(path), sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
+        width=plan.width, height=plan.height)])
+
+
+def tiny_pipeline() -> Pipeline:
+    return Pipeline(
+        layers=(
+            _note_layer("L1", ()),
+            _note_layer("L2", ("L1",)),
+            _note_layer("L3", ("L2",)),
+            LayerSpec(name="L6", title="test render", run=render, output_model=RenderResult, cacheable=False),
+        ),
+        review_after="L3",
+        build_plan=build_plan,
+    )
