@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = "Jobs"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from pipeline.media import ffmpeg
+
+        ffmpeg.configure(settings.PIPELINE.get("FFMPEG_BINARY"))

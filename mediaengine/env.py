@@ -31,6 +31,9 @@ LAYER_TIMEOUT_S = env.int("LAYER_TIMEOUT_S", default=900)
 HEARTBEAT_STALE_S = env.int("HEARTBEAT_STALE_S", default=120)
 RENDER_CHUNK_SECONDS = env.float("RENDER_CHUNK_SECONDS", default=0.0)
 
+# FFmpeg: the binary imageio-ffmpeg ships, unless this names another.
+FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")
+
 # Encoder settings for L6 (the bench workload's settings by default).
 RENDER_PRESET = env.str("RENDER_PRESET", default="veryfast")
 RENDER_CRF = env.int("RENDER_CRF", default=20)

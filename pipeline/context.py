@@ -32,6 +32,8 @@ class LayerContext:
     secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("pipeline"))
+    # A Django-style cache (get/set/add/delete); the jobs app passes django.core.cache.cache.
+    cache: Any = None
     assets: list[RecordedAsset] = field(default_factory=list)
 
     @property

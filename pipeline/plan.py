@@ -1,14 +1,12 @@
 """The RenderPlan builder and the one function that applies a reviewer's adjustments."""
 from __future__ import annotations
 
-import re
-
 from pipeline.contracts import Adjustments, RenderPlan
+from pipeline.contracts.l3 import numbers_in
 from pipeline.contracts.plan import TextLayer, TextRole
 from pipeline.errors import PipelineError
 from pipeline.text import layout
 
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 MIN_VISIBLE_S = 0.25
 
 
@@ -31,8 +29,8 @@ def _check_targets(plan: RenderPlan, adjustments: Adjustments) -> dict[str, Text
                                   field=f"colors.{layer_id}")
     for layer_id, text in adjustments.text_edits.items():
         sourced = {f.text.lstrip("+") for f in texts[layer_id].sources}
-        for number in _NUMBER.findall(text):
-            if number.lstrip("+") not in sourced:
+        for number in numbers_in(text):
+            if number not in sourced:
                 raise AdjustmentError(
                     f"the number {number} in the new text of {layer_id} does not come from the data "
                     f"(it may show: {', '.join(sorted(sourced)) or 'no numbers'})", field=f"text_edits.{layer_id}")
@@ -77,3 +75,174 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments) -> RenderPlan:
     for layer in data["overlay"]:
         adjust(layer, None)
     return RenderPlan.model_validate(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the plan from L1..L5 and the preset
+
+
+class _Builder:
+    """Lays out one plan. Sizes are designed for a 1080 px wide frame and scaled to the preset's width."""
+
+    def __init__(self, inputs, ctx) -> None:
+        from pipeline.text import font_ref
+
+        self.preset = inputs.preset
+        self.data = inputs.upstream["L1"]
+        self.script = inputs.upstream["L3"]
+        self.audio = inputs.upstream["L4"]
+        self.media = inputs.upstream["L5"]
+        fmt = self.preset.format
+        self.width, self.height, self.kind = fmt.width, fmt.height, fmt.kind
+        self.u = self.width / 1080
+        brand = self.preset.brand
+        self.heading = font_ref(brand.heading_font.family, brand.heading_font.file)
+        self.body = font_ref(brand.body_font.family, brand.body_font.file)
+        self.margin = brand.margin * self.u
+        self.motion = self.preset.motion
+
+    def text(self, layer_id: str, role: str, text: str, *, font, size: float, box: tuple, start: float, end: float,
+             color: str, align: str = "center", valign: str = "top", delay: float = 0.0, stroke: float = 0.0,
+             sources=(), editable: bool = True, entrance: str | None = None) -> dict:
+        from pipeline.contracts.plan import Box
+        from pipeline.text import layout
+
+        box_model = Box(x=box[0], y=box[1], width=box[2], height=box[3])
+        size = round(size, 2)
+        lines = layout(text, font_file=font.file, size=size, box=box_model, align=align, valign=valign)
+        enter = entrance if entrance is not None else self.motion.text_entrance
+        shown = {n for n in numbers_in(text)}
+        return {
+            "type": "text", "id": layer_id, "role": role, "text": text, "font": font.family, "size": size,
+            "base_size": size, "color": color, "stroke_color": "#000000" if stroke else None,
+            "stroke_width": round(stroke, 2), "align": align, "valign": valign, "box": box_model.model_dump(),
+            "lines": [line.model_dump() for line in lines], "start": round(start + delay, 4), "end": round(end, 4),
+            "editable": editable,
+            "sources": [f.model_dump() for f in sources if f.text.lstrip("+") in shown],
+            "motion": {"enter": enter if self.motion.entrance_s > 0 else "none",
+                       "enter_s": self.motion.entrance_s if enter != "none" else 0.0,
+                       "distance": round(90 * self.u, 2), "easing": "ease_out_cubic"},
+        }
+
+    def panel(self, layer_id: str, box: tuple, start: float, end: float, *, fill: str = "#0B0F1A",
+              opacity: float = 0.78, delay: float = 0.0) -> dict:
+        return {"type": "shape", "id": layer_id, "shape": "rounded_rect", "radius": round(28 * self.u, 2),
+                "box": {"x": box[0], "y": box[1], "width": box[2], "height": box[3]}, "fill": fill,
+                "fill_opacity": opacity, "start": round(start + delay, 4), "end": round(end, 4),
+                "motion": {"enter": "fade" if self.motion.entrance_s > 0 else "none",
+                           "enter_s": self.motion.entrance_s, "easing": "ease_out_cubic"}}
+
+    def background(self, index: int, segment_id: str, start: float, end: float) -> dict:
+        asset = self.media.for_segment(segment_id, "background")
+        zoom = self.motion.kenburns * (end - start)
+        if zoom <= 0:
+            kenburns = None
+        elif index % 2 == 0:
+            kenburns = {"from_scale": 1.0, "to_scale": round(1 + zoom, 4), "from_x": 0.5, "from_y": 0.5,
+                        "to_x": 0.5, "to_y": 0.44}
+        else:
+            kenburns = {"from_scale": round(1 + zoom, 4), "to_scale": 1.0, "from_x": 0.46, "from_y": 0.5,
+                        "to_x": 0.5, "to_y": 0.5}
+        return {"color": "#0B0F1A", "asset": asset.file if asset else None, "kenburns": kenburns}
+
+    def scene_layers(self, segment, start: float, end: float) -> list[dict]:
+        brand = self.preset.brand
+        u, m, w, h = self.u, self.margin, self.width, self.height
+        inner = w - 2 * m
+        head, body_size = brand.headline_size * u, brand.body_size * u
+        figures = segment.figures
+        sid = segment.id
+        if self.kind == "still":
+            return [
+                self.text(f"{sid}_headline", "headline", segment.headline, font=self.heading, size=head * 0.9,
+                          box=(m, h * 0.1, inner, h * 0.2), valign="bottom", start=start, end=end,
+                          color=brand.text_color, sources=figures),
+                self.panel(f"{sid}_card", (m, h * 0.34, inner, h * 0.36), start, end),
+                self.text(f"{sid}_stat", "stat", segment.stat or segment.headline, font=self.heading,
+                          size=head * 1.7, box=(m, h * 0.36, inner, h * 0.2), valign="middle", start=start,
+                          end=end, color=brand.accent_color, sources=figures),
+                self.text(f"{sid}_body", "body", segment.body or " ", font=self.body, size=body_size,
+                          box=(m + 30 * u, h * 0.56, inner - 60 * u, h * 0.12), valign="top", start=start, end=end,
+                          color=brand.text_color, sources=figures),
+            ]
+        top = h * (0.14 if self.kind == "reel" else 0.1)
+        layers = [self.text(f"{sid}_headline", "headline", segment.headline, font=self.heading, size=head,
+                            box=(m, top, inner, h * 0.2), valign="bottom", start=start, end=end,
+                            color=brand.text_color if segment.kind.value != "hook" else brand.accent_color,
+                            stroke=3 * u, sources=figures)]
+        if segment.stat:
+            card_y = h * (0.56 if self.kind == "reel" else 0.42)
+            card_h = h * (0.2 if self.kind == "reel" else 0.3)
+            layers += [
+                self.panel(f"{sid}_card", (m, card_y, inner, card_h), start, end, delay=0.1),
+                self.text(f"{sid}_stat", "stat", segment.stat, font=self.heading, size=head * 1.35,
+                          box=(m, card_y + card_h * 0.06, inner, card_h * 0.5), valign="middle", start=start,
+                          end=end, color=brand.accent_color, delay=0.15, sources=figures),
+            ]
+            if segment.body:
+                layers.append(self.text(f"{sid}_body", "body", segment.body, font=self.body, size=body_size * 0.9,
+                                        box=(m + 30 * u, card_y + card_h * 0.58, inner - 60 * u, card_h * 0.38),
+                                        valign="top", start=start, end=end, color=brand.text_color, delay=0.3,
+                                        sources=figures))
+        elif segment.body:
+            layers.append(self.text(f"{sid}_body", "body", segment.body, font=self.body, size=body_size,
+                                    box=(m, top + h * 0.22, inner, h * 0.2), valign="top", start=start, end=end,
+                                    color=brand.text_color, stroke=2 * u, delay=0.2, sources=figures))
+        return layers
+
+    def overlay(self) -> list[dict]:
+        compliance = self.preset.compliance
+        u, m, w, h = self.u, self.margin, self.width, self.height
+        duration = self.audio.duration
+        size = compliance.size * u
+        band_h = size * 2 * 1.15 + 40 * u
+        stamp_size = 24 * u
+        layers = [
+            {"type": "shape", "id": "compliance_band", "shape": "rect", "fill": "#000000", "fill_opacity": 0.6,
+             "box": {"x": 0, "y": h - band_h, "width": w, "height": band_h}, "start": 0, "end": duration},
+            self.text("compliance", "compliance", compliance.text, font=self.body, size=size,
+                      box=(m * 0.5, h - band_h + 20 * u, w - m, band_h - 40 * u), valign="middle", start=0,
+                      end=duration, color="#FFFFFF", editable=False, entrance="none"),
+        ]
+        as_of = self.data.odds_as_of
+        stamp = f"Odds as of {as_of:%b} {as_of.day}, {as_of:%H:%M} UTC"
+        layers.append(self.text("odds_stamp", "stamp", stamp, font=self.body, size=stamp_size,
+                                box=(m * 0.5, h - band_h - stamp_size * 1.6, w - m, stamp_size * 1.3),
+                                valign="bottom", align="right", start=0, end=duration, color="#FFFFFF",
+                                editable=False, entrance="none"))
+        logo = next((a for a in self.media.assets if a.role == "logo"), None)
+        if logo is not None:
+            side = 150 * u
+            scale = side / max(logo.width, logo.height)
+            lw, lh = logo.width * scale, logo.height * scale
+            layers.append({"type": "image", "id": "logo", "asset": logo.file, "start": 0, "end": duration,
+                           "box": {"x": w - m * 0.6 - lw, "y": m * 0.6, "width": lw, "height": lh}})
+        return layers
+
+    def build(self) -> RenderPlan:
+        timings = {t.segment_id: t for t in self.audio.segments}
+        scenes = []
+        for index, segment in enumerate(self.script.segments):
+            timing = timings[segment.id]
+            start = timing.start
+            end = self.audio.duration if index == len(self.script.segments) - 1 else timing.end
+            scenes.append({"id": segment.id, "segment_id": segment.id, "start": round(start, 6),
+                           "end": round(end, 6), "background": self.background(index, segment.id, start, end),
+                           "layers": self.scene_layers(segment, start, end)})
+        audio = [{"file": self.audio.narration, "role": "narration", "gain": 1.0}]
+        if self.audio.music:
+            audio.append({"file": self.audio.music, "role": "music", "gain": self.audio.music_gain})
+        brand = self.preset.brand
+        return RenderPlan.model_validate({
+            "kind": self.kind, "title": self.script.title, "width": self.width, "height": self.height,
+            "fps": self.preset.format.fps, "duration": self.audio.duration,
+            "fonts": [self.heading.model_dump(), *([self.body.model_dump()] if self.body.family !=
+                                                  self.heading.family else [])],
+            "palette": brand.palette, "audio": audio, "scenes": scenes, "overlay": self.overlay(),
+            "odds_as_of": self.data.odds_as_of,
+        })
+
+
+def build_plan(inputs, ctx) -> RenderPlan:
+    """L3 + L4 + L5 + the preset -> the RenderPlan both renderers draw."""
+    return _Builder(inputs, ctx).build()

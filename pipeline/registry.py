@@ -43,8 +43,12 @@ class LayerSpec:
     config_keys: tuple[str, ...] = ()
     version: str = "1"
     timeout_s: int | None = None
-    # Whether the layer's output may be reused by another job with the same input hash.
+    # Whether the layer's output may be reused by another job with the same input hash,
+    # and for how long (None: for as long as the files exist).
     cacheable: bool = True
+    cache_ttl_s: float | None = None
+    # Whether the layer runs at all for a preset (L7 only when the preset names a destination).
+    applies: Callable[[PresetConfig], bool] = lambda preset: True
 
 
 @dataclass(frozen=True)
@@ -75,10 +79,13 @@ class Pipeline:
     def first(self) -> str:
         return self.layers[0].name
 
-    def next_after(self, name: str) -> str | None:
+    def next_after(self, name: str, preset: PresetConfig | None = None) -> str | None:
+        """The next layer after `name` that applies to the preset (all of them when no preset is given)."""
         names = self.names
-        index = names.index(name)
-        return names[index + 1] if index + 1 < len(names) else None
+        for following in names[names.index(name) + 1:]:
+            if preset is None or self.spec(following).applies(preset):
+                return following
+        return None
 
     def is_after_review(self, name: str) -> bool:
         return self.names.index(name) > self.names.index(self.review_after)

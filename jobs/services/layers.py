@@ -85,6 +85,15 @@ def enqueue_layer(job_id, layer: str, *, pipeline: Pipeline | None = None) -> No
     transaction.on_commit(send)
 
 
+def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
+    """The context every layer runs with: its folder, secrets from settings, Django's cache."""
+    from django.core.cache import cache
+
+    options = {**settings.PIPELINE, "BRAND_DIR": Path(settings.MEDIA_ROOT) / "brand"}
+    return LayerContext(job_id=str(job_id), layer=layer, work_dir=work_dir, secrets=settings.PROVIDER_SECRETS,
+                        options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"), **kwargs)
+
+
 # ---------------------------------------------------------------------------------------------
 # Claiming
 
@@ -140,6 +149,21 @@ def gather_inputs(job: Job, pipeline: Pipeline, spec: LayerSpec) -> LayerInput:
             raise ContractError("no approved plan version to render", layer=spec.name)
         plan, version = RenderPlan.model_validate(approved.plan, context=base), approved.number
     return LayerInput(job=job_inputs, preset=preset, upstream=upstream, plan=plan, plan_version=version)
+
+
+def build_plan_for(job_id, pipeline: Pipeline, inputs: LayerInput, review_output: BaseModel,
+                   ctx: LayerContext) -> RenderPlan:
+    """Build the RenderPlan from every layer's output up to review (the plan builder reads them all)."""
+    upstream = dict(inputs.upstream)
+    finished = LayerRun.objects.filter(job_id=job_id, status__in=[LayerRun.Status.DONE, LayerRun.Status.REUSED])
+    outputs = dict(finished.values_list("layer", "output"))
+    for name in pipeline.names[: pipeline.names.index(pipeline.review_after)]:
+        if name not in upstream and name in outputs:
+            upstream[name] = pipeline.spec(name).output_model.model_validate(outputs[name])
+    upstream[pipeline.review_after] = review_output
+    plan_inputs = LayerInput(job=inputs.job, preset=inputs.preset, upstream=upstream)
+    return RenderPlan.model_validate(pipeline.build_plan(plan_inputs, ctx).model_dump(mode="json"),
+                                     context={"base_dir": ctx.work_dir})
 
 
 def _lost_attempts(job: Job, layer: str) -> int:
@@ -229,8 +253,10 @@ def _abandon(run: LayerRun, *, reason: str) -> None:
 
 def _reuse_cached(job: Job, spec: LayerSpec, digest: str, attempt: int, pipeline: Pipeline) -> bool:
     """Reuse a finished run of the same layer with the same input hash; copy its files into this job."""
-    source = (LayerRun.objects.filter(layer=spec.name, input_hash=digest, status=LayerRun.Status.DONE)
-              .exclude(job=job).order_by("-finished_at").first())
+    runs = LayerRun.objects.filter(layer=spec.name, input_hash=digest, status=LayerRun.Status.DONE).exclude(job=job)
+    if spec.cache_ttl_s is not None:
+        runs = runs.filter(finished_at__gte=timezone.now() - timedelta(seconds=spec.cache_ttl_s))
+    source = runs.order_by("-finished_at").first()
     if source is None:
         return False
     assets = list(Asset.objects.filter(job_id=source.job_id, layer=spec.name))
@@ -328,18 +354,13 @@ def _execute(job_id, claim: Claim, pipeline: Pipeline, on_progress) -> LayerRun 
     output = plan = error = None
     trace = ""
     with _Heartbeat(claim.run_id, job_id, spec.name, on_progress) as heartbeat:
-        ctx = LayerContext(job_id=str(job_id), layer=spec.name, work_dir=claim.work_dir,
-                           progress=heartbeat.progress, secrets=settings.PROVIDER_SECRETS,
-                           options=settings.PIPELINE, logger=logging.getLogger(f"pipeline.{spec.name}"))
+        ctx = layer_context(job_id, spec.name, claim.work_dir, progress=heartbeat.progress)
         try:
             produced = spec.run(claim.inputs, ctx)
             output = spec.output_model.model_validate(produced.model_dump(mode="json"),
                                                       context={"base_dir": claim.work_dir})
             if spec.name == pipeline.review_after:
-                plan_inputs = LayerInput(job=claim.inputs.job, preset=claim.inputs.preset,
-                                         upstream={**claim.inputs.upstream, spec.name: output})
-                plan = RenderPlan.model_validate(pipeline.build_plan(plan_inputs, ctx).model_dump(mode="json"),
-                                                 context={"base_dir": claim.work_dir})
+                plan = build_plan_for(job_id, pipeline, claim.inputs, output, ctx)
         except ValidationError as exc:
             error = ContractError.from_validation(exc, what=f"the {spec.title} output", layer=spec.name)
             trace = traceback.format_exc()
@@ -408,13 +429,14 @@ def _advance(job: Job, pipeline: Pipeline, layer: str, run: LayerRun, plan: Rend
 
     if layer == pipeline.review_after:
         if plan is None:
-            # Reused L5 output: the plan is built again from it (cheap, and it follows the current preset).
-            ctx = LayerContext(job_id=str(job.pk), layer=layer, work_dir=job.work_dir,
-                               secrets=settings.PROVIDER_SECRETS, options=settings.PIPELINE)
+            # Reused review-layer output: the plan is built again from it (cheap; follows the current preset).
             try:
                 inputs = gather_inputs(job, pipeline, pipeline.spec(layer))
-                inputs.upstream[layer] = pipeline.spec(layer).output_model.model_validate(run.output)
-                plan = pipeline.build_plan(inputs, ctx)
+                output = pipeline.spec(layer).output_model.model_validate(run.output)
+                plan = build_plan_for(job.pk, pipeline, inputs, output, layer_context(job.pk, layer, job.work_dir))
+            except ValidationError as exc:
+                _fail(job, layer, ContractError.from_validation(exc, what="the render plan", layer=layer))
+                return
             except PipelineError as exc:
                 _fail(job, layer, exc)
                 return
@@ -422,7 +444,7 @@ def _advance(job: Job, pipeline: Pipeline, layer: str, run: LayerRun, plan: Rend
         return
     if pipeline.is_after_review(layer) and layer == pipeline.next_after(pipeline.review_after):
         _render_finished(job, run)
-    following = pipeline.next_after(layer)
+    following = pipeline.next_after(layer, PresetConfig.model_validate(job.preset.config))
     if following is None:
         job_transition(job, S.DONE, current_layer="")
     else:
@@ -431,7 +453,7 @@ def _advance(job: Job, pipeline: Pipeline, layer: str, run: LayerRun, plan: Rend
 
 def _ensure_next_queued(job: Job, pipeline: Pipeline, layer: str) -> None:
     """A duplicate delivery of a finished layer: queue the next one only if nobody has started it."""
-    following = pipeline.next_after(layer)
+    following = pipeline.next_after(layer, PresetConfig.model_validate(job.preset.config))
     if layer == pipeline.review_after or following is None:
         return
     if not job.layer_runs.filter(layer=following).exists():

@@ -8,7 +8,13 @@ from pydantic import Field, model_validator
 from pipeline.contracts.base import Contract
 from pipeline.contracts.l2 import SegmentKind
 
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+# A number as a word of its own: "275.5", "-2.5", "+114"; not the digits inside "49ers" or "76ers".
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w])")
+
+
+def numbers_in(text: str) -> list[str]:
+    """The numbers in a text, without a leading plus, as they must appear in a Figure's text."""
+    return [number.lstrip("+") for number in _NUMBER.findall(text)]
 
 
 class Figure(Contract):
@@ -33,8 +39,8 @@ class ScriptSegment(Contract):
     def _numbers_have_sources(self) -> ScriptSegment:
         shown = {f.text.lstrip("+") for f in self.figures}
         for text in (self.headline, self.body, self.stat):
-            for number in _NUMBER.findall(text):
-                if number.lstrip("+") not in shown:
+            for number in numbers_in(text):
+                if number not in shown:
                     raise ValueError(f"segment {self.id}: the number {number!r} on screen has no source figure")
         return self
 

@@ -1,0 +1,119 @@
+"""L3 through a language model over HTTP: OpenAI-compatible chat completions, Anthropic messages, Gemini.
+
+The model is given the data and the segment plan and asked for JSON in the
+Script contract's shape. Its answer is validated (contract and sources); when it
+is invalid the errors are sent back once for a repair, and a second bad answer
+fails the layer in words.
+"""
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from pipeline.context import LayerContext
+from pipeline.contracts import CalendarPlan, DataPackage, PresetConfig, Script
+from pipeline.errors import APIError, ConfigurationError, ScriptError
+from pipeline.http import ProviderClient, RetryPolicy, Timeouts
+from pipeline.layers.l3_ideas.sources import check_sources
+
+APIS = {"openai", "anthropic", "gemini"}
+DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-5", "gemini": "gemini-2.5-flash"}
+
+SYSTEM = """You write short social video scripts for a sports-betting media brand.
+Answer with one JSON object only, matching this JSON schema:
+{schema}
+Rules:
+- One script segment per planned segment, with the same id, kind and prop_id, in the same order.
+- headline: at most 80 characters, upper case. stat: at most 40. body: at most 160. narration: one or two
+  spoken sentences.
+- Every number you write (in headline, stat, body or narration) must come from the data, and each must be
+  listed in that segment's figures with its exact text, the path of the data field it comes from (like
+  matchup.props[0].line or matchup.spread) and the field's value.
+- No counts, dates or times unless they are data fields. Never invent odds or lines."""
+
+
+class ChatClient:
+    """Sends one chat turn list to the configured API and returns the model's text."""
+
+    def __init__(self, api: str, options: dict, ctx: LayerContext) -> None:
+        if api not in APIS:
+            raise ConfigurationError(f"unknown LLM api {api!r} (known: {', '.join(sorted(APIS))})", layer="L3",
+                                     field="providers.ideas.options.api")
+        self.api = api
+        self.model = options.get("model", DEFAULT_MODELS[api])
+        secrets = ctx.secrets.get(api, {})
+        key = ctx.secret(api)
+        headers = {"openai": {"Authorization": f"Bearer {key}"},
+                   "anthropic": {"x-api-key": key, "anthropic-version": "2023-06-01"},
+                   "gemini": {"x-goog-api-key": key}}[api]
+        # Generating text has no side effects, so a failed POST may be sent again.
+        self.client = ProviderClient(provider=api, layer="L3", base_url=options.get("base_url") or secrets.get(
+            "base_url", ""), headers=headers, retry_posts=True,
+            timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 60))),
+            policy=RetryPolicy(total=int(options.get("retries", 3))))
+
+    def complete(self, system: str, turns: list[dict]) -> str:
+        if self.api == "openai":
+            answer = self.client.post("/v1/chat/completions", json={
+                "model": self.model, "response_format": {"type": "json_object"}, "temperature": 0.8,
+                "messages": [{"role": "system", "content": system}, *turns]})
+            return _dig(answer, ["choices", 0, "message", "content"], self.api)
+        if self.api == "anthropic":
+            answer = self.client.post("/v1/messages", json={
+                "model": self.model, "max_tokens": 2000, "system": system, "messages": turns})
+            return _dig(answer, ["content", 0, "text"], self.api)
+        contents = [{"role": "model" if t["role"] == "assistant" else "user", "parts": [{"text": t["content"]}]}
+                    for t in turns]
+        answer = self.client.post(f"/v1beta/models/{self.model}:generateContent", json={
+            "systemInstruction": {"parts": [{"text": system}]}, "contents": contents,
+            "generationConfig": {"responseMimeType": "application/json"}})
+        return _dig(answer, ["candidates", 0, "content", "parts", 0, "text"], self.api)
+
+
+def _dig(answer, path: list, api: str) -> str:
+    value = answer
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            where = ".".join(str(p) for p in path)
+            raise APIError(f"answered without {where}", status=200, retryable=False, layer="L3",
+                           provider=api, field=where) from None
+    if not isinstance(value, str):
+        raise APIError(f"answered a {type(value).__name__} where text was expected", status=200,
+                       retryable=False, layer="L3", provider=api)
+    return value
+
+
+def _parse(text: str, data: DataPackage) -> Script:
+    cleaned = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    script = Script.model_validate(json.loads(cleaned))
+    check_sources(script, data)
+    return script
+
+
+def write_script(data: DataPackage, calendar: CalendarPlan, preset: PresetConfig, options: dict,
+                 ctx: LayerContext) -> Script:
+    chat = ChatClient(options.get("api", "openai"), options, ctx)
+    system = SYSTEM.format(schema=json.dumps(Script.model_json_schema()))
+    request = json.dumps({"data": data.model_dump(mode="json"), "segments": calendar.model_dump(mode="json")[
+        "segments"], "tone": options.get("tone", "hype"), "hashtags": preset.hashtags})
+    turns = [{"role": "user", "content": request}]
+    problem = ""
+    for attempt in (1, 2):
+        text = chat.complete(system, turns)
+        try:
+            return _parse(text, data)
+        except json.JSONDecodeError as exc:
+            problem = f"the answer is not JSON ({exc.msg} at character {exc.pos})"
+        except ValidationError as exc:
+            problem = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8])
+        except ScriptError as exc:
+            problem = exc.message
+        ctx.logger.warning("L3 %s answer %s was invalid: %s", chat.api, attempt, problem)
+        turns += [{"role": "assistant", "content": text},
+                  {"role": "user", "content": f"That answer is invalid: {problem}. Answer again with the "
+                                              "corrected JSON object only."}]
+    raise ScriptError(f"the {chat.api} model gave an invalid script twice: {problem}", layer="L3",
+                      provider=chat.api, retryable=True, hint="retry, or switch the preset to the template writer")

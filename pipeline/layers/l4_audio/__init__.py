@@ -1,0 +1,118 @@
+"""L4 audio + timing: narration for each segment joined into one track, timed from the audio itself.
+
+Segment starts and ends are sample positions in the joined track divided by the
+sample rate, so the timings are exact. A music bed from the preset is ducked
+under the speech and written as a track of its own.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import audio
+from pipeline.context import LayerContext, RecordedAsset
+from pipeline.contracts import AudioPackage, Script, SegmentTiming, WordTiming
+from pipeline.contracts.l2 import CalendarPlan
+from pipeline.errors import AudioGenerationError, ConfigurationError
+from pipeline.files import sha256_file
+from pipeline.registry import LayerInput
+
+LEAD_S = 0.12       # silence before each segment's speech
+TAIL_S = 0.38       # and after it, so cuts do not clip the last word
+MAX_PAD_S = 1.0     # at most this much extra silence to bring a segment towards its target length
+
+
+@dataclass
+class Speech:
+    samples: np.ndarray
+    rate: int
+    words: list[tuple[str, float, float]] = field(default_factory=list)
+
+
+def _providers():
+    from pipeline.layers.l4_audio import cloud, espeak
+
+    return {"espeak": espeak.synthesize, "openai_tts": cloud.openai_speech, "elevenlabs": cloud.elevenlabs}
+
+
+def _music_bed(inputs: LayerInput, ctx: LayerContext, narration: np.ndarray, rate: int) -> Path | None:
+    voice = inputs.preset.voice
+    if not voice.music:
+        return None
+    brand_dir = Path(ctx.options.get("BRAND_DIR", ctx.work_dir))
+    source = (brand_dir / voice.music).resolve()
+    if brand_dir.resolve() not in source.parents or not source.is_file():
+        raise ConfigurationError(f"music bed {voice.music!r} is not in the brand folder", layer="L4",
+                                 field="voice.music")
+    from pipeline.media.ffmpeg import decode_audio
+
+    music = decode_audio(source, rate=rate, layer="L4")
+    if not len(music):
+        raise AudioGenerationError(f"music bed {voice.music!r} has no sound", layer="L4", field="voice.music")
+    repeats = int(np.ceil(len(narration) / len(music)))
+    looped = np.tile(music, repeats)[: len(narration)]
+    ducked = audio.duck(looped, narration, rate, under_speech=voice.duck_gain)
+    path = ctx.layer_dir / "music.wav"
+    audio.write_wav(path, ducked, rate)
+    return path
+
+
+def run(inputs: LayerInput, ctx: LayerContext) -> AudioPackage:
+    script: Script = inputs.upstream["L3"]
+    calendar: CalendarPlan = inputs.upstream["L2"]
+    choice = inputs.preset.providers.audio
+    try:
+        synthesize = _providers()[choice.name]
+    except KeyError:
+        raise ConfigurationError(f"unknown audio provider {choice.name!r} (known: {', '.join(_providers())})",
+                                 layer="L4", field="providers.audio.name") from None
+    targets = {s.id: s.target_s for s in calendar.segments}
+    done = 0
+
+    def speak(segment) -> Speech:
+        nonlocal done
+        speech = synthesize(segment.narration, inputs.preset.voice, choice.options, ctx)
+        done += 1
+        ctx.progress(0.8 * done / len(script.segments), f"spoke {segment.id}")
+        return speech
+
+    # eSpeak runs as a separate process per segment, so two at once use both cores.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+        spoken = list(pool.map(speak, script.segments))
+    rate = spoken[0].rate
+    pieces, timings, cursor = [], [], 0
+    for segment, speech in zip(script.segments, spoken, strict=True):
+        samples = audio.resample(speech.samples, speech.rate, rate)
+        if not len(samples):
+            raise AudioGenerationError(f"segment {segment.id} came out silent", layer="L4", provider=choice.name,
+                                       field=f"segments.{segment.id}.narration")
+        lead, tail = int(LEAD_S * rate), int(TAIL_S * rate)
+        natural = lead + len(samples) + tail
+        wanted = int(targets.get(segment.id, 0) * rate)
+        length = max(natural, min(wanted, natural + int(MAX_PAD_S * rate)))
+        piece = np.zeros(length, dtype=np.float32)
+        piece[lead: lead + len(samples)] = samples
+        start_s = cursor / rate
+        words = [WordTiming(word=w, start=round(start_s + LEAD_S + a, 4), end=round(start_s + LEAD_S + b, 4))
+                 for w, a, b in speech.words]
+        timings.append(SegmentTiming(segment_id=segment.id, start=round(start_s, 6),
+                                     end=round((cursor + length) / rate, 6), words=words))
+        pieces.append(piece)
+        cursor += length
+    narration = np.concatenate(pieces)
+    path = ctx.layer_dir / "narration.wav"
+    audio.write_wav(path, narration, rate)
+    ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="narration", sha256=sha256_file(path),
+                                   duration=len(narration) / rate, metadata={"sample_rate": rate}))
+    music = _music_bed(inputs, ctx, narration, rate)
+    if music is not None:
+        ctx.record_asset(RecordedAsset(path=ctx.rel(music), kind="music", sha256=sha256_file(music),
+                                       duration=len(narration) / rate))
+    ctx.progress(1.0, "narration ready")
+    return AudioPackage(narration=ctx.rel(path), sample_rate=rate, duration=round(len(narration) / rate, 6),
+                        music=ctx.rel(music) if music else None,
+                        music_gain=inputs.preset.voice.music_gain if music else 0.0, segments=timings)

@@ -1,0 +1,111 @@
+"""L5 media: one background picture per segment (and the brand logo), each written atomically and checked."""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image
+
+from pipeline.context import LayerContext, RecordedAsset
+from pipeline.contracts import AssetRole, DataPackage, MediaAsset, MediaPackage, Script, SegmentKind
+from pipeline.contracts.l3 import ScriptSegment
+from pipeline.errors import ConfigurationError, MediaGenerationError
+from pipeline.files import check_image, cover, save_image
+from pipeline.layers.l5_media import image_apis, procedural
+from pipeline.registry import LayerInput
+
+DEFAULT_STYLE = {"reel": "energy", "carousel": "illustrated", "still": "stat"}
+JPEG_QUALITY = 90
+LOGO_MAX_BYTES = 4 * 1024 * 1024
+
+
+def _colours(segment: ScriptSegment, data: DataPackage) -> tuple[str, str]:
+    matchup = data.matchup
+    if segment.kind == SegmentKind.PROP and segment.prop_id:
+        team = matchup.home if matchup.prop(segment.prop_id).team == matchup.home.abbreviation else matchup.away
+        return team.primary_color, team.secondary_color
+    if segment.kind == SegmentKind.CTA:
+        return matchup.home.primary_color, matchup.away.primary_color
+    return matchup.away.primary_color, matchup.home.primary_color
+
+
+def prompt_for(segment: ScriptSegment, data: DataPackage, style: str) -> str:
+    """What an image model is asked for: mood and colours only; text is drawn by the plan, never the model."""
+    primary, secondary = _colours(segment, data)
+    sport = data.matchup.sport.value.upper()
+    subject = {SegmentKind.PROP: f"a dramatic {sport} action scene, a player in motion, seen from behind",
+               SegmentKind.MATCHUP: f"two {sport} teams facing off, stadium lights",
+               SegmentKind.HOOK: f"an electric {sport} stadium at night", SegmentKind.CTA: "a crowd celebrating"}
+    return (f"{subject[segment.kind]}, {style} style, colour palette {primary} and {secondary}, vertical "
+            "composition with calm space in the lower third, no text, no logos, no numbers, no watermark")
+
+
+def _procedural(segment: ScriptSegment, data: DataPackage, style: str, size: tuple[int, int]) -> Image.Image:
+    width, height = size
+    seed = f"{data.matchup.id}:{segment.id}"
+    if segment.kind == SegmentKind.MATCHUP and style != "stat":
+        m = data.matchup
+        return procedural.versus(width, height, (m.away.abbreviation, m.away.secondary_color, m.away.primary_color),
+                                 (m.home.abbreviation, m.home.secondary_color, m.home.primary_color), seed)
+    primary, secondary = _colours(segment, data)
+    return procedural.STYLES[style](width, height, primary, secondary, seed)
+
+
+def _logo(inputs: LayerInput, ctx: LayerContext) -> MediaAsset | None:
+    logo = inputs.preset.brand.logo
+    if not logo:
+        return None
+    brand_dir = Path(ctx.options.get("BRAND_DIR", ctx.work_dir)).resolve()
+    source = (brand_dir / logo).resolve()
+    if brand_dir not in source.parents or not source.is_file() or source.stat().st_size > LOGO_MAX_BYTES:
+        raise ConfigurationError(f"logo {logo!r} is not a file of at most 4 MB in the brand folder", layer="L5",
+                                 field="brand.logo", hint="upload the logo again on the preset")
+    with Image.open(source) as image:
+        if image.format != "PNG":
+            raise ConfigurationError(f"logo {logo!r} is {image.format}; a PNG with transparency is expected",
+                                     layer="L5", field="brand.logo")
+        image.load()
+        path = save_image(image.convert("RGBA"), ctx.layer_dir / "logo.png")
+    width, height, digest = check_image(path)
+    ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="logo", sha256=digest, width=width, height=height))
+    return MediaAsset(segment_id=None, role=AssetRole.LOGO, file=ctx.rel(path), width=width, height=height,
+                      sha256=digest)
+
+
+def run(inputs: LayerInput, ctx: LayerContext) -> MediaPackage:
+    script: Script = inputs.upstream["L3"]
+    data: DataPackage = inputs.upstream["L1"]
+    choice = inputs.preset.providers.media
+    size = (inputs.preset.format.width, inputs.preset.format.height)
+    style = choice.options.get("style", DEFAULT_STYLE[inputs.preset.format.kind])
+    if choice.name == "procedural":
+        if style not in procedural.STYLES:
+            raise ConfigurationError(f"unknown procedural style {style!r} (known: {', '.join(procedural.STYLES)})",
+                                     layer="L5", field="providers.media.options.style")
+        make = lambda segment: _procedural(segment, data, style, size)  # noqa: E731
+    else:
+        generate = image_apis.provider(choice.name, choice.options, ctx)
+        make = lambda segment: cover(generate(prompt_for(segment, data, style), size), size)  # noqa: E731
+    done = 0
+
+    def one(segment: ScriptSegment) -> MediaAsset:
+        nonlocal done
+        image = make(segment)
+        path = save_image(image.convert("RGB"), ctx.layer_dir / f"{segment.id}.jpg", quality=JPEG_QUALITY)
+        width, height, digest = check_image(path, size=size)
+        ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="background", sha256=digest, width=width,
+                                       height=height, metadata={"segment": segment.id, "provider": choice.name}))
+        done += 1
+        ctx.progress(done / (len(script.segments) + 1), f"made {segment.id}")
+        return MediaAsset(segment_id=segment.id, role=AssetRole.BACKGROUND, file=ctx.rel(path), width=width,
+                          height=height, sha256=digest)
+
+    # numpy and Pillow release the GIL for the heavy parts, and the API providers wait on the network.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+        assets = list(pool.map(one, script.segments))
+    if (logo := _logo(inputs, ctx)) is not None:
+        assets.append(logo)
+    if not assets:
+        raise MediaGenerationError("no media was made", layer="L5")
+    return MediaPackage(assets=assets)

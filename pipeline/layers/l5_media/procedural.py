@@ -1,0 +1,113 @@
+"""Offline art with numpy and Pillow: textured backgrounds in team colours, versus art, illustrated slides.
+
+Text and numbers are never baked into the art: they are plan layers, laid out
+and traced to the data. The art only carries colour, texture and shapes.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from pipeline.text import load_font
+
+
+def rgb(hex_color: str) -> np.ndarray:
+    return np.array([int(hex_color[i: i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
+
+
+def _seed(*parts: str) -> np.random.Generator:
+    return np.random.default_rng(int.from_bytes(hashlib.sha256("|".join(parts).encode()).digest()[:8], "big"))
+
+
+def _grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    y = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None]
+    x = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :]
+    return x, y
+
+
+def _mix(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return a * (1 - t[..., None]) + b * t[..., None]
+
+
+def _finish(img: np.ndarray, rng: np.random.Generator, grain: float = 5.0) -> Image.Image:
+    noise = rng.normal(0.0, grain, img.shape[:2]).astype(np.float32)[..., None]
+    return Image.fromarray(np.clip(img + noise, 0, 255).astype(np.uint8), "RGB")
+
+
+def energy(width: int, height: int, primary: str, secondary: str, seed: str) -> Image.Image:
+    """A dark diagonal gradient in the team's colours with speed stripes and a glow: reels."""
+    rng = _seed("energy", seed)
+    x, y = _grid(width, height)
+    aspect = height / width
+    diagonal = np.clip((x + y * aspect) / (1 + aspect), 0, 1)
+    dark = np.array([8, 10, 18], dtype=np.float32)
+    base = _mix(rgb(primary) * 0.85, dark, diagonal ** 0.8)
+    cx, cy = rng.uniform(0.25, 0.75), rng.uniform(0.2, 0.45)
+    glow = np.exp(-(((x - cx) * 1.6) ** 2 + ((y - cy) * 1.6 / aspect * aspect) ** 2) * 5.0)
+    base += glow[..., None] * rgb(secondary) * 0.45
+    stripes = (np.sin((x * width * 0.9 - y * height * 0.5) / 26.0) > 0.93).astype(np.float32)
+    band = np.exp(-(((x - y * 0.55) - rng.uniform(0.0, 0.4)) / 0.18) ** 2)
+    base += (stripes * band)[..., None] * 38.0
+    vignette = 1.0 - 0.45 * (((x - 0.5) * 1.2) ** 2 + ((y - 0.5) * 1.1) ** 2)
+    return _finish(base * vignette[..., None], rng)
+
+
+def versus(width: int, height: int, away: tuple[str, str, str], home: tuple[str, str, str], seed: str) -> Image.Image:
+    """Two team colours split on a diagonal, with the teams' letters as a large faint texture."""
+    rng = _seed("versus", seed)
+    x, y = _grid(width, height)
+    split = (y - 0.5) + (x - 0.5) * 0.35
+    edge = np.clip(split * 30 + 0.5, 0, 1)
+    base = _mix(rgb(away[1]) * 0.8, rgb(home[1]) * 0.8, edge)
+    shade = 0.55 + 0.45 * (1 - np.abs(split) * 1.6).clip(0, 1)
+    image = _finish(base * shade[..., None], rng, grain=4.0)
+    draw = ImageDraw.Draw(image, "RGBA")
+    font = load_font("DejaVuSans-Bold.ttf", int(width * 0.42))
+    draw.text((width * 0.5, height * 0.27), away[0], font=font, anchor="mm", fill=(255, 255, 255, 34))
+    draw.text((width * 0.5, height * 0.74), home[0], font=font, anchor="mm", fill=(255, 255, 255, 34))
+    line_y = height * 0.5
+    draw.line([(0, line_y + width * 0.175), (width, line_y - width * 0.175)], fill=(255, 255, 255, 90),
+              width=max(4, width // 120))
+    return image
+
+
+def illustrated(width: int, height: int, primary: str, secondary: str, seed: str) -> Image.Image:
+    """Flat illustration: layered hills, a sun disc and confetti in the team palette: carousels."""
+    rng = _seed("illustrated", seed)
+    x, y = _grid(width, height)
+    sky = _mix(rgb(secondary) * 0.35 + 20, rgb(primary) * 0.45, y)
+    image = Image.fromarray(np.clip(sky, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image, "RGBA")
+    r = width * rng.uniform(0.16, 0.24)
+    cx, cy = width * rng.uniform(0.6, 0.8), height * rng.uniform(0.16, 0.26)
+    draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(*[int(v) for v in rgb(secondary)], 220))
+    for layer, shade in enumerate((0.55, 0.4, 0.25)):
+        base_y = height * (0.55 + 0.13 * layer)
+        phase, amp = rng.uniform(0, 6.28), height * 0.045
+        points = [(px, base_y + amp * np.sin(px / width * 6.28 * (1 + layer * 0.4) + phase))
+                  for px in np.linspace(0, width, 48)]
+        colour = tuple(int(v) for v in np.clip(rgb(primary) * shade + 10 * layer, 0, 255))
+        draw.polygon([*points, (width, height), (0, height)], fill=colour)
+    for _ in range(36):
+        px, py, size = rng.uniform(0, width), rng.uniform(0, height * 0.5), rng.uniform(6, 16)
+        colour = rgb(secondary) if rng.random() < 0.5 else np.array([255, 255, 255])
+        draw.rectangle([px, py, px + size, py + size * 0.5], fill=(*[int(v) for v in colour], 150))
+    return image.filter(ImageFilter.SMOOTH)
+
+
+def stat_board(width: int, height: int, primary: str, secondary: str, seed: str) -> Image.Image:
+    """A dark board with a fine grid and team-colour accent bands: single stat images."""
+    rng = _seed("stat", seed)
+    x, y = _grid(width, height)
+    base = _mix(np.array([14, 17, 28], dtype=np.float32), np.array([6, 8, 14], dtype=np.float32), y)
+    grid = ((np.mod(x * width, 54) < 2) | (np.mod(y * height, 54) < 2)).astype(np.float32)
+    base += grid[..., None] * 9.0
+    top = np.exp(-((y - 0.04) / 0.05) ** 2)[..., None] * rgb(primary) * 0.9
+    bottom = np.exp(-((y - 0.97) / 0.04) ** 2)[..., None] * rgb(secondary) * 0.7
+    glow = np.exp(-(((x - 0.5) / 0.5) ** 2 + ((y - 0.45) / 0.35) ** 2) * 2.0)[..., None] * rgb(primary) * 0.25
+    return _finish(base + top + bottom + glow, rng, grain=3.0)
+
+
+STYLES = {"energy": energy, "illustrated": illustrated, "stat": stat_board}

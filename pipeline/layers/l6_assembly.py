@@ -1,0 +1,119 @@
+"""L6 assembly: the approved RenderPlan into final files, each read back and checked before it is kept.
+
+Every file is written to a temporary name in its destination folder, checked,
+and only then moved into place, so a render killed at any moment leaves either
+no final file or the previous good one.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from pipeline.context import LayerContext, RecordedAsset
+from pipeline.contracts import ContentKind, OutputFile, RenderPlan, RenderResult
+from pipeline.errors import RenderError
+from pipeline.files import check_image, save_image, sha256_file
+from pipeline.media import ffmpeg
+from pipeline.motion import still_time
+from pipeline.registry import LayerInput
+from pipeline.render.compositor import Compositor
+from pipeline.render.video import Encoder, encode_frames, mux
+
+
+def encoder_from(options) -> Encoder:
+    return Encoder(preset=options.get("RENDER_PRESET", "veryfast"), crf=int(options.get("RENDER_CRF", 20)))
+
+
+def check_video(path: Path, plan: RenderPlan) -> ffmpeg.MediaInfo:
+    """Streams, codecs, size, frame count and duration within one frame of the plan, and a clean full decode."""
+    info = ffmpeg.read_back(path)
+    problems = []
+    if info.video_codec != "h264" or info.pix_fmt != "yuv420p":
+        problems.append(f"video is {info.video_codec}/{info.pix_fmt}, expected h264/yuv420p")
+    if (info.width, info.height) != (plan.width, plan.height):
+        problems.append(f"size is {info.width}x{info.height}, expected {plan.width}x{plan.height}")
+    if plan.audio and info.audio_codec != "aac":
+        problems.append(f"audio is {info.audio_codec}, expected aac")
+    if info.frames is None or abs(info.frames - plan.frame_count) > 1:
+        problems.append(f"{info.frames} frames, expected {plan.frame_count}")
+    if info.duration is None or abs(info.duration - plan.frame_count / plan.fps) > 1.0 / plan.fps + 0.05:
+        problems.append(f"duration {info.duration} s, expected {plan.frame_count / plan.fps:.3f} s")
+    if info.errors:
+        problems.append(f"decode errors: {'; '.join(info.errors[:3])}")
+    if problems:
+        raise RenderError(f"{path.name} failed its read-back check: {', '.join(problems)}", layer="L6",
+                          field=path.name)
+    return info
+
+
+def _output(ctx: LayerContext, path: Path, kind: str, **info) -> OutputFile:
+    digest = sha256_file(path)
+    ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind=kind, sha256=digest, width=info.get("width"),
+                                   height=info.get("height"), duration=info.get("duration"),
+                                   metadata={k: v for k, v in info.items() if k not in ("width", "height")}))
+    return OutputFile(kind=kind, file=ctx.rel(path), sha256=digest, bytes=path.stat().st_size, **info)
+
+
+def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, out: Path,
+                 encoder: Encoder) -> OutputFile:
+    total = plan.frame_count
+    step = max(1, total // 100)
+
+    def progress(done: int) -> None:
+        if done % step == 0 or done == total:
+            ctx.progress(0.95 * done / total, f"frame {done} of {total}")
+
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".render-") as tmp:
+        video_only = Path(tmp) / "video.mp4"
+        encode_frames(plan, compositor, video_only, encoder, progress=progress)
+        staged = Path(tmp) / out.name
+        mux(plan, video_only, staged, ctx.work_dir)
+        info = check_video(staged, plan)
+        os.replace(staged, out)
+    return _output(ctx, out, "video", width=info.width, height=info.height, duration=info.duration,
+                   frames=info.frames, video_codec=info.video_codec, audio_codec=info.audio_codec)
+
+
+def render_still(compositor: Compositor, t: float, ctx: LayerContext, out: Path, kind: str) -> OutputFile:
+    image = Image.fromarray(compositor.frame(t), "RGB")
+    if out.suffix == ".jpg":
+        save_image(image, out, quality=90)
+    else:
+        save_image(image, out, compress_level=3)
+    width, height, _ = check_image(out, size=compositor.size, layer="L6")
+    return _output(ctx, out, kind, width=width, height=height)
+
+
+def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
+    plan = inputs.plan
+    if plan is None:
+        raise RenderError("there is no approved plan to render", layer="L6")
+    started = time.perf_counter()
+    compositor = Compositor(plan, ctx.work_dir)
+    out_dir = ctx.layer_dir / f"v{inputs.plan_version}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    encoder = encoder_from(ctx.options)
+    files: list[OutputFile] = []
+    if plan.kind == ContentKind.REEL:
+        files.append(render_video(plan, compositor, ctx, out_dir / "final.mp4", encoder))
+        first = plan.scenes[0]
+        files.append(render_still(compositor, still_time(first, [*first.layers, *plan.overlay]), ctx,
+                                  out_dir / "poster.jpg", "poster"))
+    elif plan.kind == ContentKind.CAROUSEL:
+        for index, scene in enumerate(plan.scenes, start=1):
+            files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
+                                      out_dir / f"slide_{index:02d}.png", "slide"))
+            ctx.progress(0.5 * index / len(plan.scenes), f"slide {index}")
+        if inputs.preset.format.carousel_reel:
+            files.append(render_video(plan, compositor, ctx, out_dir / "slides.mp4", encoder))
+    else:
+        scene = plan.scenes[0]
+        files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
+                                  out_dir / "image.png", "image"))
+    ctx.progress(1.0, "rendered")
+    return RenderResult(plan_version=inputs.plan_version, files=files,
+                        timings={"total_s": round(time.perf_counter() - started, 3)})

@@ -1,0 +1,106 @@
+"""Every FFmpeg call goes through here: the binary imageio-ffmpeg ships, a timeout, stderr kept.
+
+`BINARY` can be pointed elsewhere (settings.FFMPEG_BINARY, or tests with a fake FFmpeg).
+"""
+from __future__ import annotations
+
+import functools
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import proc
+from pipeline.errors import FFmpegError
+
+BINARY: str | None = None
+DEFAULT_TIMEOUT_S = 600
+
+
+@functools.cache
+def _shipped() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def binary() -> str:
+    return BINARY or _shipped()
+
+
+def configure(path: str | None) -> None:
+    global BINARY
+    BINARY = path or None
+
+
+def _error(layer: str):
+    def make(message: str, stderr: str = "", retryable: bool = False) -> FFmpegError:
+        return FFmpegError(message, stderr=stderr, layer=layer, provider="ffmpeg", retryable=retryable)
+
+    return make
+
+
+def run(args: list, *, what: str = "ffmpeg", layer: str = "L6", timeout: float = DEFAULT_TIMEOUT_S,
+        input: bytes | None = None, capture_stdout: bool = False) -> proc.Completed:
+    return proc.run([binary(), "-hide_banner", "-nostdin", *args], timeout=timeout, what=what,
+                    error=_error(layer), input=input, capture_stdout=capture_stdout)
+
+
+def popen_writer(args: list) -> subprocess.Popen:
+    """An FFmpeg that reads raw frames on stdin (L6's encoder). The caller must close and reap it."""
+    return subprocess.Popen([binary(), "-hide_banner", "-loglevel", "error", *args],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def decode_audio(path: Path, *, rate: int, layer: str = "L4", timeout: float = 120) -> np.ndarray:
+    """Any audio file FFmpeg reads, as mono float32 at `rate`."""
+    done = run(["-i", path, "-vn", "-ac", "1", "-ar", rate, "-f", "s16le", "-"], what=f"decoding {Path(path).name}",
+               layer=layer, timeout=timeout, capture_stdout=True)
+    return np.frombuffer(done.stdout, dtype="<i2").astype(np.float32) / 32768.0
+
+
+@dataclass
+class MediaInfo:
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    video_codec: str | None = None
+    pix_fmt: str | None = None
+    audio_codec: str | None = None
+    frames: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(r"Stream #\S+.*?: Video: (\w+)[^,]*,\s*(\w+)[^,]*(?:\([^)]*\))?.*?, (\d{2,5})x(\d{2,5})")
+_FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
+_AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)")
+_FRAME = re.compile(r"frame=\s*(\d+)")
+
+
+def read_back(path: Path, *, layer: str = "L6", timeout: float = 300) -> MediaInfo:
+    """Decode the whole file once: its streams, size, codecs, duration and frame count, and any decode errors."""
+    done = run(["-v", "info", "-stats", "-i", path, "-map", "0:v:0?", "-map", "0:a:0?", "-f", "null", "-"],
+               what=f"reading back {Path(path).name}", layer=layer, timeout=timeout)
+    text = done.stderr
+    info = MediaInfo()
+    if match := _DURATION.search(text):
+        hours, minutes, seconds = match.groups()
+        info.duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    for line in text.splitlines():
+        if (match := _VIDEO.search(line)) and info.video_codec is None:
+            info.video_codec, info.pix_fmt = match.group(1), match.group(2)
+            info.width, info.height = int(match.group(3)), int(match.group(4))
+            if fps := _FPS.search(line):
+                info.fps = float(fps.group(1))
+        if (match := _AUDIO.search(line)) and info.audio_codec is None:
+            info.audio_codec = match.group(1)
+        if "error" in line.lower() and "Stream" not in line:
+            info.errors.append(line.strip())
+    frames = _FRAME.findall(text)
+    info.frames = int(frames[-1]) if frames else None
+    return info

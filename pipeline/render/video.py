@@ -1,0 +1,109 @@
+"""Encoding a plan's frames to H.264 and muxing its audio, each step through pipeline.media.ffmpeg.
+
+Frames are made in a worker thread while the main thread feeds the previous one
+to FFmpeg, so drawing and encoding overlap on the two cores.
+"""
+from __future__ import annotations
+
+import subprocess
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.contracts import RenderPlan
+from pipeline.errors import FFmpegError, RenderError
+from pipeline.media import ffmpeg
+from pipeline.proc import kill_group
+from pipeline.render.compositor import Compositor
+
+AHEAD = 3  # frames drawn ahead of the encoder
+
+
+@dataclass(frozen=True)
+class Encoder:
+    preset: str = "veryfast"
+    crf: int = 20
+    threads: int = 0
+
+    def video_args(self) -> list[str]:
+        args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p"]
+        return args + (["-threads", str(self.threads)] if self.threads else [])
+
+
+def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: Encoder, *, first: int = 0,
+                  count: int | None = None, progress: Callable[[int], None] = lambda done: None,
+                  timeout_s: float = 3600) -> int:
+    """Encode frames [first, first + count) of the plan, video only, into `out`. Returns the frames written."""
+    total = plan.frame_count if count is None else count
+    width, height = plan.width, plan.height
+    process = ffmpeg.popen_writer(["-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+                                   "-r", str(plan.fps), "-i", "-", "-an", *encoder.video_args(),
+                                   "-movflags", "+faststart", "-f", "mp4", str(out)])
+    written = 0
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="l6-draw")
+    in_flight: deque[Future] = deque()
+    try:
+        # A frame is drawn in the pool while the one before it is piped to the encoder.
+        for index in range(first, first + total):
+            in_flight.append(pool.submit(lambda i=index: compositor.frame(i / plan.fps).tobytes()))
+            if len(in_flight) < AHEAD:
+                continue
+            process.stdin.write(in_flight.popleft().result())
+            written += 1
+            progress(written)
+        while in_flight:
+            process.stdin.write(in_flight.popleft().result())
+            written += 1
+            progress(written)
+        try:
+            # communicate() closes stdin (end of frames) and collects the encoder's error output.
+            _, stderr_bytes = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise FFmpegError(f"the encoder did not finish within {timeout_s:.0f} s and was stopped", layer="L6",
+                              provider="ffmpeg", retryable=True) from exc
+        stderr = stderr_bytes.decode("utf-8", "replace")
+        if process.returncode != 0:
+            raise FFmpegError(f"the encoder failed (exit code {process.returncode}): {stderr.strip()[-400:]}",
+                              stderr=stderr, layer="L6", provider="ffmpeg")
+    except BrokenPipeError as exc:
+        stderr = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+        raise FFmpegError(f"the encoder stopped reading frames: {stderr.strip()[-400:] or 'no error output'}",
+                          stderr=stderr, layer="L6", provider="ffmpeg") from exc
+    finally:
+        for future in in_flight:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if process.poll() is None:
+            kill_group(process)
+        for stream in (process.stdin, process.stderr):
+            if stream and not stream.closed:
+                try:
+                    stream.close()
+                except BrokenPipeError:
+                    pass
+    return written
+
+
+def mux(plan: RenderPlan, video: Path, out: Path, base_dir: Path, *, timeout_s: float = 600) -> None:
+    """Add the plan's audio tracks (mixed with their gains and start offsets) to a video, copying the video."""
+    args = ["-y", "-i", str(video)]
+    filters, labels = [], []
+    for index, track in enumerate(plan.audio, start=1):
+        path = base_dir / track.file
+        if not path.is_file():
+            raise RenderError(f"audio track {track.file} is missing", layer="L6", field=track.file)
+        args += ["-i", str(path)]
+        delay = int(round(track.start * 1000))
+        filters.append(f"[{index}:a]aresample=48000,volume={track.gain:.4f},adelay={delay}:all=1[a{index}]")
+        labels.append(f"[a{index}]")
+    if labels:
+        mix = f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest,apad[aout]"
+        args += ["-filter_complex", ";".join([*filters, mix]), "-map", "0:v:0", "-map", "[aout]",
+                 "-c:a", "aac", "-b:a", "160k", "-ar", "48000"]
+    else:
+        args += ["-map", "0:v:0"]
+    args += ["-c:v", "copy", "-t", f"{plan.frame_count / plan.fps:.6f}", "-movflags", "+faststart", "-f", "mp4",
+             str(out)]
+    ffmpeg.run(args, what="muxing the audio", layer="L6", timeout=timeout_s)
