@@ -41,3 +41,13 @@ def plain_user(db):
 @pytest.fixture
 def admin_user(db):
     return get_user_model().objects.create_superuser("boss", password="pw-boss", email="")
+
+
+@pytest.fixture
+def upstream():
+    """A fake upstream API on 127.0.0.1 with scriptable faults (tests/fakes/upstream.py)."""
+    from tests.fakes import upstream as fake
+
+    server = fake.start()
+    yield server
+    fake.stop(server)

@@ -79,7 +79,7 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
 
 
 def render_still(compositor: Compositor, t: float, ctx: LayerContext, out: Path, kind: str) -> OutputFile:
-    image = Image.fromarray(compositor.frame(t), "RGB")
+    image = Image.fromarray(compositor.frame(t))
     if out.suffix == ".jpg":
         save_image(image, out, quality=90)
     else:

@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -27,35 +28,41 @@ def hex_rgb(color: str) -> tuple[int, int, int]:
 
 @dataclass
 class Sprite:
-    """A premultiplied RGBA patch with its top-left corner in frame pixels."""
+    """A premultiplied RGBA patch (uint8) with its top-left corner in frame pixels.
+
+    `inverse` holds 255 - alpha on all four channels, so a blend is two SIMD
+    operations: frame * inverse / 255 + premultiplied colour.
+    """
 
     x: int
     y: int
-    rgb: np.ndarray    # (h, w, 3) uint16, already multiplied by alpha
-    alpha: np.ndarray  # (h, w, 1) uint16, 0..255
+    rgba: np.ndarray     # (h, w, 4) uint8, colour premultiplied by alpha
+    inverse: np.ndarray  # (h, w, 4) uint8
 
     @classmethod
     def from_image(cls, image: Image.Image, x: int, y: int) -> Sprite:
-        data = np.asarray(image.convert("RGBA"), dtype=np.uint16)
-        alpha = data[..., 3:4]
-        return cls(x=x, y=y, rgb=(data[..., :3] * alpha + 127) // 255, alpha=alpha)
+        data = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+        alpha = data[..., 3:4].astype(np.uint16)
+        premultiplied = data.copy()
+        premultiplied[..., :3] = ((data[..., :3] * alpha + 127) // 255).astype(np.uint8)
+        inverse = np.repeat(255 - data[..., 3:4], 4, axis=2)
+        return cls(x=x, y=y, rgba=premultiplied, inverse=np.ascontiguousarray(inverse))
 
     def blend(self, frame: np.ndarray, opacity: float = 1.0, dx: int = 0, dy: int = 0) -> None:
         height, width = frame.shape[:2]
         x0, y0 = self.x + dx, self.y + dy
         left, top = max(0, x0), max(0, y0)
-        right, bottom = min(width, x0 + self.rgb.shape[1]), min(height, y0 + self.rgb.shape[0])
+        right, bottom = min(width, x0 + self.rgba.shape[1]), min(height, y0 + self.rgba.shape[0])
         if right <= left or bottom <= top or opacity <= 0:
             return
         sx, sy = left - x0, top - y0
-        rgb = self.rgb[sy: sy + bottom - top, sx: sx + right - left]
-        alpha = self.alpha[sy: sy + bottom - top, sx: sx + right - left]
+        colour = self.rgba[sy: sy + bottom - top, sx: sx + right - left]
+        inverse = self.inverse[sy: sy + bottom - top, sx: sx + right - left]
         if opacity < 1.0:
-            scale = int(round(opacity * 256))
-            rgb = (rgb * scale) >> 8
-            alpha = (alpha * scale) >> 8
+            colour = cv2.multiply(colour, (opacity,) * 4)
+            inverse = cv2.subtract(255, cv2.multiply(cv2.subtract(255, inverse), (opacity,) * 4))
         region = frame[top:bottom, left:right]
-        region[:] = ((region * (255 - alpha) + 127) // 255 + rgb).astype(np.uint8)
+        cv2.add(cv2.multiply(region, inverse, scale=1 / 255), colour, dst=region)
 
 
 def _text_image(layer: TextLayer, plan: RenderPlan) -> tuple[Image.Image, int, int]:
@@ -96,6 +103,7 @@ class Compositor:
         self.base_dir = Path(base_dir)
         self.size = (plan.width, plan.height)
         self._images: dict[str, Image.Image] = {}
+        self._arrays: dict[str, np.ndarray] = {}
         self._sprites: dict[str, Sprite] = {}
         self._static_overlay: Sprite | None = None
         self._moving_overlay = []
@@ -161,15 +169,24 @@ class Compositor:
         scene = next(s for s in self.plan.scenes if s.id == scene_id)
         return self._background(scene, scene.start)
 
+    def _pixels(self, name: str) -> np.ndarray:
+        """A background image as contiguous RGBA: four channels let OpenCV's warp use SIMD."""
+        if name not in self._arrays:
+            self._arrays[name] = np.ascontiguousarray(np.asarray(self._image(name).convert("RGBA"), dtype=np.uint8))
+        return self._arrays[name]
+
     def _background(self, scene: Scene, t: float) -> np.ndarray:
         width, height = self.size
         bg = scene.background
         if bg.asset is None:
-            return np.broadcast_to(np.array(hex_rgb(bg.color), dtype=np.uint8), (height, width, 3)).copy()
-        image = self._image(bg.asset)
-        x, y, w, h = kenburns_view(bg, scene, t, image.size, self.size)
-        view = image.resize(self.size, Image.BILINEAR, box=(x, y, x + w, y + h))
-        return np.asarray(view.convert("RGB"), dtype=np.uint8).copy()
+            return np.broadcast_to(np.array([*hex_rgb(bg.color), 255], dtype=np.uint8), (height, width, 4)).copy()
+        pixels = self._pixels(bg.asset)
+        x, y, w, h = kenburns_view(bg, scene, t, (pixels.shape[1], pixels.shape[0]), self.size)
+        sx, sy = w / width, h / height
+        # Maps each output pixel centre to the source, as canvas drawImage(img, x, y, w, h, 0, 0, W, H) does.
+        matrix = np.array([[sx, 0.0, x + 0.5 * sx - 0.5], [0.0, sy, y + 0.5 * sy - 0.5]])
+        return cv2.warpAffine(pixels, matrix, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
 
     def background(self, scene: Scene, t: float) -> np.ndarray:
         if scene.background.kenburns is None:
@@ -189,18 +206,15 @@ class Compositor:
     def _scaled(self, layer_id: str, scale: float) -> Sprite:
         """A layer's sprite scaled about its centre (the pop entrance)."""
         base = self._sprites[layer_id]
-        h, w = base.alpha.shape[:2]
-        rgba = np.concatenate([base.rgb, base.alpha], axis=2).astype(np.uint8)
-        # The sprite is premultiplied, which is exactly what bilinear scaling should interpolate.
-        image = Image.fromarray(rgba, "RGBA").resize((max(1, int(w * scale)), max(1, int(h * scale))),
-                                                     Image.BILINEAR)
-        data = np.asarray(image, dtype=np.uint16)
-        sprite = Sprite(x=base.x + (w - image.width) // 2, y=base.y + (h - image.height) // 2,
-                        rgb=data[..., :3], alpha=data[..., 3:4])
-        return sprite
+        h, w = base.rgba.shape[:2]
+        size = (max(1, int(w * scale)), max(1, int(h * scale)))
+        # Premultiplied colour is exactly what bilinear scaling should interpolate.
+        rgba = cv2.resize(base.rgba, size, interpolation=cv2.INTER_LINEAR)
+        inverse = cv2.resize(base.inverse, size, interpolation=cv2.INTER_LINEAR)
+        return Sprite(x=base.x + (w - size[0]) // 2, y=base.y + (h - size[1]) // 2, rgba=rgba, inverse=inverse)
 
-    def frame(self, t: float) -> np.ndarray:
-        """The RGB frame (height, width, 3) at time t."""
+    def frame_rgba(self, t: float) -> np.ndarray:
+        """The frame at time t as RGBA (height, width, 4): what the encoder path works on."""
         scene = self.scene_at(t)
         frame = self.background(scene, t)
         for layer in scene.layers:
@@ -210,6 +224,14 @@ class Compositor:
         for layer in self._moving_overlay:
             self._blend_layer(frame, layer, t)
         return frame
+
+    def frame(self, t: float) -> np.ndarray:
+        """The RGB frame (height, width, 3) at time t."""
+        return cv2.cvtColor(self.frame_rgba(t), cv2.COLOR_RGBA2RGB)
+
+    def frame_yuv420(self, t: float) -> np.ndarray:
+        """The frame at time t as planar YUV 4:2:0 (BT.601, limited range, as FFmpeg's own conversion)."""
+        return cv2.cvtColor(self.frame_rgba(t), cv2.COLOR_RGBA2YUV_I420)
 
 
 def frame_at(plan: RenderPlan, t: float, base_dir: Path) -> np.ndarray:

@@ -12,6 +12,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+
 from pipeline.contracts import RenderPlan
 from pipeline.errors import FFmpegError, RenderError
 from pipeline.media import ffmpeg
@@ -38,16 +40,18 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
     """Encode frames [first, first + count) of the plan, video only, into `out`. Returns the frames written."""
     total = plan.frame_count if count is None else count
     width, height = plan.width, plan.height
-    process = ffmpeg.popen_writer(["-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+    process = ffmpeg.popen_writer(["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
                                    "-r", str(plan.fps), "-i", "-", "-an", *encoder.video_args(),
                                    "-movflags", "+faststart", "-f", "mp4", str(out)])
     written = 0
+    # x264 already keeps both cores busy: one OpenCV thread drawing beside it wastes least on switching.
+    cv2.setNumThreads(1)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="l6-draw")
     in_flight: deque[Future] = deque()
     try:
         # A frame is drawn in the pool while the one before it is piped to the encoder.
         for index in range(first, first + total):
-            in_flight.append(pool.submit(lambda i=index: compositor.frame(i / plan.fps).tobytes()))
+            in_flight.append(pool.submit(lambda i=index: compositor.frame_yuv420(i / plan.fps).tobytes()))
             if len(in_flight) < AHEAD:
                 continue
             process.stdin.write(in_flight.popleft().result())

@@ -68,3 +68,22 @@ def test_setup_is_repeatable_and_schedules_the_watchdog(db, settings, tmp_path):
     from django_q.models import Schedule
 
     assert Schedule.objects.get(func="jobs.tasks.watchdog").minutes == 1
+
+
+def test_plan_calendar_creates_a_batch_job_per_matchup_once(preset, no_queue):
+    from presets.models import Preset
+
+    reel = Preset.objects.create(slug="cal-reel", name="Calendar reel", kind="reel",
+                                 config={"format": {"kind": "reel", "width": 1080, "height": 1920}})
+    first = run("plan_calendar", "--from", "2026-11-22", "--to", "2026-11-23", "--preset", reel.slug,
+                "--sport", "nba").split()
+    assert len(first) == 10  # five NBA games a day, two days
+    jobs = Job.objects.filter(pk__in=first)
+    assert all(job.inputs["batch"] for job in jobs)
+    assert run("plan_calendar", "--from", "2026-11-22", "--to", "2026-11-23", "--preset", reel.slug,
+               "--sport", "nba") == ""
+
+
+def test_plan_calendar_refuses_a_backwards_range(preset):
+    with pytest.raises(CommandError, match="ends before"):
+        run("plan_calendar", "--from", "2026-11-23", "--to", "2026-11-22", "--preset", preset.slug)

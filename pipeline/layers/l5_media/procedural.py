@@ -33,7 +33,7 @@ def _mix(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def _finish(img: np.ndarray, rng: np.random.Generator, grain: float = 5.0) -> Image.Image:
     noise = rng.normal(0.0, grain, img.shape[:2]).astype(np.float32)[..., None]
-    return Image.fromarray(np.clip(img + noise, 0, 255).astype(np.uint8), "RGB")
+    return Image.fromarray(np.clip(img + noise, 0, 255).astype(np.uint8))
 
 
 def energy(width: int, height: int, primary: str, secondary: str, seed: str) -> Image.Image:
@@ -77,8 +77,8 @@ def illustrated(width: int, height: int, primary: str, secondary: str, seed: str
     """Flat illustration: layered hills, a sun disc and confetti in the team palette: carousels."""
     rng = _seed("illustrated", seed)
     x, y = _grid(width, height)
-    sky = _mix(rgb(secondary) * 0.35 + 20, rgb(primary) * 0.45, y)
-    image = Image.fromarray(np.clip(sky, 0, 255).astype(np.uint8), "RGB")
+    sky = _mix(rgb(secondary) * 0.35 + 20, rgb(primary) * 0.45, np.broadcast_to(y, (height, width)))
+    image = Image.fromarray(np.clip(sky, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image, "RGBA")
     r = width * rng.uniform(0.16, 0.24)
     cx, cy = width * rng.uniform(0.6, 0.8), height * rng.uniform(0.16, 0.26)
@@ -101,7 +101,8 @@ def stat_board(width: int, height: int, primary: str, secondary: str, seed: str)
     """A dark board with a fine grid and team-colour accent bands: single stat images."""
     rng = _seed("stat", seed)
     x, y = _grid(width, height)
-    base = _mix(np.array([14, 17, 28], dtype=np.float32), np.array([6, 8, 14], dtype=np.float32), y)
+    base = _mix(np.array([14, 17, 28], dtype=np.float32), np.array([6, 8, 14], dtype=np.float32),
+                np.broadcast_to(y, (height, width)))
     grid = ((np.mod(x * width, 54) < 2) | (np.mod(y * height, 54) < 2)).astype(np.float32)
     base += grid[..., None] * 9.0
     top = np.exp(-((y - 0.04) / 0.05) ** 2)[..., None] * rgb(primary) * 0.9

@@ -1,0 +1,163 @@
+"""Jobs through the real layers, offline: L1..L5 to review, then L6 renders what was approved."""
+import copy
+import io
+import json
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from jobs import services
+from jobs.models import Job, Render
+from pipeline.media import ffmpeg
+from presets.models import Preset
+from tests.fakes import upstream as fake
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def shipped(db):
+    call_command("load_presets", stdout=io.StringIO())
+    return {p.slug: p for p in Preset.objects.all()}
+
+
+def small_reel(shipped, **changes) -> Preset:
+    """reel_hype at a quarter of the size with one prop, so a real render is quick in tests."""
+    config = copy.deepcopy(shipped["reel_hype"].config)
+    config["format"].update(width=360, height=640)
+    config["segments"].update(props=1, hook=False)
+    for path, value in changes.items():
+        section, key = path.split("__")
+        config.setdefault(section, {})[key] = value
+    preset, _ = Preset.objects.update_or_create(slug="small_reel", defaults={
+        "name": "Small reel", "kind": "reel", "config": config})
+    return preset
+
+
+def create(preset, **inputs):
+    return services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "nfl-20261122-buf-kc",
+                                                      **inputs})
+
+
+@pytest.mark.parametrize("slug", ["reel_hype", "carousel_illustrated", "single_image_stat"])
+def test_each_shipped_preset_reaches_review(shipped, slug):
+    job = create(shipped[slug])
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW, job.error_message
+    plan = job.plan_versions.get(number=1).plan
+    assert plan["kind"] == shipped[slug].kind
+    assert job.assets.filter(kind="narration").exists() and job.assets.filter(kind="background").exists()
+
+
+def test_reel_renders_what_was_approved(shipped, staff_user):
+    job = create(small_reel(shipped))
+    services.job_approve(job_id=job.pk, user=staff_user, adjustments={"text_scale": 1.2})
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message
+    render = Render.objects.get(job=job)
+    assert render.plan_version.number == 2 and render.status == Render.Status.DONE
+    video = next(f for f in render.files if f["kind"] == "video")
+    info = ffmpeg.read_back(job.work_dir / video["file"])
+    plan = render.plan_version.plan
+    assert (info.width, info.height, info.video_codec, info.audio_codec) == (360, 640, "h264", "aac")
+    assert abs(info.frames - round(plan["duration"] * plan["fps"])) <= 1
+    assert any(f["kind"] == "poster" for f in render.files)
+
+
+@pytest.mark.parametrize(("slug", "kinds"), [("carousel_illustrated", {"slide"}), ("single_image_stat", {"image"})])
+def test_carousels_and_stills_render_images(shipped, staff_user, slug, kinds):
+    job = create(shipped[slug])
+    services.job_approve(job_id=job.pk, user=staff_user)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message
+    render = Render.objects.get(job=job)
+    assert {f["kind"] for f in render.files} == kinds
+    from PIL import Image
+
+    for output in render.files:
+        with Image.open(job.work_dir / output["file"]) as image:
+            assert image.size == (shipped[slug].config["format"]["width"], shipped[slug].config["format"]["height"])
+            assert np.asarray(image).std() > 10  # a real picture, not a flat fill
+
+
+def test_second_job_reuses_cached_layers(shipped):
+    preset = small_reel(shipped)
+    create(preset)
+    second = create(preset)
+    statuses = dict(second.layer_runs.values_list("layer", "status"))
+    assert statuses == {"L1": "reused", "L2": "reused", "L3": "reused", "L4": "reused", "L5": "reused"}
+    second.refresh_from_db()
+    assert second.status == Job.Status.AWAITING_REVIEW
+    assert (second.work_dir / "L4" / "narration.wav").is_file()
+
+
+def test_a_voice_change_reruns_only_speech(shipped):
+    create(small_reel(shipped))
+    second = create(small_reel(shipped, voice__words_per_minute=150))
+    statuses = dict(second.layer_runs.values_list("layer", "status"))
+    assert statuses == {"L1": "reused", "L2": "reused", "L3": "reused", "L4": "done", "L5": "reused"}
+
+
+def test_l7_exports_to_a_folder(shipped, staff_user, settings):
+    preset = small_reel(shipped)
+    preset.config["providers"]["distribution"] = {"name": "folder"}
+    preset.save()
+    job = create(preset)
+    services.job_approve(job_id=job.pk, user=staff_user)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message
+    exported = settings.PIPELINE["EXPORT_DIR"] / str(job.pk) / "v2"
+    assert {p.name for p in exported.iterdir()} >= {"final.mp4", "poster.jpg", "metadata.json"}
+    assert json.loads((exported / "metadata.json").read_text())["plan_version"] == 2
+
+
+def test_l7_webhook_posts_with_an_idempotency_key(shipped, staff_user, upstream, settings):
+    upstream.route("POST", "/hooks/media", lambda seen: fake.ok({"received": True}))
+    upstream.fail("/hooks/media", "503")
+    settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS, "webhook": {"api_key": "hook-secret", "base_url": ""}}
+    preset = small_reel(shipped)
+    preset.config["providers"]["distribution"] = {"name": "webhook", "options": {"url": f"{upstream.url}/hooks/media"}}
+    preset.save()
+    job = create(preset)
+    services.job_approve(job_id=job.pk, user=staff_user)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message
+    posts = upstream.requests_to("/hooks/media")
+    assert len(posts) == 2 and posts[0].headers["Idempotency-Key"] == posts[1].headers["Idempotency-Key"]
+    assert posts[1].headers["X-MediaEngine-Signature"].startswith("sha256=")
+    assert json.loads(posts[1].body)["job_id"] == str(job.pk)
+
+
+def test_a_permanent_upstream_fault_fails_the_job_naming_layer_provider_field(shipped, upstream, settings):
+    fake.serve_goatedbets(upstream, props=lambda: {"props": [{"id": 1, "player": "X", "team": "BUF",
+                                                              "market": "m", "label": "L", "over": -110,
+                                                              "under": -110}]})
+    settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS,
+                                 "goatedbets": {"api_key": "k", "base_url": upstream.url}}
+    job = create(shipped["reel_hype"], source="goatedbets", matchup_id="gb-1001")
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.failed_layer == "L1" and job.error_type == "ContractError"
+    assert "goatedbets" in job.error_message and "props.0.line" in job.error_message
+
+
+def test_a_transient_upstream_fault_is_survived(shipped, upstream, settings):
+    fake.serve_goatedbets(upstream)
+    upstream.fail("/v1/matchups/gb-1001", "503", "429:1")
+    settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS,
+                                 "goatedbets": {"api_key": "k", "base_url": upstream.url}}
+    job = create(shipped["reel_hype"], source="goatedbets", matchup_id="gb-1001")
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW, job.error_message
+
+
+def test_run_job_commands_for_each_preset(shipped, monkeypatch):
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: None)
+    for slug in shipped:
+        out = io.StringIO()
+        call_command("create_job", "--preset", slug, "--matchup", "nba-20261122-nyk-bos", stdout=out)
+        job_id = out.getvalue().strip()
+        out = io.StringIO()
+        call_command("run_job", job_id, "--through", "L5", stdout=out, stderr=io.StringIO())
+        assert "awaiting_review" in out.getvalue()

@@ -1,0 +1,116 @@
+"""The real layers, run without a database: real speech, real images, a valid plan."""
+import datetime as dt
+
+import numpy as np
+import pytest
+from django.core.cache import cache
+from PIL import Image
+
+from pipeline import audio
+from pipeline.context import LayerContext
+from pipeline.contracts import JobInputs, PresetConfig
+from pipeline.contracts.l3 import numbers_in
+from pipeline.errors import DataError, ScriptError
+from pipeline.layers import l1_data, l2_calendar, l3_ideas, l4_audio, l5_media
+from pipeline.layers.l3_ideas.sources import check_sources, resolve
+from pipeline.plan import build_plan
+from pipeline.registry import LayerInput
+from presets.management.commands.load_presets import DATA_DIR
+
+
+def shipped(slug: str) -> PresetConfig:
+    import json
+
+    return PresetConfig.model_validate(json.loads((DATA_DIR / f"{slug}.json").read_text())["config"])
+
+
+def run_through_l5(tmp_path, slug="reel_hype", **job):
+    preset = shipped(slug)
+    inputs = JobInputs.model_validate({"sport": "nfl", "date": "2026-11-22", **job})
+    outputs = {}
+
+    def run(module, name, needs):
+        ctx = LayerContext(job_id="t", layer=name, work_dir=tmp_path, cache=cache)
+        outputs[name] = module.run(LayerInput(job=inputs, preset=preset,
+                                              upstream={n: outputs[n] for n in needs}), ctx)
+        return ctx
+
+    run(l1_data, "L1", ())
+    run(l2_calendar, "L2", ("L1",))
+    run(l3_ideas, "L3", ("L1", "L2"))
+    run(l4_audio, "L4", ("L2", "L3"))
+    ctx = run(l5_media, "L5", ("L1", "L3"))
+    plan = build_plan(LayerInput(job=inputs, preset=preset, upstream=outputs), ctx)
+    return preset, outputs, plan
+
+
+def test_fixture_slate_is_realistic():
+    from pipeline.layers.l1_data.fixture import FixtureData
+
+    nfl = FixtureData(options={}, ctx=None).slate(sport="nfl", date=dt.date(2026, 11, 22))
+    nba = FixtureData(options={}, ctx=None).slate(sport="nba", date=dt.date(2026, 11, 22))
+    assert len(nfl.matchups) + len(nba.matchups) >= 8
+    for matchup in [*nfl.matchups, *nba.matchups]:
+        assert len(matchup.props) >= 3 and matchup.total and matchup.home.primary_color.startswith("#")
+
+
+def test_unknown_fixture_matchup_is_a_data_error():
+    from pipeline.layers.l1_data.fixture import FixtureData
+
+    with pytest.raises(DataError, match="no game NYG @ KC"):
+        FixtureData(options={}, ctx=None).matchup("nfl-20261122-nyg-kc")
+
+
+def test_reel_through_l5(tmp_path):
+    preset, outputs, plan = run_through_l5(tmp_path)
+    script, speech, media = outputs["L3"], outputs["L4"], outputs["L5"]
+    # L2: hook, matchup, three props, CTA
+    assert [s.kind.value for s in outputs["L2"].segments] == ["hook", "matchup", "prop", "prop", "prop", "cta"]
+    # L3: every number on screen or spoken is traced to the data
+    check_sources(script, outputs["L1"])
+    for segment in script.segments:
+        for figure in segment.figures:
+            assert resolve(outputs["L1"], figure.field) == figure.value
+    # L4: real speech, timed to the sample, segments back to back
+    samples, rate = audio.read_wav(tmp_path / speech.narration)
+    assert len(samples) / rate == pytest.approx(speech.duration, abs=1e-4)
+    assert float(np.abs(samples).max()) > 0.1
+    for before, after in zip(speech.segments, speech.segments[1:], strict=False):
+        assert after.start == pytest.approx(before.end, abs=1e-6)
+    for timing in speech.segments:
+        piece = samples[int(timing.start * rate): int(timing.end * rate)]
+        assert np.sqrt(np.mean(piece ** 2)) > 0.01, f"{timing.segment_id} is silent"
+    # L5: one real picture per segment at the preset's size
+    for asset in media.assets:
+        with Image.open(tmp_path / asset.file) as image:
+            assert image.size == (1080, 1920)
+    # the plan: scenes follow the speech, the compliance text is there
+    assert [s.id for s in plan.scenes] == [s.id for s in script.segments]
+    assert plan.duration == speech.duration
+    assert any(getattr(layer, "role", None) == "compliance" for layer in plan.overlay)
+    shown = [layer for layer in plan.all_layers() if layer.type == "text" and layer.role in ("stat", "body")]
+    for layer in shown:
+        assert {f.text.lstrip("+") for f in layer.sources} >= set(numbers_in(layer.text))
+
+
+def test_copy_varies_between_matchups_and_is_stable(tmp_path):
+    first = run_through_l5(tmp_path / "a", matchup_id="nfl-20261122-buf-kc")[1]["L3"]
+    again = run_through_l5(tmp_path / "b", matchup_id="nfl-20261122-buf-kc")[1]["L3"]
+    other = run_through_l5(tmp_path / "c", matchup_id="nfl-20261122-dal-phi")[1]["L3"]
+    assert first == again
+    assert [s.narration for s in first.segments] != [s.narration for s in other.segments]
+
+
+@pytest.mark.parametrize(("slug", "size", "scenes"), [("carousel_illustrated", (1080, 1350), 7),
+                                                       ("single_image_stat", (1080, 1080), 1)])
+def test_other_presets_build_plans(tmp_path, slug, size, scenes):
+    _, _, plan = run_through_l5(tmp_path, slug)
+    assert (plan.width, plan.height) == size and len(plan.scenes) == scenes
+
+
+def test_a_script_that_cites_a_wrong_value_is_refused(tmp_path):
+    _, outputs, _ = run_through_l5(tmp_path)
+    script = outputs["L3"].model_copy(deep=True)
+    script.segments[2].figures[0].value += 10
+    with pytest.raises(ScriptError, match="but the data says"):
+        check_sources(script, outputs["L1"])

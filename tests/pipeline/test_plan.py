@@ -1,0 +1,71 @@
+"""apply_adjustments: one function, on the server; it re-wraps text and can never remove the compliance text."""
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.contracts import Adjustments, RenderPlan
+from pipeline.plan import AdjustmentError, apply_adjustments
+from tests.pipeline.test_contracts import plan_data
+
+
+@pytest.fixture
+def plan():
+    return RenderPlan.model_validate(plan_data())
+
+
+def layer(plan, layer_id):
+    return next(item for item in plan.all_layers() if item.id == layer_id)
+
+
+def test_bigger_text_rewraps(plan):
+    before = layer(plan, "h1")
+    after = layer(apply_adjustments(plan, Adjustments(text_scale=1.6)), "h1")
+    assert after.size == pytest.approx(before.size * 1.6)
+    assert len(after.lines) > len(before.lines)
+    assert max(line.width for line in after.lines) <= after.box.width + 1
+
+
+def test_edit_relays_out_the_new_text(plan):
+    after = layer(apply_adjustments(plan, Adjustments(text_edits={"h1": "ALLEN OVER 275.5 YARDS TONIGHT"})), "h1")
+    assert " ".join(line.text for line in after.lines) == "ALLEN OVER 275.5 YARDS TONIGHT"
+
+
+def test_an_edit_cannot_invent_a_number(plan):
+    with pytest.raises(AdjustmentError, match="300.5") as info:
+        apply_adjustments(plan, Adjustments(text_edits={"h1": "JOSH ALLEN OVER 300.5"}))
+    assert info.value.field == "text_edits.h1"
+
+
+def test_timing_offset_moves_text_within_its_scene(plan):
+    after = layer(apply_adjustments(plan, Adjustments(timing_offset=0.5)), "h1")
+    assert after.start == pytest.approx(0.7)
+    early = layer(apply_adjustments(plan, Adjustments(timing_offset=-2)), "h1")
+    assert early.start == 0.0
+
+
+def test_colours_must_come_from_the_palette(plan):
+    assert layer(apply_adjustments(plan, Adjustments(colors={"h1": "#FFD400"})), "h1").color == "#FFD400"
+    with pytest.raises(AdjustmentError, match="not a brand colour"):
+        apply_adjustments(plan, Adjustments(colors={"h1": "#123456"}))
+
+
+@pytest.mark.parametrize("adjustments", [
+    Adjustments(text_edits={"compliance": "Bet big!"}), Adjustments(colors={"compliance": "#FFD400"}),
+    Adjustments(layer_scale={"compliance": 0.5}), Adjustments(text_edits={"nope": "x"})])
+def test_compliance_and_unknown_layers_cannot_be_adjusted(plan, adjustments):
+    with pytest.raises(AdjustmentError):
+        apply_adjustments(plan, adjustments)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(scale=st.floats(0.5, 2.0), offset=st.floats(-2.0, 2.0),
+       layer_scale=st.floats(0.5, 2.0), text=st.text(st.characters(categories=["L", "Zs"]), min_size=1, max_size=60))
+def test_compliance_survives_every_adjustment(plan, scale, offset, layer_scale, text):
+    adjustments = Adjustments(text_scale=scale, timing_offset=offset, layer_scale={"h1": layer_scale},
+                              text_edits={"h1": text} if text.strip() else {})
+    adjusted = apply_adjustments(plan, adjustments)
+    compliance = layer(adjusted, "compliance")
+    original = layer(plan, "compliance")
+    assert compliance.text == original.text and compliance.size >= original.size
+    assert (compliance.start, compliance.end) == (0.0, plan.duration)
+    assert compliance.lines == original.lines
