@@ -6,5 +6,9 @@ def run_layer(job_id: str, layer: str) -> None:
     services.layer_run(job_id=job_id, layer=layer)
 
 
+def help_layer(job_id: str, layer: str) -> None:
+    services.layer_help(job_id=job_id, layer=layer)
+
+
 def watchdog() -> int:
     return len(services.watchdog_run())

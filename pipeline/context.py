@@ -34,6 +34,9 @@ class LayerContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("pipeline"))
     # A Django-style cache (get/set/add/delete); the jobs app passes django.core.cache.cache.
     cache: Any = None
+    # Asks other workers to help with this layer: fan_out(helpers) queues that many helper tasks
+    # (L6 uses it for chunked renders). None where there are no other workers.
+    fan_out: Callable[[int], None] | None = None
     assets: list[RecordedAsset] = field(default_factory=list)
 
     @property

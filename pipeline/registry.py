@@ -49,6 +49,8 @@ class LayerSpec:
     cache_ttl_s: float | None = None
     # Whether the layer runs at all for a preset (L7 only when the preset names a destination).
     applies: Callable[[PresetConfig], bool] = lambda preset: True
+    # Work another worker can do while the layer runs (L6: render unclaimed chunks), asked for with ctx.fan_out.
+    help: Callable[[LayerInput, LayerContext], object] | None = None
 
 
 @dataclass(frozen=True)

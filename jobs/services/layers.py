@@ -94,6 +94,30 @@ def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
                         options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"), **kwargs)
 
 
+def enqueue_helpers(job_id, layer: str, count: int) -> None:
+    """Queue `count` helper tasks for a running layer (they return at once when there is nothing left to do)."""
+    from django_q.tasks import async_task
+
+    if _inline_queue.get() is not None:
+        return  # run_job renders in this one process: there are no other workers to help
+    for index in range(count):
+        async_task("jobs.tasks.help_layer", str(job_id), layer, task_name=f"{layer} helper {index + 1} {job_id}",
+                   group=str(job_id))
+
+
+def layer_help(*, job_id, layer: str) -> object:
+    """A helper task's work for a layer that is running elsewhere (L6: unclaimed chunks)."""
+    pipeline = current_pipeline()
+    spec = pipeline.spec(layer)
+    job = Job.objects.select_related("preset").filter(pk=job_id).first()
+    if spec.help is None or job is None or not _runnable(job, pipeline, layer):
+        return None
+    if not job.layer_runs.filter(layer=layer, status=LayerRun.Status.RUNNING).exists():
+        return None
+    with job_context(str(job_id), layer):
+        return spec.help(gather_inputs(job, pipeline, spec), layer_context(job.pk, layer, job.work_dir))
+
+
 # ---------------------------------------------------------------------------------------------
 # Claiming
 
@@ -354,7 +378,8 @@ def _execute(job_id, claim: Claim, pipeline: Pipeline, on_progress) -> LayerRun 
     output = plan = error = None
     trace = ""
     with _Heartbeat(claim.run_id, job_id, spec.name, on_progress) as heartbeat:
-        ctx = layer_context(job_id, spec.name, claim.work_dir, progress=heartbeat.progress)
+        fan_out = (lambda helpers: enqueue_helpers(job_id, spec.name, helpers)) if spec.help else None
+        ctx = layer_context(job_id, spec.name, claim.work_dir, progress=heartbeat.progress, fan_out=fan_out)
         try:
             produced = spec.run(claim.inputs, ctx)
             output = spec.output_model.model_validate(produced.model_dump(mode="json"),

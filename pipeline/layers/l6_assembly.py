@@ -7,6 +7,7 @@ no final file or the previous good one.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from pipeline.files import check_image, save_image, sha256_file
 from pipeline.media import ffmpeg
 from pipeline.motion import still_time
 from pipeline.registry import LayerInput
+from pipeline.render.chunks import join, plan_chunks, render_all, render_chunk
 from pipeline.render.compositor import Compositor
 from pipeline.render.video import Encoder, encode_frames, mux
 
@@ -58,18 +60,32 @@ def _output(ctx: LayerContext, path: Path, kind: str, **info) -> OutputFile:
     return OutputFile(kind=kind, file=ctx.rel(path), sha256=digest, bytes=path.stat().st_size, **info)
 
 
-def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, out: Path,
-                 encoder: Encoder) -> OutputFile:
-    total = plan.frame_count
-    step = max(1, total // 100)
+def chunk_folder(out: Path) -> Path:
+    """Where the chunks of `out` are rendered: shared by every worker helping with it."""
+    return out.parent / f".chunks-{out.stem}"
 
-    def progress(done: int) -> None:
-        if done % step == 0 or done == total:
-            ctx.progress(0.95 * done / total, f"frame {done} of {total}")
+
+def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, out: Path,
+                 encoder: Encoder, chunk_seconds: float = 0.0) -> OutputFile:
+    total = plan.frame_count
+    chunks = plan_chunks(plan, chunk_seconds)
+    last = {"shown": -1.0}
+
+    def progress(fraction: float) -> None:
+        if fraction - last["shown"] >= 0.01 or fraction >= 1.0:
+            last["shown"] = fraction
+            ctx.progress(0.95 * fraction, f"frame {int(fraction * total)} of {total}")
 
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".render-") as tmp:
         video_only = Path(tmp) / "video.mp4"
-        encode_frames(plan, compositor, video_only, encoder, progress=progress)
+        if len(chunks) == 1:
+            encode_frames(plan, compositor, video_only, encoder, progress=lambda done: progress(done / total))
+        else:
+            if ctx.fan_out is not None:
+                ctx.fan_out(len(chunks) - 1)
+            folder = chunk_folder(out)
+            join(render_all(plan, compositor, folder, chunks, encoder, progress=progress), video_only)
+            shutil.rmtree(folder, ignore_errors=True)
         staged = Path(tmp) / out.name
         mux(plan, video_only, staged, ctx.work_dir)
         info = check_video(staged, plan)
@@ -96,10 +112,14 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
     compositor = Compositor(plan, ctx.work_dir)
     out_dir = ctx.layer_dir / f"v{inputs.plan_version}"
     out_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in out_dir.glob(".render-*"):
+        # A render killed earlier left its temporary folder; its final file was never moved into place.
+        shutil.rmtree(leftover, ignore_errors=True)
     encoder = encoder_from(ctx.options)
+    chunk_seconds = float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0)
     files: list[OutputFile] = []
     if plan.kind == ContentKind.REEL:
-        files.append(render_video(plan, compositor, ctx, out_dir / "final.mp4", encoder))
+        files.append(render_video(plan, compositor, ctx, out_dir / "final.mp4", encoder, chunk_seconds))
         first = plan.scenes[0]
         files.append(render_still(compositor, still_time(first, [*first.layers, *plan.overlay]), ctx,
                                   out_dir / "poster.jpg", "poster"))
@@ -109,7 +129,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
                                       out_dir / f"slide_{index:02d}.png", "slide"))
             ctx.progress(0.5 * index / len(plan.scenes), f"slide {index}")
         if inputs.preset.format.carousel_reel:
-            files.append(render_video(plan, compositor, ctx, out_dir / "slides.mp4", encoder))
+            files.append(render_video(plan, compositor, ctx, out_dir / "slides.mp4", encoder, chunk_seconds))
     else:
         scene = plan.scenes[0]
         files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
@@ -117,3 +137,14 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
     ctx.progress(1.0, "rendered")
     return RenderResult(plan_version=inputs.plan_version, files=files,
                         timings={"total_s": round(time.perf_counter() - started, 3)})
+
+
+def help(inputs: LayerInput, ctx: LayerContext) -> int:
+    """A helper worker's part of a chunked render: render the chunks nobody has claimed yet. Returns how many."""
+    plan = inputs.plan
+    name = "final.mp4" if plan.kind == ContentKind.REEL else "slides.mp4"
+    out = ctx.layer_dir / f"v{inputs.plan_version}" / name
+    chunks = plan_chunks(plan, float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
+    compositor = Compositor(plan, ctx.work_dir)
+    encoder = encoder_from(ctx.options)
+    return sum(render_chunk(plan, compositor, chunk_folder(out), chunk, encoder) for chunk in chunks)

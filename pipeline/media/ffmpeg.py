@@ -104,3 +104,15 @@ def read_back(path: Path, *, layer: str = "L6", timeout: float = 300) -> MediaIn
     frames = _FRAME.findall(text)
     info.frames = int(frames[-1]) if frames else None
     return info
+
+
+def decode_frame(path: Path, index: int, fps: float, size: tuple[int, int], *, layer: str = "L6") -> np.ndarray:
+    """Frame number `index` of a video as RGB (height, width, 3), decoded exactly (not the nearest keyframe)."""
+    width, height = size
+    done = run(["-i", path, "-vf", f"select=eq(n\\,{int(index)})", "-fps_mode", "passthrough", "-frames:v", "1",
+                "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], what=f"decoding frame {index} of {Path(path).name}",
+               layer=layer, timeout=120, capture_stdout=True)
+    expected = width * height * 3
+    if len(done.stdout) < expected:
+        raise FFmpegError(f"{Path(path).name} has no frame {index}", layer=layer, provider="ffmpeg")
+    return np.frombuffer(done.stdout[:expected], dtype=np.uint8).reshape(height, width, 3)

@@ -1,0 +1,215 @@
+"""L6: faithful to the plan (frame_at vs the video), adjustments visible, safe with FFmpeg, chunked = single pass."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from pipeline.audio import write_wav
+from pipeline.context import LayerContext
+from pipeline.contracts import Adjustments, RenderPlan
+from pipeline.contracts.plan import Box
+from pipeline.errors import FFmpegError, RenderError
+from pipeline.layers.l5_media import procedural
+from pipeline.layers.l6_assembly import check_video, render_video
+from pipeline.media import ffmpeg
+from pipeline.motion import ease, layer_state
+from pipeline.plan import apply_adjustments
+from pipeline.render.compositor import Compositor, frame_at
+from pipeline.render.quality import ssim
+from pipeline.render.video import Encoder
+from pipeline.text import font_ref, layout
+
+W, H, FPS = 360, 640, 30
+
+
+def make_plan(work, scenes=2, seconds=1.0) -> RenderPlan:
+    """A small reel: textured backgrounds with Ken Burns, a card, sliding text, the compliance overlay, audio."""
+    font = font_ref("DejaVu Sans Bold", "DejaVuSans-Bold.ttf")
+    t = np.arange(int(scenes * seconds * 22050)) / 22050
+    write_wav(work / "voice.wav", 0.3 * np.sin(2 * np.pi * 180 * t), 22050)
+    layers_by_scene = []
+    for index in range(scenes):
+        procedural.energy(W, H, ["#00338D", "#E31837"][index % 2], "#FFB81C", f"test{index}").save(
+            work / f"bg{index}.jpg", quality=90)
+        text = f"JOSH ALLEN OVER {262 + index}.5"
+        box = Box(x=24, y=120, width=W - 48, height=140)
+        layers_by_scene.append([
+            {"type": "shape", "id": f"card{index}", "shape": "rounded_rect", "radius": 10, "fill": "#0B0F1A",
+             "fill_opacity": 0.75, "box": {"x": 20, "y": 380, "width": W - 40, "height": 120},
+             "start": index * seconds, "end": (index + 1) * seconds},
+            {"type": "text", "id": f"headline{index}", "role": "headline", "text": text, "font": font.family,
+             "size": 34, "base_size": 34, "color": "#FFFFFF", "stroke_color": "#000000", "stroke_width": 2,
+             "box": box.model_dump(), "start": index * seconds + 0.1, "end": (index + 1) * seconds,
+             "sources": [{"text": f"{262 + index}.5", "field": "matchup.props[0].line", "value": 262.5 + index}],
+             "lines": [line.model_dump() for line in layout(text, font_file=font.file, size=34, box=box)],
+             "motion": {"enter": "slide_up", "enter_s": 0.3, "distance": 40}}])
+    comp_box = Box(x=10, y=H - 40, width=W - 20, height=30)
+    compliance = "21+ · Gambling problem? Call 1-800-GAMBLER"
+    return RenderPlan.model_validate({
+        "kind": "reel", "width": W, "height": H, "fps": FPS, "duration": scenes * seconds,
+        "fonts": [font.model_dump()], "palette": ["#FFFFFF", "#FFD400"],
+        "audio": [{"file": "voice.wav", "role": "narration", "gain": 1.0}],
+        "scenes": [{"id": f"s{i}", "start": i * seconds, "end": (i + 1) * seconds,
+                    "background": {"asset": f"bg{i}.jpg", "kenburns": {"from_scale": 1.0, "to_scale": 1.15}},
+                    "layers": layers_by_scene[i]} for i in range(scenes)],
+        "overlay": [{"type": "text", "id": "compliance", "role": "compliance", "text": compliance,
+                     "font": font.family, "size": 14, "base_size": 14, "color": "#FFFFFF", "align": "center",
+                     "box": comp_box.model_dump(), "start": 0, "end": scenes * seconds, "editable": False,
+                     "lines": [line.model_dump() for line in layout(compliance, font_file=font.file, size=14,
+                                                                     box=comp_box, align="center")]}]})
+
+
+def render(plan, work, name="final.mp4", chunk_seconds=0.0):
+    ctx = LayerContext(job_id="t", layer="L6", work_dir=work)
+    out = work / "L6" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return render_video(plan, Compositor(plan, work), ctx, out, Encoder(), chunk_seconds), out
+
+
+@pytest.fixture
+def plan(tmp_path):
+    return make_plan(tmp_path)
+
+
+def test_frame_at_is_the_video_frame(plan, tmp_path):
+    output, out = render(plan, tmp_path)
+    assert output.frames == plan.frame_count
+    for index in (0, 5, 17, 31, 44, 59):
+        video = ffmpeg.decode_frame(out, index, FPS, (W, H))
+        reference = frame_at(plan, index / FPS, tmp_path)
+        assert ssim(video, reference) >= 0.98, index
+
+
+def test_adjustments_show_in_the_output(plan, tmp_path):
+    adjusted = apply_adjustments(plan, Adjustments(text_scale=1.5, text_edits={"headline0": "ALLEN 262.5 LOCK"},
+                                                   timing_offset=0.3))
+    _, out = render(adjusted, tmp_path, "adjusted.mp4")
+    t = 0.7
+    video = ffmpeg.decode_frame(out, int(t * FPS), FPS, (W, H))
+    assert ssim(video, frame_at(adjusted, t, tmp_path)) >= 0.98
+    assert ssim(video[100:300], frame_at(plan, t, tmp_path)[100:300]) < 0.9
+    # the edited text is drawn bigger: more ink in the headline region
+    ink_before = (frame_at(plan, t, tmp_path)[100:300] > 240).all(axis=2).sum()
+    ink_after = (video[100:300] > 240).all(axis=2).sum()
+    assert ink_after > ink_before
+    # the timing offset: at 0.2 s the headline is not up yet in the adjusted plan, but is in the original
+    early = int(0.2 * FPS)
+    adjusted_early = ffmpeg.decode_frame(out, early, FPS, (W, H))[100:300]
+    assert ssim(adjusted_early, frame_at(plan, early / FPS, tmp_path)[100:300]) < 0.95
+
+
+def test_chunked_render_matches_single_pass(tmp_path):
+    plan = make_plan(tmp_path, scenes=4, seconds=0.5)
+    single, single_out = render(plan, tmp_path, "single.mp4")
+    chunked, chunked_out = render(plan, tmp_path, "chunked.mp4", chunk_seconds=0.9)
+    assert single.frames == chunked.frames == plan.frame_count
+    assert not list((tmp_path / "L6").glob(".chunks-*"))
+    for index in range(0, plan.frame_count, 7):
+        a = ffmpeg.decode_frame(single_out, index, FPS, (W, H))
+        b = ffmpeg.decode_frame(chunked_out, index, FPS, (W, H))
+        assert ssim(a, b) >= 0.98, index
+
+
+def test_read_back_refuses_a_video_that_does_not_match_the_plan(plan, tmp_path):
+    _, out = render(plan, tmp_path)
+    longer = make_plan(tmp_path, scenes=3)
+    with pytest.raises(RenderError, match="frames, expected 90"):
+        check_video(out, longer)
+
+
+# --- motion formulas
+
+
+def test_easing_ends():
+    for name in ("linear", "ease_out_cubic", "ease_in_out_cubic", "ease_out_back"):
+        assert ease(name, 0) == pytest.approx(0) and ease(name, 1) == pytest.approx(1)
+    assert ease("ease_out_cubic", 0.5) == pytest.approx(0.875)
+
+
+def test_slide_up_moves_and_fades_in(plan):
+    headline = plan.scenes[0].layers[1]
+    assert layer_state(headline, 0.05).alpha == 0
+    start = layer_state(headline, 0.1)
+    middle = layer_state(headline, 0.25)
+    end = layer_state(headline, 0.5)
+    assert start.dy == pytest.approx(40) and 0 < middle.dy < 40 and end.dy == 0
+    assert start.alpha == 0 and 0 < middle.alpha < 1 and end.alpha == 1
+
+
+# --- FFmpeg safety
+
+
+def fake_ffmpeg(tmp_path, body: str) -> str:
+    path = tmp_path / "fake-ffmpeg"
+    path.write_text("#!/bin/sh\n" + textwrap.dedent(body))
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.fixture
+def use_binary():
+    def use(path):
+        ffmpeg.configure(path)
+
+    yield use
+    ffmpeg.configure(None)
+
+
+def running(marker: str) -> list[str]:
+    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
+    return out.stdout.split()
+
+
+def test_a_hanging_ffmpeg_is_killed_at_the_timeout(tmp_path, use_binary):
+    use_binary(fake_ffmpeg(tmp_path, "sleep 300 & sleep 301\n"))
+    started = time.monotonic()
+    with pytest.raises(FFmpegError, match="longer than 1 s"):
+        ffmpeg.run(["-i", "x"], timeout=1)
+    assert time.monotonic() - started < 5
+    time.sleep(0.2)
+    assert running("sleep 30[01]") == []
+
+
+def test_a_failing_ffmpeg_is_a_render_error_quoting_stderr(plan, tmp_path, use_binary):
+    use_binary(fake_ffmpeg(tmp_path, "echo 'Unknown encoder libx264: something broke' >&2\nexit 1\n"))
+    with pytest.raises(FFmpegError, match="Unknown encoder libx264") as info:
+        render(plan, tmp_path)
+    assert "something broke" in info.value.stderr
+    assert not (tmp_path / "L6" / "final.mp4").exists()
+
+
+def test_a_missing_ffmpeg_says_so(tmp_path, use_binary):
+    use_binary(str(tmp_path / "no-such-ffmpeg"))
+    with pytest.raises(FFmpegError, match="not installed"):
+        ffmpeg.run(["-version"], timeout=5)
+
+
+def test_a_render_killed_midway_leaves_the_previous_good_file(tmp_path):
+    plan = make_plan(tmp_path, scenes=2)
+    good, out = render(plan, tmp_path)
+    before = out.read_bytes()
+    long_plan = make_plan(tmp_path, scenes=30, seconds=1.0)
+    (tmp_path / "plan.json").write_text(long_plan.model_dump_json())
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(os.getcwd())!r})
+        from pipeline.contracts import RenderPlan
+        from tests.pipeline.test_render import render
+        work = Path({str(tmp_path)!r})
+        render(RenderPlan.model_validate_json((work / "plan.json").read_text()), work)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "L6").glob(".render-*/video.mp4")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    assert out.read_bytes() == before
+    assert not [p for p in (tmp_path / "L6").iterdir() if p.suffix == ".mp4" and p.name != "final.mp4"]
