@@ -16,7 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from jobs.models import Job, JobEvent
-from jobs.services.events import job_group
+from jobs.services.events import STUDIO_GROUP, STUDIO_TYPES, job_group, studio_message
 
 logger = logging.getLogger("jobs")
 
@@ -80,6 +80,60 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _events_after(self, seq: int) -> list[dict]:
         return [e.as_message() for e in JobEvent.objects.filter(job_id=self.job_id, seq__gt=seq).order_by("seq")]
+
+    async def _poll_rows(self) -> None:
+        while True:
+            await asyncio.sleep(ROW_POLL_S)
+            await self._catch_up()
+
+
+class StudioConsumer(AsyncJsonWebsocketConsumer):
+    """The job list's live status: `/ws/studio/`, staff only.
+
+    The page sends `{"since": N}` (the last event id it has) and receives status
+    changes of every job after it, then new ones.
+    """
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_staff:
+            await self.close(code=FORBIDDEN)
+            return
+        self.last_id: int | None = None
+        self._lock = asyncio.Lock()
+        self._poller: asyncio.Task | None = None
+        await self.channel_layer.group_add(STUDIO_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "_poller", None):
+            self._poller.cancel()
+        await self.channel_layer.group_discard(STUDIO_GROUP, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        since = content.get("since", 0) if isinstance(content, dict) else 0
+        if not isinstance(since, int) or since < 0:
+            await self.send_json({"type": "error", "message": "since must be a whole number >= 0"})
+            return
+        self.last_id = since
+        await self._catch_up()
+        if self._poller is None and isinstance(get_channel_layer(), InMemoryChannelLayer):
+            self._poller = asyncio.create_task(self._poll_rows())
+
+    async def studio_event(self, message: dict) -> None:
+        if self.last_id is not None and message["event"]["id"] > self.last_id:
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        async with self._lock:
+            for event in await self._events_after(self.last_id):
+                await self.send_json(event)
+                self.last_id = event["id"]
+
+    @database_sync_to_async
+    def _events_after(self, last_id: int) -> list[dict]:
+        rows = JobEvent.objects.filter(pk__gt=last_id, type__in=STUDIO_TYPES).order_by("pk")[:500]
+        return [studio_message(e) for e in rows]
 
     async def _poll_rows(self) -> None:
         while True:

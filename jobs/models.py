@@ -27,6 +27,8 @@ class Job(models.Model):
     error_message = models.TextField(blank=True)
     retryable = models.BooleanField(default=False)
     reject_reason = models.TextField(blank=True)
+    # Set when a reviewer re-runs the job with fresh data: cached layer outputs from before it are not reused.
+    fresh_after = models.DateTimeField(null=True, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -63,6 +65,7 @@ class LayerRun(models.Model):
         REUSED = "reused", "Reused from cache"
         FAILED = "failed", "Failed"
         ABANDONED = "abandoned", "Abandoned (worker lost)"
+        SUPERSEDED = "superseded", "Superseded by a re-run"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="layer_runs")
     layer = models.CharField(max_length=4)

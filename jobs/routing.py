@@ -1,7 +1,8 @@
 from django.urls import path
 
-from jobs.consumers import JobConsumer
+from jobs.consumers import JobConsumer, StudioConsumer
 
 websocket_urlpatterns = [
     path("ws/jobs/<uuid:job_id>/", JobConsumer.as_asgi()),
+    path("ws/studio/", StudioConsumer.as_asgi()),
 ]

@@ -25,6 +25,8 @@ class LayerInput:
     upstream: dict[str, BaseModel] = field(default_factory=dict)
     plan: RenderPlan | None = None
     plan_version: int | None = None
+    # Canvas snapshots the reviewer's page sent at approval ({time: PNG/JPEG data URL}), for the parity check.
+    snapshots: dict[str, str] = field(default_factory=dict)
 
 
 LayerFn = Callable[[LayerInput, LayerContext], BaseModel]

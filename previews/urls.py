@@ -6,5 +6,13 @@ app_name = "previews"
 
 urlpatterns = [
     path("", views.studio_index, name="index"),
+    path("matchups", views.matchups, name="matchups"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
+    path("jobs/<uuid:job_id>/plan", views.job_plan, name="job-plan"),
+    path("jobs/<uuid:job_id>/approve", views.job_approve, name="job-approve"),
+    path("jobs/<uuid:job_id>/skip-preview", views.job_skip_preview, name="job-skip-preview"),
+    path("jobs/<uuid:job_id>/reject", views.job_reject, name="job-reject"),
+    path("jobs/<uuid:job_id>/retry", views.job_retry, name="job-retry"),
+    path("jobs/<uuid:job_id>/rerun", views.job_rerun, name="job-rerun"),
     path("jobs/<uuid:job_id>/files/<path:path>", views.job_file, name="job-file"),
 ]

@@ -1,23 +1,192 @@
-"""The review studio's pages and endpoints. Staff only; every POST carries a CSRF token."""
+"""The review studio's pages and endpoints. Staff only; every POST carries a CSRF token.
+
+Views are thin: they parse the request, call one service, and answer.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import json
+import logging
 import mimetypes
 
-from django.contrib.admin.views.decorators import staff_member_required
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jobs.models import Job
+from jobs import services
+from jobs.models import Job, JobEvent
+from jobs.services.calendar import slate_for
+from pipeline.contracts import RenderPlan
+from pipeline.errors import PipelineError
+from presets.models import Preset
+from previews import selectors
+from previews.access import staff_required
+from previews.forms import RejectForm, StartJobForm
 from previews.media import OutsideJobFolder, resolve_job_file
 
+logger = logging.getLogger("previews")
+MAX_BODY = 4 * 1024 * 1024
 
-@staff_member_required
+
+def _json_body(request) -> dict:
+    if len(request.body) > MAX_BODY:
+        raise services.InvalidInput({"__all__": ["the request is too large"]})
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise services.InvalidInput({"__all__": ["the request body is not JSON"]}) from None
+    if not isinstance(data, dict):
+        raise services.InvalidInput({"__all__": ["the request body must be a JSON object"]})
+    return data
+
+
+def _errors(exc: services.InvalidInput) -> JsonResponse:
+    return JsonResponse({"errors": exc.errors}, status=400)
+
+
+@staff_required()
+@ensure_csrf_cookie
+@require_http_methods(["GET", "POST"])
 def studio_index(request):
+    first_preset = Preset.objects.filter(active=True).order_by("name").values_list("slug", flat=True).first()
+    form = StartJobForm(request.POST or None,
+                        initial={"preset": first_preset, "sport": "nfl", "date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.job_create(preset=form.cleaned_data["preset"], inputs=form.job_inputs(),
+                                      created_by=request.user)
+        except services.InvalidInput as exc:
+            for field, problems in exc.errors.items():
+                form.add_error(field if field in form.fields else None, "; ".join(problems))
+        else:
+            messages.success(request, f"Job {str(job.pk)[:8]} started.")
+            return redirect(job.get_absolute_url())
     jobs = Job.objects.select_related("preset").order_by("-created_at")[:100]
-    return render(request, "previews/index.html", {"jobs": jobs})
+    last_event = JobEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return render(request, "previews/index.html", {"jobs": jobs, "form": form, "last_event": last_event},
+                  status=400 if request.method == "POST" else 200)
 
 
-@staff_member_required
+@staff_required(api=True)
+@require_GET
+def matchups(request):
+    """The matchups the preset's data source lists for a sport and date: the start form's picker."""
+    preset = Preset.objects.filter(slug=request.GET.get("preset", ""), active=True).first()
+    if preset is None:
+        return JsonResponse({"errors": {"preset": ["pick an active preset"]}}, status=400)
+    try:
+        date = dt.date.fromisoformat(request.GET.get("date") or timezone.localdate().isoformat())
+    except ValueError:
+        return JsonResponse({"errors": {"date": ["not a date like 2026-11-22"]}}, status=400)
+    sport = request.GET.get("sport", "nfl")
+    try:
+        slate = slate_for(preset=preset, sport=sport, date=date)
+    except PipelineError as exc:
+        return JsonResponse({"errors": {"matchup_id": [exc.describe()]}}, status=502 if exc.retryable else 400)
+    return JsonResponse({"matchups": [{"id": m.id, "title": f"{m.away.full_name} @ {m.home.full_name}",
+                                       "game_time": m.game_time.isoformat()} for m in slate.matchups]})
+
+
+@staff_required()
+@ensure_csrf_cookie
+@require_GET
+def job_detail(request, job_id):
+    job = get_object_or_404(Job.objects.select_related("preset", "created_by"), pk=job_id)
+    version = job.plan_versions.order_by("-number").first()
+    return render(request, "previews/job.html", {
+        "job": job, "layers": selectors.layer_rows(job), "versions": selectors.version_rows(job),
+        "render_summary": selectors.render_summary(job), "reject_form": RejectForm(),
+        "last_seq": job.last_event_seq, "has_plan": version is not None,
+        "reviewing": job.status == Job.Status.AWAITING_REVIEW,
+    })
+
+
+@staff_required(api=True)
+@require_http_methods(["GET", "POST"])
+def job_plan(request, job_id):
+    """GET: the current plan. POST: adjustments in, the adjusted plan out; nothing is saved."""
+    job = get_object_or_404(Job.objects.select_related("preset"), pk=job_id)
+    version = job.plan_versions.order_by("-number").first()
+    if version is None:
+        return JsonResponse({"errors": {"plan": ["this job has no plan yet"]}}, status=409)
+    if request.method == "GET":
+        return JsonResponse(selectors.plan_payload(job, RenderPlan.model_validate(version.plan), version))
+    try:
+        plan = services.plan_preview(job=job, adjustments=_json_body(request).get("adjustments"))
+    except services.InvalidInput as exc:
+        return _errors(exc)
+    return JsonResponse(selectors.plan_payload(job, plan))
+
+
+@staff_required(api=True)
+@require_POST
+def job_approve(request, job_id):
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        body = _json_body(request)
+        snapshots = body.get("snapshots") or {}
+        if not isinstance(snapshots, dict) or not all(isinstance(v, str) for v in snapshots.values()):
+            raise services.InvalidInput({"snapshots": ["snapshots must map times to image data URLs"]})
+        version = services.job_approve(job_id=job.pk, user=request.user, adjustments=body.get("adjustments"),
+                                       snapshots=snapshots, check_odds=not body.get("confirm_odds", False))
+    except services.InvalidInput as exc:
+        return _errors(exc)
+    except services.OddsMoved as exc:
+        return JsonResponse({"odds_changed": exc.changes}, status=409)
+    except services.IllegalTransition as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    except PipelineError as exc:
+        return JsonResponse({"error": f"could not check the odds: {exc.describe()}"}, status=502)
+    return JsonResponse({"approved": version.number, "status": Job.Status.APPROVED})
+
+
+def _action(request, job_id, action, **kwargs):
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        action(job_id=job.pk, user=request.user, **kwargs)
+    except services.InvalidInput as exc:
+        return _errors(exc)
+    except services.IllegalTransition as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    job.refresh_from_db()
+    return JsonResponse({"status": job.status})
+
+
+@staff_required(api=True)
+@require_POST
+def job_skip_preview(request, job_id):
+    return _action(request, job_id, services.job_skip_preview)
+
+
+@staff_required(api=True)
+@require_POST
+def job_reject(request, job_id):
+    try:
+        reason = _json_body(request).get("reason", "")
+    except services.InvalidInput as exc:
+        return _errors(exc)
+    return _action(request, job_id, services.job_reject, reason=reason if isinstance(reason, str) else "")
+
+
+@staff_required(api=True)
+@require_POST
+def job_retry(request, job_id):
+    return _action(request, job_id, services.job_retry)
+
+
+@staff_required(api=True)
+@require_POST
+def job_rerun(request, job_id):
+    return _action(request, job_id, services.job_rerun)
+
+
+@staff_required(api=True)
+@require_GET
 def job_file(request, job_id, path: str):
     job = get_object_or_404(Job, pk=job_id)
     try:

@@ -10,20 +10,23 @@ from jobs.services.layers import (
 )
 from jobs.services.review import (
     InvalidInput,
+    OddsMoved,
     job_approve,
     job_cancel,
     job_create,
     job_reject,
+    job_rerun,
     job_retry,
     job_skip_preview,
+    odds_changes,
     plan_preview,
     plan_ready,
 )
 from jobs.services.state import FINAL, TRANSITIONS, IllegalTransition, job_transition
 
 __all__ = [
-    "FINAL", "TRANSITIONS", "IllegalTransition", "InvalidInput", "current_pipeline", "enqueue_layer",
-    "event_record", "inline_queue", "layer_help", "job_approve", "job_cancel", "job_create", "job_group",
-    "job_reject", "job_retry",
-    "job_skip_preview", "job_transition", "layer_run", "plan_preview", "plan_ready", "watchdog_run",
+    "FINAL", "TRANSITIONS", "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
+    "enqueue_layer", "event_record", "inline_queue", "job_approve", "job_cancel", "job_create", "job_group",
+    "job_reject", "job_rerun", "job_retry", "job_skip_preview", "job_transition", "layer_help", "layer_run",
+    "odds_changes", "plan_preview", "plan_ready", "watchdog_run",
 ]

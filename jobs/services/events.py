@@ -13,8 +13,16 @@ from jobs.models import Job, JobEvent
 logger = logging.getLogger("jobs")
 
 
+STUDIO_GROUP = "studio"
+
+
 def job_group(job_id) -> str:
     return f"job.{job_id}"
+
+
+def studio_message(event: JobEvent) -> dict:
+    """What the studio's job list receives: the event row's id (its cursor), the job and the change."""
+    return {"id": event.pk, "job": str(event.job_id), "type": event.type, "payload": event.payload}
 
 
 def event_record(*, job_id, type: str, payload: dict | None = None) -> JobEvent:
@@ -28,16 +36,24 @@ def event_record(*, job_id, type: str, payload: dict | None = None) -> JobEvent:
         seq = Job.objects.filter(pk=job_id).values_list("last_event_seq", flat=True).get()
         event = JobEvent.objects.create(job_id=job_id, seq=seq, type=type, payload=payload or {})
         message = event.as_message()
-        transaction.on_commit(lambda: _push(job_id, message))
+        pushes = [(job_group(job_id), {"type": "job.event", "event": message})]
+        if type in STUDIO_TYPES:
+            pushes.append((STUDIO_GROUP, {"type": "studio.event", "event": studio_message(event)}))
+        transaction.on_commit(lambda: _push(pushes))
     return event
 
 
-def _push(job_id, message: dict) -> None:
+# The job list shows status and the current layer; it does not need every progress tick.
+STUDIO_TYPES = frozenset({"job.status", "job.created", "layer.started"})
+
+
+def _push(pushes: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(job_group(job_id), {"type": "job.event", "event": message})
-    except (OSError, ConnectionError) as exc:
-        # The row is the record: a page that missed the push catches up from it on reconnect.
-        logger.warning("could not push event %s of job %s to the channel layer: %s", message["seq"], job_id, exc)
+    for group, message in pushes:
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except (OSError, ConnectionError) as exc:
+            # The row is the record: a page that missed the push catches up from it on reconnect.
+            logger.warning("could not push %s to %s: %s", message["type"], group, exc)

@@ -167,12 +167,15 @@ def gather_inputs(job: Job, pipeline: Pipeline, spec: LayerSpec) -> LayerInput:
         except ValidationError as exc:
             raise ContractError.from_validation(exc, what=f"the stored {need} output", layer=spec.name) from exc
     plan = version = None
+    snapshots: dict[str, str] = {}
     if pipeline.is_after_review(spec.name):
         approved = approved_plan_version(job)
         if approved is None:
             raise ContractError("no approved plan version to render", layer=spec.name)
         plan, version = RenderPlan.model_validate(approved.plan, context=base), approved.number
-    return LayerInput(job=job_inputs, preset=preset, upstream=upstream, plan=plan, plan_version=version)
+        snapshots = approved.snapshots or {}
+    return LayerInput(job=job_inputs, preset=preset, upstream=upstream, plan=plan, plan_version=version,
+                      snapshots=snapshots)
 
 
 def build_plan_for(job_id, pipeline: Pipeline, inputs: LayerInput, review_output: BaseModel,
@@ -280,6 +283,8 @@ def _reuse_cached(job: Job, spec: LayerSpec, digest: str, attempt: int, pipeline
     runs = LayerRun.objects.filter(layer=spec.name, input_hash=digest, status=LayerRun.Status.DONE).exclude(job=job)
     if spec.cache_ttl_s is not None:
         runs = runs.filter(finished_at__gte=timezone.now() - timedelta(seconds=spec.cache_ttl_s))
+    if job.fresh_after is not None:
+        runs = runs.filter(finished_at__gte=job.fresh_after)
     source = runs.order_by("-finished_at").first()
     if source is None:
         return False
@@ -493,10 +498,11 @@ def _render_finished(job: Job, run: LayerRun) -> None:
     render.status = Render.Status.DONE
     render.files = output.get("files", [])
     render.timings = output.get("timings", {})
+    render.parity = output.get("parity", {})
     render.readback = {f["file"]: {k: f.get(k) for k in ("width", "height", "duration", "frames", "video_codec",
                                                          "audio_codec", "bytes")} for f in render.files}
     render.finished_at = timezone.now()
-    render.save(update_fields=["status", "files", "timings", "readback", "finished_at"])
+    render.save(update_fields=["status", "files", "timings", "parity", "readback", "finished_at"])
     event_record(job_id=job.pk, type="render.finished", payload={"plan_version": output.get("plan_version"),
                                                                  "files": [f["file"] for f in render.files]})
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from jobs.locks import job_for_update
 from jobs.models import Job, PlanVersion
 from jobs.services.events import event_record
-from jobs.services.layers import current_pipeline, enqueue_layer
+from jobs.services.layers import current_pipeline, enqueue_layer, layer_context
 from jobs.services.state import IllegalTransition, job_transition
 from pipeline.contracts import Adjustments, JobInputs, PresetConfig, RenderPlan
 from pipeline.plan import AdjustmentError, apply_adjustments
@@ -101,11 +101,73 @@ def plan_preview(*, job: Job, adjustments: dict | None) -> RenderPlan:
     return adjusted_plan(job, parse_adjustments(adjustments))
 
 
+class OddsMoved(Exception):
+    """Lines shown in the plan have moved since L1 read them; the reviewer must confirm or re-run."""
+
+    def __init__(self, changes: list[dict]) -> None:
+        self.changes = changes
+        super().__init__("; ".join(f"{c['label']}: {c['old']} -> {c['new']}" for c in changes))
+
+
+def odds_changes(job: Job) -> list[dict]:
+    """Read the L1 lines the plan shows again, from the same source; list those that moved."""
+    from pipeline.contracts import DataPackage
+    from pipeline.layers.l1_data import provider_for
+    from pipeline.layers.l3_ideas.sources import resolve
+
+    l1 = job.layer_runs.filter(layer="L1", status__in=["done", "reused"]).first()
+    plan = base_plan(job)
+    shown = {}
+    for layer in plan.all_layers():
+        for figure in getattr(layer, "sources", []):
+            shown.setdefault(figure.field, (figure.value, layer.id, figure.text))
+    if l1 is None or not shown:
+        return []
+    data = DataPackage.model_validate(l1.output)
+    config = PresetConfig.model_validate(job.preset.config)
+    options = config.providers.data.options if data.source == config.providers.data.name else {}
+    ctx = layer_context(job.pk, "L1", job.work_dir)
+    fresh = data.model_copy(update={"matchup": provider_for(data.source, options, ctx).matchup(data.matchup.id)})
+    changes = []
+    for field, (old, layer_id, text) in sorted(shown.items()):
+        try:
+            new = resolve(fresh, field)
+        except (KeyError, IndexError, TypeError):
+            new = None
+        if new != old:
+            changes.append({"field": field, "layer": layer_id, "label": text, "old": old, "new": new})
+    return changes
+
+
+def job_rerun(*, job_id, user=None) -> Job:
+    """Run the job again from L1 with fresh data (after the odds moved); nothing cached before now is reused."""
+    pipeline = current_pipeline()
+    with transaction.atomic():
+        job = job_for_update(job_id)
+        if job is None:
+            raise Job.DoesNotExist(job_id)
+        now = timezone.now()
+        job_transition(job, S.QUEUED, fresh_after=now, started_at=now, review_ready_at=None)
+        job.layer_runs.filter(status__in=["done", "reused"]).update(status="superseded")
+        event_record(job_id=job.pk, type="job.rerun", payload={"by": getattr(user, "username", ""),
+                                                                "reason": "fresh data"})
+        enqueue_layer(job.pk, pipeline.first(), pipeline=pipeline)
+    return job
+
+
 def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dict | None = None,
-                note: str = "") -> PlanVersion:
-    """Save the adjusted plan as a new, approved version and queue the render for exactly that version."""
+                note: str = "", check_odds: bool = False) -> PlanVersion:
+    """Save the adjusted plan as a new, approved version and queue the render for exactly that version.
+
+    With `check_odds`, the lines on screen are read again first; if any moved, OddsMoved is raised
+    and nothing is saved, so the reviewer can look and confirm (approve again without the check).
+    """
     parsed = parse_adjustments(adjustments)
     pipeline = current_pipeline()
+    if check_odds:
+        job = Job.objects.select_related("preset").get(pk=job_id)
+        if job.status == S.AWAITING_REVIEW and (changes := odds_changes(job)):
+            raise OddsMoved(changes)
     with transaction.atomic():
         job = job_for_update(job_id)
         if job is None:

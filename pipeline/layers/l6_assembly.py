@@ -21,6 +21,7 @@ from pipeline.files import check_image, save_image, sha256_file
 from pipeline.media import ffmpeg
 from pipeline.motion import still_time
 from pipeline.registry import LayerInput
+from pipeline.render import parity
 from pipeline.render.chunks import join, plan_chunks, render_all, render_chunk
 from pipeline.render.compositor import Compositor
 from pipeline.render.video import Encoder, encode_frames, mux
@@ -134,9 +135,34 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
         scene = plan.scenes[0]
         files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
                                   out_dir / "image.png", "image"))
+    parity = parity_scores(plan, compositor, ctx.work_dir, files, inputs.snapshots)
     ctx.progress(1.0, "rendered")
-    return RenderResult(plan_version=inputs.plan_version, files=files,
+    return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity,
                         timings={"total_s": round(time.perf_counter() - started, 3)})
+
+
+def parity_scores(plan: RenderPlan, compositor: Compositor, work_dir: Path, files: list[OutputFile],
+                  snapshots: dict[str, str]) -> dict[str, float]:
+    """SSIM of each snapshot the reviewer's canvas sent at approval against the frame L6 made at that time.
+
+    A snapshot that is not a small PNG or JPEG is left out, not trusted.
+    """
+    video = next((f for f in files if f.kind == "video"), None)
+    scores = {}
+    for key, data_url in list(snapshots.items())[: parity.MAX_SNAPSHOTS]:
+        snapshot = parity.decode_snapshot(data_url)
+        try:
+            t = min(max(float(key), 0.0), plan.duration - 1e-3)
+        except ValueError:
+            continue
+        if snapshot is None:
+            continue
+        if video is not None:
+            frame = ffmpeg.decode_frame(work_dir / video.file, int(t * plan.fps), plan.fps, (plan.width, plan.height))
+        else:
+            frame = compositor.frame(t)
+        scores[f"{t:.3f}"] = parity.compare(snapshot, frame)
+    return scores
 
 
 def help(inputs: LayerInput, ctx: LayerContext) -> int:

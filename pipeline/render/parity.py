@@ -1,0 +1,53 @@
+"""What the reviewer approved vs what was rendered: the page's canvas snapshots against L6's frames."""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+
+import numpy as np
+from PIL import Image
+
+from pipeline.contracts import RenderPlan
+from pipeline.motion import still_time
+from pipeline.render.quality import ssim
+
+SNAPSHOT_WIDTH = 270
+MAX_SNAPSHOT_BYTES = 2_000_000
+MAX_SNAPSHOTS = 5
+
+
+def snapshot_times(plan: RenderPlan) -> list[float]:
+    """Three moments the page snapshots at approval: settled frames of the first, middle and last scene."""
+    picks = sorted({0, len(plan.scenes) // 2, len(plan.scenes) - 1})
+    times = []
+    for index in picks:
+        scene = plan.scenes[index]
+        times.append(round(still_time(scene, [*scene.layers, *plan.overlay]), 3))
+    return times[:3]
+
+
+def decode_snapshot(data_url: str) -> np.ndarray | None:
+    """A data URL from the page as RGB, or None when it is not a small PNG or JPEG."""
+    if not isinstance(data_url, str) or not data_url.startswith(("data:image/png;base64,", "data:image/jpeg;base64,")):
+        return None
+    try:
+        raw = base64.b64decode(data_url.split(",", 1)[1], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) > MAX_SNAPSHOT_BYTES:
+        return None
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            if image.format not in ("PNG", "JPEG") or image.width * image.height > 4_000_000:
+                return None
+            return np.asarray(image.convert("RGB"))
+    except (OSError, Image.DecompressionBombError):
+        return None
+
+
+def compare(snapshot: np.ndarray, frame: np.ndarray) -> float:
+    """SSIM of a page snapshot and a rendered frame, at the snapshot's size."""
+    height, width = snapshot.shape[:2]
+    scaled = np.asarray(Image.fromarray(frame).resize((width, height), Image.BILINEAR))
+    return round(ssim(snapshot, scaled), 4)

@@ -1,0 +1,27 @@
+from django import forms
+
+from pipeline.contracts import Sport
+from presets.models import Preset
+
+
+class StartJobForm(forms.Form):
+    preset = forms.ModelChoiceField(queryset=Preset.objects.filter(active=True), to_field_name="slug")
+    sport = forms.ChoiceField(choices=[(s.value, s.value.upper()) for s in Sport])
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    matchup_id = forms.CharField(required=False, max_length=100, label="Matchup")
+    batch = forms.BooleanField(required=False, help_text="Skip review and render straight away.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("date") and not cleaned.get("matchup_id"):
+            raise forms.ValidationError("Pick a date or a matchup.")
+        return cleaned
+
+    def job_inputs(self) -> dict:
+        data = self.cleaned_data
+        return {"sport": data["sport"], "date": data["date"].isoformat() if data.get("date") else None,
+                "matchup_id": data.get("matchup_id") or None, "batch": data.get("batch", False)}
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,70 @@
+"""Reads for the studio pages: what a job page shows, in the shapes the templates and JS want."""
+from __future__ import annotations
+
+from django.urls import reverse
+
+from jobs.models import Job, LayerRun, PlanVersion
+from jobs.services import current_pipeline
+from pipeline.contracts import Adjustments, RenderPlan
+from pipeline.render.parity import snapshot_times
+
+PARITY_OK = 0.97
+
+
+def file_url(job: Job, path: str) -> str:
+    return reverse("previews:job-file", kwargs={"job_id": job.pk, "path": path})
+
+
+def layer_rows(job: Job) -> list[dict]:
+    """One row per layer the job runs: its latest attempt, for the progress list."""
+    runs = {}
+    for run in job.layer_runs.order_by("started_at"):
+        runs[run.layer] = run
+    rows = []
+    for spec in current_pipeline().layers:
+        run: LayerRun | None = runs.get(spec.name)
+        rows.append({"layer": spec.name, "title": spec.title, "status": run.status if run else "waiting",
+                     "progress": round((run.progress if run else 0.0) * 100), "duration_s": run.duration_s if run
+                     else None, "attempt": run.attempt if run else 0, "error": run.error_message if run else ""})
+    return rows
+
+
+def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None) -> dict:
+    """A plan for the review page: the RenderPlan plus where its files and fonts are served from."""
+    return {
+        "job": str(job.pk), "status": job.status, "version": version.number if version else None,
+        "plan": plan.model_dump(mode="json"),
+        "files_url": reverse("previews:job-file", kwargs={"job_id": job.pk, "path": "x"})[:-1],
+        "fonts_url": "/static/fonts/",
+        "snapshot_times": snapshot_times(plan),
+    }
+
+
+def version_rows(job: Job) -> list[dict]:
+    """Plan versions, each with what changed since the one before it."""
+    rows, previous = [], Adjustments().model_dump(mode="json")
+    for version in job.plan_versions.select_related("approved_by", "created_by").order_by("number"):
+        current = Adjustments.model_validate(version.adjustments or {}).model_dump(mode="json")
+        changes = [f"{key.replace('_', ' ')}: {previous[key]} → {current[key]}"
+                   for key in current if current[key] != previous[key]]
+        rows.append({"number": version.number, "note": version.note, "changes": changes,
+                     "by": version.approved_by or version.created_by, "approved_at": version.approved_at,
+                     "created_at": version.created_at})
+        previous = current
+    return rows
+
+
+def render_summary(job: Job) -> dict | None:
+    render = job.renders.select_related("plan_version").first()
+    if render is None:
+        return None
+    files = [{**f, "url": file_url(job, f["file"])} for f in render.files]
+    scores = list(render.parity.values())
+    verdict = None
+    if scores:
+        verdict = "match" if min(scores) >= PARITY_OK else "differs"
+    l7 = job.layer_runs.filter(layer="L7", status__in=["done", "reused"]).first()
+    return {"render": render, "files": files, "parity": render.parity, "verdict": verdict,
+            "video": next((f for f in files if f["kind"] == "video"), None),
+            "images": [f for f in files if f["kind"] in ("slide", "image")],
+            "distribution": l7.output if l7 else None}

@@ -1,0 +1,176 @@
+// PreviewCanvas: draws a RenderPlan at any time t, the way L6's compositor does (pipeline/render/compositor.py).
+// Text is never wrapped here: the plan's lines and positions are final.
+import { kenburnsView, layerState } from "./motion.js";
+
+function rgba(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+export class PreviewCanvas {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d", { alpha: false });
+    this.images = new Map();   // asset path -> ImageBitmap
+    this.fonts = new Map();    // family -> FontFace
+    this.payload = null;
+  }
+
+  get plan() { return this.payload.plan; }
+
+  setPlan(payload) {
+    this.payload = payload;
+    if (this.canvas.width !== payload.plan.width) this.canvas.width = payload.plan.width;
+    if (this.canvas.height !== payload.plan.height) this.canvas.height = payload.plan.height;
+  }
+
+  assetUrl(path) { return this.payload.files_url + path; }
+
+  assetPaths() {
+    const paths = new Set();
+    for (const scene of this.plan.scenes) {
+      if (scene.background.asset) paths.add(scene.background.asset);
+      for (const layer of scene.layers) if (layer.type === "image") paths.add(layer.asset);
+    }
+    for (const layer of this.plan.overlay) if (layer.type === "image") paths.add(layer.asset);
+    return [...paths];
+  }
+
+  async loadFonts() {
+    await Promise.all(this.plan.fonts.map(async (font) => {
+      if (this.fonts.has(font.family)) return;
+      const face = new FontFace(font.family, `url(${this.payload.fonts_url}${font.file})`);
+      await face.load();
+      document.fonts.add(face);
+      this.fonts.set(font.family, face);
+    }));
+  }
+
+  async loadImage(path, signal) {
+    if (this.images.has(path)) return;
+    const response = await fetch(this.assetUrl(path), { credentials: "same-origin", signal });
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    this.images.set(path, await createImageBitmap(await response.blob()));
+  }
+
+  // Fonts and the first scene's pictures first (so a frame can be drawn), then the rest.
+  async preload(onProgress = () => {}, onFirstReady = () => {}) {
+    const paths = this.assetPaths();
+    const first = this.plan.scenes[0].background.asset;
+    const total = paths.length + 1;
+    let done = 0;
+    const tick = () => onProgress(++done / total);
+    await Promise.all([this.loadFonts().then(tick), first ? this.loadImage(first).then(tick) : Promise.resolve(tick())]);
+    onFirstReady();
+    await Promise.all(paths.filter((p) => p !== first).map((p) => this.loadImage(p).then(tick)));
+    onProgress(1);
+  }
+
+  sceneAt(t) {
+    const scenes = this.plan.scenes;
+    for (const scene of scenes) if (scene.start <= t && t < scene.end) return scene;
+    return t >= scenes[scenes.length - 1].start ? scenes[scenes.length - 1] : scenes[0];
+  }
+
+  drawAt(t) {
+    const { ctx, plan } = this;
+    const scene = this.sceneAt(t);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalAlpha = 1;
+    ctx.imageSmoothingEnabled = true;
+    const bg = scene.background;
+    const image = bg.asset ? this.images.get(bg.asset) : null;
+    if (image) {
+      const [x, y, w, h] = kenburnsView(bg, scene, t, [image.width, image.height], [plan.width, plan.height]);
+      ctx.drawImage(image, x, y, w, h, 0, 0, plan.width, plan.height);
+    } else {
+      ctx.fillStyle = bg.color;
+      ctx.fillRect(0, 0, plan.width, plan.height);
+    }
+    for (const layer of scene.layers) this.drawLayer(layer, t);
+    for (const layer of plan.overlay) this.drawLayer(layer, t);
+  }
+
+  textBounds(layer) {
+    const left = Math.min(...layer.lines.map((l) => l.x));
+    const right = Math.max(...layer.lines.map((l) => l.x + l.width));
+    const top = Math.min(...layer.lines.map((l) => l.y));
+    const bottom = Math.max(...layer.lines.map((l) => l.y)) + layer.size * Math.max(layer.line_height, 1.3);
+    return [left, top, right, bottom];
+  }
+
+  drawLayer(layer, t) {
+    const state = layerState(layer, t);
+    if (state.alpha <= 0) return;
+    const { ctx } = this;
+    ctx.save();
+    ctx.globalAlpha = state.alpha;
+    // L6 moves pre-drawn sprites by whole pixels.
+    ctx.translate(Math.round(state.dx), Math.round(state.dy));
+    if (state.scale !== 1) {
+      const [l, tp, r, b] = layer.type === "text" ? this.textBounds(layer)
+        : [layer.box.x, layer.box.y, layer.box.x + layer.box.width, layer.box.y + layer.box.height];
+      const cx = (l + r) / 2, cy = (tp + b) / 2;
+      ctx.translate(cx, cy);
+      ctx.scale(state.scale, state.scale);
+      ctx.translate(-cx, -cy);
+    }
+    if (layer.type === "text") this.drawText(layer);
+    else if (layer.type === "shape") this.drawShape(layer);
+    else if (layer.type === "image") {
+      const image = this.images.get(layer.asset);
+      if (image) ctx.drawImage(image, Math.round(layer.box.x), Math.round(layer.box.y),
+        Math.round(layer.box.width), Math.round(layer.box.height));
+    }
+    ctx.restore();
+  }
+
+  drawText(layer) {
+    const { ctx } = this;
+    const font = this.plan.fonts.find((f) => f.family === layer.font);
+    const ascent = font.ascent * layer.size;
+    ctx.font = `${layer.size}px "${layer.font}"`;
+    ctx.textBaseline = "alphabetic";
+    ctx.textAlign = "left";
+    const stroke = Math.round(layer.stroke_width);
+    for (const line of layer.lines) {
+      const baseline = line.y + ascent;
+      if (stroke > 0 && layer.stroke_color) {
+        ctx.lineJoin = "round";
+        ctx.lineWidth = 2 * stroke;   // Pillow's stroke_width is the distance outside the glyph
+        ctx.strokeStyle = layer.stroke_color;
+        ctx.strokeText(line.text, line.x, baseline);
+      }
+      ctx.fillStyle = layer.color;
+      ctx.fillText(line.text, line.x, baseline);
+    }
+  }
+
+  drawShape(layer) {
+    const { ctx } = this;
+    const x = Math.round(layer.box.x), y = Math.round(layer.box.y);
+    const w = Math.max(1, Math.round(layer.box.width)), h = Math.max(1, Math.round(layer.box.height));
+    ctx.fillStyle = rgba(layer.fill, layer.fill_opacity);
+    ctx.beginPath();
+    if (layer.shape === "rounded_rect" && layer.radius > 0) ctx.roundRect(x, y, w, h, layer.radius);
+    else ctx.rect(x, y, w, h);
+    ctx.fill();
+  }
+
+  // A small JPEG of the frame at t, for the parity check at approval.
+  snapshot(t, width = 270) {
+    this.drawAt(t);
+    const scaled = document.createElement("canvas");
+    scaled.width = width;
+    scaled.height = Math.round(this.canvas.height * width / this.canvas.width);
+    const c = scaled.getContext("2d");
+    c.imageSmoothingQuality = "high";
+    c.drawImage(this.canvas, 0, 0, scaled.width, scaled.height);
+    return scaled.toDataURL("image/jpeg", 0.9);
+  }
+
+  release() {
+    for (const image of this.images.values()) image.close?.();
+    this.images.clear();
+  }
+}

@@ -1,0 +1,56 @@
+// The studio's job list (live status over the socket) and the start form's matchup picker.
+import { getJSON } from "./api.js";
+import { LiveSocket } from "./socket.js";
+
+const table = document.getElementById("jobs");
+const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Awaiting review", approved: "Approved",
+  rendering: "Rendering", done: "Done", failed: "Failed", cancelled: "Cancelled", rejected: "Rejected" };
+window.studio = { events: 0 };
+
+function row(jobId) {
+  let tr = table.querySelector(`tr[data-job="${jobId}"]`);
+  if (!tr) {
+    table.querySelector("tr.empty")?.remove();
+    tr = document.createElement("tr");
+    tr.dataset.job = jobId;
+    tr.innerHTML = `<td><a href="/studio/jobs/${jobId}/"><code>${jobId.slice(0, 8)}</code></a></td><td></td><td></td>
+      <td class="status" data-field="status"></td><td data-field="layer"></td><td>just now</td>`;
+    table.tBodies[0].prepend(tr);
+  }
+  return tr;
+}
+
+new LiveSocket("/ws/studio/", {
+  since: Number(table.dataset.lastEvent), cursor: "id",
+  onState: (up) => document.getElementById("live-dot").classList.toggle("up", up),
+  onEvent: (event) => {
+    window.studio.events += 1;
+    const tr = row(event.job);
+    const p = event.payload || {};
+    if (event.type === "job.created") tr.children[1].textContent = p.preset;
+    if (event.type === "layer.started") tr.querySelector("[data-field=layer]").textContent = p.layer;
+    if (event.type === "job.status") {
+      const cell = tr.querySelector("[data-field=status]");
+      cell.textContent = STATUS_TEXT[p.to] || p.to;
+      cell.className = `status status-${p.to}`;
+    }
+  },
+});
+
+const form = document.getElementById("start-form");
+const picker = document.getElementById("id_matchup_id");
+const hint = document.getElementById("matchup-hint");
+
+async function loadMatchups() {
+  const params = new URLSearchParams({ preset: form.preset.value, sport: form.sport.value, date: form.date.value });
+  if (!form.preset.value) return;
+  hint.textContent = "Loading matchups…";
+  const { ok, data } = await getJSON(`${form.dataset.matchupsUrl}?${params}`);
+  const keep = picker.dataset.initial;
+  picker.replaceChildren(new Option("First game of the day", ""));
+  if (!ok) { hint.textContent = Object.values(data.errors || {}).flat().join(" ") || "Could not load matchups."; return; }
+  for (const m of data.matchups) picker.append(new Option(`${m.title} · ${new Date(m.game_time).toLocaleString()}`, m.id, false, m.id === keep));
+  hint.textContent = `${data.matchups.length} matchups`;
+}
+for (const name of ["preset", "sport", "date"]) form[name].addEventListener("change", loadMatchups);
+loadMatchups();

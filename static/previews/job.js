@@ -1,0 +1,243 @@
+// The job page: live layer status over the socket, and in review the preview, adjustments and approval.
+import { describeErrors, getJSON, postJSON } from "./api.js";
+import { capabilities, MODE_TEXT } from "./capabilities.js";
+import { PreviewCanvas } from "./canvas.js";
+import { Player } from "./player.js";
+import { Recorder } from "./recorder.js";
+import { LiveSocket } from "./socket.js";
+
+const root = document.getElementById("job");
+const $ = (id) => document.getElementById(id);
+const studio = (window.studio = { metrics: {}, ready: false });
+
+// ---------------------------------------------------------------------------------------------- live status
+const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Awaiting review", approved: "Approved",
+  rendering: "Rendering", done: "Done", failed: "Failed", cancelled: "Cancelled", rejected: "Rejected" };
+// Status changes after which the page shows other sections: reload it to get them from the server.
+const RELOAD_ON = new Set(["awaiting_review", "done", "failed", "rejected", "cancelled", "queued"]);
+
+function layerRow(layer) { return root.querySelector(`li[data-layer="${layer}"]`); }
+
+function onEvent(event) {
+  studio.lastEvent = event;
+  const p = event.payload || {};
+  const row = p.layer ? layerRow(p.layer) : null;
+  switch (event.type) {
+    case "layer.started":
+      if (row) { row.className = "layer layer-running"; row.querySelector("[data-field=state]").textContent = "running"; }
+      break;
+    case "layer.progress":
+      if (row) row.querySelector("progress").value = Math.round(p.fraction * 100);
+      if (p.layer === "L6") $("render-bar").value = Math.round(p.fraction * 100);
+      break;
+    case "layer.finished": case "layer.reused":
+      if (row) {
+        row.className = `layer layer-${event.type === "layer.reused" ? "reused" : "done"}`;
+        row.querySelector("progress").value = 100;
+        row.querySelector("[data-field=state]").textContent = event.type === "layer.reused" ? "reused" : "done";
+        if (p.duration_s !== undefined) row.querySelector("[data-field=duration]").textContent = `${p.duration_s.toFixed(2)} s`;
+      }
+      break;
+    case "layer.failed":
+      if (row) { row.className = "layer layer-failed"; row.querySelector("[data-field=error]").textContent = p.message; }
+      break;
+    case "job.status": {
+      const status = $("job-status");
+      status.textContent = STATUS_TEXT[p.to] || p.to;
+      status.className = `status status-${p.to}`;
+      root.dataset.status = p.to;
+      if (p.to === "rendering" || p.to === "approved") $("render-panel").hidden = false;
+      if (RELOAD_ON.has(p.to) && p.from !== p.to) setTimeout(() => location.reload(), 150);
+      break;
+    }
+  }
+}
+
+const socket = new LiveSocket(`/ws/jobs/${root.dataset.job}/`, {
+  since: Number(root.dataset.lastSeq), cursor: "seq", onEvent,
+  onState: (up) => { $("live-dot").classList.toggle("up", up); studio.socketUp = up; },
+});
+
+$("retry-button")?.addEventListener("click", async (e) => {
+  e.target.disabled = true;
+  const { ok, data } = await postJSON(root.dataset.retryUrl);
+  if (!ok) { alert(describeErrors(data)); e.target.disabled = false; }
+});
+
+// ---------------------------------------------------------------------------------------------- review
+async function review() {
+  const caps = capabilities();
+  studio.capabilities = caps;
+  $("capabilities").textContent = MODE_TEXT[caps.mode];
+  $("capabilities").dataset.mode = caps.mode;
+  if (caps.mode === "none") { $("preview").hidden = true; $("preload").hidden = true; return; }
+
+  const requested = performance.now();
+  const { ok, data: payload } = await getJSON(root.dataset.planUrl);
+  if (!ok) { $("capabilities").textContent = describeErrors(payload); return; }
+  const arrived = performance.now();
+  const view = new PreviewCanvas($("preview"));
+  view.setPlan(payload);
+  const player = new Player(view, {
+    onTime: (t) => {
+      $("clock").textContent = `${t.toFixed(2)} s`;
+      $("scrubber").value = Math.round((t / player.duration) * 1000);
+    },
+    onState: (playing) => { $("play").textContent = playing ? "Pause" : "Play"; },
+  });
+  studio.view = view;
+  studio.player = player;
+  studio.payload = payload;
+  await view.preload(
+    (fraction) => { $("preload-bar").value = Math.round(fraction * 100); },
+    () => { player.show(0, true); studio.metrics.firstFrameMs = performance.now() - arrived; },
+  );
+  studio.metrics.planFetchMs = arrived - requested;
+  if (caps.audio) await player.loadAudio();
+  $("preload").hidden = true;
+  $("play").disabled = false;
+  markers(payload.plan);
+  studio.ready = true;
+
+  $("play").addEventListener("click", () => (player.playing ? player.pause() : player.play()));
+  $("step-back").addEventListener("click", () => player.step(-1));
+  $("step-forward").addEventListener("click", () => player.step(1));
+  $("scrubber").addEventListener("input", (e) => player.seek((e.target.value / 1000) * player.duration));
+
+  const recorder = new Recorder($("preview"), player);
+  studio.recorder = recorder;
+  if (!caps.record) $("record").hidden = true;
+  $("record").addEventListener("click", async () => {
+    $("record").disabled = true;
+    $("record").textContent = "Recording…";
+    try {
+      const blob = await recorder.record();
+      const link = $("recording-link");
+      link.href = recorder.link(blob);
+      link.download = `preview-${root.dataset.job.slice(0, 8)}.${blob.type.includes("mp4") ? "mp4" : "webm"}`;
+      link.hidden = false;
+      studio.recording = { size: blob.size, type: blob.type };
+    } catch (error) {
+      alert(`Recording failed: ${error.message}`);
+    } finally {
+      $("record").disabled = false;
+      $("record").textContent = "Record preview";
+    }
+  });
+  window.addEventListener("pagehide", () => { recorder.revoke(); player.close(); view.release(); socket.close(); });
+
+  if ($("adjust-form")) adjustPanel(view, player);
+}
+
+function markers(plan) {
+  const box = $("markers");
+  box.replaceChildren(...plan.scenes.map((scene) => {
+    const mark = document.createElement("span");
+    mark.style.left = `${(scene.start / plan.duration) * 100}%`;
+    mark.title = scene.id;
+    return mark;
+  }));
+}
+
+function adjustPanel(view, player) {
+  const adjustments = { text_scale: 1, timing_offset: 0, text_edits: {}, colors: {} };
+  studio.adjustments = adjustments;
+  let inFlight = null;
+
+  async function send(started) {
+    inFlight?.abort();
+    inFlight = new AbortController();
+    try {
+      const { ok, data } = await postJSON(root.dataset.planUrl, { adjustments }, { signal: inFlight.signal });
+      if (!ok) { $("adjust-errors").textContent = describeErrors(data); return; }
+      $("adjust-errors").textContent = "";
+      view.setPlan(data);
+      player.redraw();
+      studio.metrics.lastAdjustMs = performance.now() - started;
+      studio.adjustCount = (studio.adjustCount || 0) + 1;
+    } catch (error) {
+      if (error.name !== "AbortError") $("adjust-errors").textContent = error.message;
+    }
+  }
+
+  $("text-scale").addEventListener("input", (e) => {
+    adjustments.text_scale = Number(e.target.value);
+    $("text-scale-value").textContent = `${adjustments.text_scale.toFixed(2)}×`;
+    send(performance.now());
+  });
+  $("timing-offset").addEventListener("input", (e) => {
+    adjustments.timing_offset = Number(e.target.value);
+    $("timing-offset-value").textContent = `${adjustments.timing_offset.toFixed(2)} s`;
+    send(performance.now());
+  });
+
+  const editable = [];
+  for (const scene of view.plan.scenes) for (const layer of scene.layers) {
+    if (layer.type === "text" && layer.editable) editable.push([scene, layer]);
+  }
+  $("text-edits").replaceChildren(...editable.map(([scene, layer]) => {
+    const row = document.createElement("div");
+    row.className = "text-edit";
+    const label = document.createElement("label");
+    const caption = document.createElement("span");
+    caption.textContent = `${scene.id} · ${layer.role}`;
+    label.append(caption);
+    const input = document.createElement("input");
+    input.value = layer.text;
+    input.dataset.layer = layer.id;
+    input.addEventListener("focus", () => player.seek(Math.min(scene.end - 1e-3, layer.start + 0.6)));
+    input.addEventListener("input", () => {
+      if (input.value.trim() && input.value !== layer.text) adjustments.text_edits[layer.id] = input.value;
+      else delete adjustments.text_edits[layer.id];
+      send(performance.now());
+    });
+    const colour = document.createElement("select");
+    colour.dataset.layer = layer.id;
+    colour.append(...view.plan.palette.map((hex) => new Option(hex, hex, false, hex === layer.color)));
+    colour.addEventListener("change", () => { adjustments.colors[layer.id] = colour.value; send(performance.now()); });
+    label.append(input, colour);
+    row.append(label);
+    return row;
+  }));
+
+  const approve = async (confirmOdds = false) => {
+    $("approve").disabled = true;
+    const at = player.t;
+    const snapshots = {};
+    for (const t of studio.payload.snapshot_times) snapshots[t.toFixed(3)] = view.snapshot(t);
+    player.show(at, true);
+    const { ok, status, data } = await postJSON(root.dataset.approveUrl, { adjustments, snapshots, confirm_odds: confirmOdds });
+    if (ok) { studio.approved = data.approved; return; }
+    $("approve").disabled = false;
+    if (status === 409 && data.odds_changed) {
+      const box = $("odds-changes");
+      box.querySelector("ul").replaceChildren(...data.odds_changed.map((c) => {
+        const li = document.createElement("li");
+        li.textContent = `${c.field}: ${c.old} → ${c.new ?? "gone"}`;
+        return li;
+      }));
+      box.hidden = false;
+      return;
+    }
+    $("adjust-errors").textContent = describeErrors(data);
+  };
+  $("approve").addEventListener("click", () => approve(false));
+  $("confirm-odds").addEventListener("click", () => approve(true));
+  $("rerun").addEventListener("click", async () => {
+    const { ok, data } = await postJSON(root.dataset.rerunUrl);
+    if (!ok) $("adjust-errors").textContent = describeErrors(data);
+  });
+  $("skip-preview").addEventListener("click", async (e) => {
+    e.target.disabled = true;
+    const { ok, data } = await postJSON(root.dataset.skipUrl);
+    if (!ok) { $("adjust-errors").textContent = describeErrors(data); e.target.disabled = false; }
+  });
+  $("reject-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const { ok, data } = await postJSON(root.dataset.rejectUrl, { reason: e.target.reason.value });
+    if (!ok) $("adjust-errors").textContent = describeErrors(data);
+  });
+}
+
+if ($("review")) review();
+else studio.ready = true;

@@ -1,0 +1,117 @@
+"""The real stack for browser tests: Daphne (HTTP + WebSockets) and a django-q2 cluster, in their own
+processes, on the test database; Playwright drives Debian's Chromium against it."""
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+# Playwright's sync API keeps an event loop on the main thread; the ORM calls in these tests are
+# ordinary synchronous ones made beside it, which Django allows with this switch.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
+                 "--disable-dev-shm-usage"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("live-media")
+
+
+@pytest.fixture(scope="session")
+def live_stack(django_db_setup, django_db_blocker, live_media, tmp_path_factory):
+    """Start Daphne and a qcluster; yield the base URL. Both are stopped, with their children, at the end."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not at {CHROMIUM}: `make test` installs Debian's chromium package")
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mediaengine.settings.browser", "DATABASE_URL": _database_url(),
+           "MEDIA_ROOT": str(live_media), "LOG_DIR": str(tmp_path_factory.mktemp("live-logs")),
+           "EXPORT_DIR": str(tmp_path_factory.mktemp("live-export"))}
+    logs = tmp_path_factory.mktemp("live-out")
+    processes = []
+    for name, command in {
+        "web": [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mediaengine.asgi:application"],
+        "worker": [sys.executable, "manage.py", "qcluster"],
+    }.items():
+        out = open(logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process below
+        processes.append((subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                           start_new_session=True), out))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        pytest.fail(f"the server did not start: {(logs / 'web.log').read_text()[-2000:]}")
+    yield {"url": f"http://127.0.0.1:{port}", "logs": logs}
+    for process, _ in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process, out in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        out.close()
+
+
+@pytest.fixture
+def media_root(settings, live_media):
+    """Browser tests share the live server's media folder."""
+    settings.MEDIA_ROOT = live_media
+    return live_media
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def staff_page(browser, live_stack, staff_user, client):
+    """A page logged in as a staff user (session cookie from Django's test client)."""
+    client.force_login(staff_user)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=live_stack["url"])
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_stack["url"]}])
+    page = context.new_page()
+    page.errors = []
+    page.console = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda message: page.console.append(f"{message.type}: {message.text}"))
+    yield page
+    if page.errors or any(line.startswith("error") for line in page.console):
+        logging.getLogger("tests.browser").warning("browser console:\n  %s", "\n  ".join(page.console + page.errors))
+    context.close()

@@ -1,0 +1,243 @@
+"""The review studio in Debian's Chromium, against the real server and worker processes."""
+import base64
+import io
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from PIL import Image
+
+from jobs import services
+from jobs.models import Job, Render
+from pipeline.contracts import RenderPlan
+from pipeline.media import ffmpeg
+from pipeline.render.compositor import Compositor
+from pipeline.render.quality import ssim
+from presets.models import Preset
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PARITY_BAR = 0.97
+
+
+@pytest.fixture
+def presets(db):
+    call_command("load_presets", stdout=io.StringIO())
+    return {p.slug: p for p in Preset.objects.all()}
+
+
+def off_loop(fn, *args, **kwargs):
+    """Run a service in a plain thread: this one has Playwright's event loop, where async_to_sync cannot run."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
+def job_in_review(preset, matchup="nfl-20261122-buf-kc") -> Job:
+    job = off_loop(services.job_create, preset=preset,
+                   inputs={"sport": matchup.split("-")[0], "matchup_id": matchup})
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW, job.error_message
+    return job
+
+
+def open_review(page, job):
+    page.goto(f"/studio/jobs/{job.pk}/")
+    page.wait_for_function("window.studio && window.studio.ready === true", timeout=20000)
+    assert page.errors == []
+
+
+def canvas_at(page, t: float) -> np.ndarray:
+    data_url = page.evaluate("(t) => { studio.view.drawAt(t); return studio.view.canvas.toDataURL('image/png'); }", t)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"))
+
+
+def page_plan(page) -> RenderPlan:
+    return RenderPlan.model_validate(page.evaluate("studio.view.plan"))
+
+
+def assert_parity(page, job, label: str) -> list[float]:
+    plan = page_plan(page)
+    compositor = Compositor(plan, job.work_dir)
+    times = sorted({round(s.start + min(0.7, (s.end - s.start) / 2), 3) for s in plan.scenes} | {0.05})
+    scores = []
+    for t in times:
+        score = ssim(canvas_at(page, t), compositor.frame(t))
+        scores.append(score)
+        assert score >= PARITY_BAR, f"{label}: canvas vs frame_at at {t}s: SSIM {score:.4f}"
+    return scores
+
+
+def test_studio_lists_jobs_and_starts_one(staff_page, presets):
+    page = staff_page
+    existing = job_in_review(presets["single_image_stat"])
+    page.goto("/studio/")
+    assert page.locator(f"tr[data-job='{existing.pk}']").count() == 1
+    page.wait_for_function("document.getElementById('id_matchup_id').options.length > 1", timeout=10000)
+    page.select_option("#id_preset", "reel_hype")
+    page.select_option("#id_sport", "nba")
+    page.fill("#id_date", "2026-11-22")
+    page.locator("#id_date").dispatch_event("change")
+    page.wait_for_function(
+        "[...document.getElementById('id_matchup_id').options].some(o => o.value.includes('nyk-bos'))", timeout=10000)
+    page.select_option("#id_matchup_id", "nba-20261122-nyk-bos")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/studio/jobs/*/", timeout=10000)
+    job = Job.objects.exclude(pk=existing.pk).get()
+    assert job.inputs["matchup_id"] == "nba-20261122-nyk-bos" and job.created_by is not None
+    # the worker cluster runs it; layer progress arrives over the socket until the page shows the review
+    page.wait_for_function("window.studio && window.studio.ready === true && document.getElementById('review')",
+                           timeout=60000)
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW
+
+
+def test_start_form_shows_field_errors(staff_page, presets):
+    page = staff_page
+    page.goto("/studio/")
+    page.fill("#id_date", "")
+    page.select_option("#id_matchup_id", "")
+    page.click("button[type=submit]")
+    assert "Pick a date or a matchup" in page.content()
+    assert not Job.objects.exists()
+
+
+def test_layer_progress_arrives_over_the_socket(staff_page, presets):
+    page = staff_page
+    job = off_loop(services.job_create, preset=presets["reel_hype"], start=False,
+                   inputs={"sport": "nfl", "matchup_id": "nfl-20261122-dal-phi"})
+    page.goto(f"/studio/jobs/{job.pk}/")
+    page.wait_for_function("window.studio && window.studio.socketUp === true", timeout=10000)
+    started = time.monotonic()
+    off_loop(services.enqueue_layer, job.pk, "L1")  # outside a transaction: queued at once, run in this process
+    page.wait_for_function("document.querySelector('li[data-layer=L5] [data-field=state]').textContent === 'done'",
+                           timeout=30000)
+    assert time.monotonic() - started < 30
+    assert page.evaluate("studio.lastEvent.seq") > 5
+
+
+@pytest.mark.parametrize("slug", ["reel_hype", "carousel_illustrated", "single_image_stat"])
+def test_canvas_matches_frame_at_before_and_after_adjusting(staff_page, presets, slug):
+    page = staff_page
+    job = job_in_review(presets[slug])
+    open_review(page, job)
+    scores = assert_parity(page, job, "as built")
+    # adjust: bigger text and a timing offset, through the page's own controls
+    count = page.evaluate("studio.adjustCount || 0")
+    page.locator("#text-scale").fill("1.3")
+    page.wait_for_function(f"(studio.adjustCount || 0) > {count}", timeout=10000)
+    assert page_plan(page).scenes[0].layers[0].size > RenderPlan.model_validate(
+        job.plan_versions.get(number=1).plan).scenes[0].layers[0].size
+    scores += assert_parity(page, job, "adjusted")
+    logging.getLogger("tests.browser").info(
+        "%s parity SSIM min %.4f, first frame %.0f ms, adjust redraw %.0f ms", slug, min(scores),
+        page.evaluate("studio.metrics.firstFrameMs"), page.evaluate("studio.metrics.lastAdjustMs"))
+
+
+def test_canvas_plays_with_the_audio_clock(staff_page, presets):
+    page = staff_page
+    open_review(page, job_in_review(presets["reel_hype"]))
+    assert page.evaluate("studio.capabilities.mode") == "full"
+    page.click("#play")
+    page.wait_for_timeout(1200)
+    state = page.evaluate("({t: studio.player.t, frame: studio.player.frame, audio: studio.player.audio.currentTime,"
+                          " playing: studio.player.playing})")
+    assert state["playing"] and state["t"] > 0.5 and state["frame"] > 10 and state["audio"] > 0.5
+    page.click("#play")
+    paused_at = page.evaluate("studio.player.frame")
+    page.click("#step-forward")
+    assert page.evaluate("studio.player.frame") == paused_at + 1
+
+
+def test_adjusting_redraws_the_canvas(staff_page, presets):
+    page = staff_page
+    job = job_in_review(presets["reel_hype"])
+    open_review(page, job)
+    t = page_plan(page).scenes[2].start + 1.0
+    page.evaluate("(t) => studio.player.seek(t)", t)
+    before = canvas_at(page, t)
+    layer_id = page_plan(page).scenes[2].layers[0].id
+    page.locator(f"input[data-layer='{layer_id}']").fill("TAKE THE OVER")
+    page.wait_for_function("(studio.adjustCount || 0) > 0", timeout=10000)
+    after = canvas_at(page, t)
+    assert ssim(before, after) < 0.99
+    assert page_plan(page).scenes[2].layers[0].text == "TAKE THE OVER"
+
+
+def test_an_invalid_edit_shows_the_error(staff_page, presets):
+    page = staff_page
+    open_review(page, job_in_review(presets["reel_hype"]))
+    layer_id = page_plan(page).scenes[2].layers[0].id
+    page.locator(f"input[data-layer='{layer_id}']").fill("OVER 999.5 GUARANTEED")
+    page.wait_for_function("document.getElementById('adjust-errors').textContent.includes('999.5')", timeout=10000)
+
+
+def test_approve_twice_queues_one_render_and_the_video_plays(staff_page, presets):
+    page = staff_page
+    small = presets["reel_hype"]
+    small.config["format"].update(width=360, height=640)
+    small.config["segments"].update(props=1, hook=False)
+    small.save()
+    job = job_in_review(small)
+    open_review(page, job)
+    page.locator("#text-scale").fill("1.2")
+    page.wait_for_function("(studio.adjustCount || 0) > 0", timeout=10000)
+    # two approvals at once (a double click that beats the button's own guard)
+    results = page.evaluate("""async () => {
+        const url = document.getElementById('job').dataset.approveUrl;
+        const { postJSON } = await import('/static/previews/api.js');
+        const body = { adjustments: studio.adjustments, snapshots: {} };
+        return (await Promise.all([postJSON(url, body), postJSON(url, body)])).map(r => r.status);
+    }""")
+    assert sorted(results) == [200, 409]
+    page.wait_for_function("document.getElementById('final-video')", timeout=90000)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and Render.objects.filter(job=job).count() == 1
+    assert job.plan_versions.filter(approved_at__isnull=False).count() == 1
+    playing = page.evaluate("""async () => { const v = document.getElementById('final-video'); v.muted = true;
+        await v.play(); await new Promise(r => setTimeout(r, 800)); return v.currentTime; }""")
+    assert playing > 0.3
+
+
+def test_approval_sends_snapshots_and_the_render_reports_parity(staff_page, presets):
+    page = staff_page
+    still = presets["single_image_stat"]
+    job = job_in_review(still)
+    open_review(page, job)
+    page.click("#approve")
+    page.wait_for_function("document.getElementById('parity')", timeout=60000)
+    render = Render.objects.get(job=job)
+    assert len(render.parity) >= 1 and min(render.parity.values()) >= PARITY_BAR
+    assert "What you approved is what was rendered" in page.inner_text("#parity")
+
+
+def test_recording_yields_a_file_that_decodes(staff_page, presets, tmp_path):
+    page = staff_page
+    preset = presets["single_image_stat"]
+    open_review(page, job_in_review(preset))
+    page.click("#record")
+    page.wait_for_function("studio.recording", timeout=60000)
+    data = page.evaluate("""async () => { const r = await fetch(document.getElementById('recording-link').href);
+        const b = new Uint8Array(await r.arrayBuffer()); let s = ''; for (const x of b) s += String.fromCharCode(x);
+        return btoa(s); }""")
+    path = tmp_path / "recording.webm"
+    path.write_bytes(base64.b64decode(data))
+    info = ffmpeg.read_back(path)
+    assert info.video_codec in ("vp9", "vp8", "h264") and (info.width, info.height) == (1080, 1080)
+    assert info.frames and info.frames > 10 and not info.errors
+
+
+def test_review_page_screenshot(staff_page, presets):
+    """Makes the README's screenshot of the review page (docs/review-page.png)."""
+    from pathlib import Path
+
+    page = staff_page
+    page.set_viewport_size({"width": 1440, "height": 1080})
+    job = job_in_review(presets["reel_hype"])
+    open_review(page, job)
+    page.evaluate("(t) => studio.player.seek(t)", page_plan(page).scenes[2].start + 1.2)
+    out = Path(__file__).resolve().parents[2] / "docs" / "review-page.png"
+    out.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(out), full_page=False)
+    assert out.stat().st_size > 10000
