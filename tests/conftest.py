@@ -4,6 +4,13 @@ from django.contrib.auth import get_user_model
 from presets.models import Preset
 from tests.pipelines import WORK_DONE
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: they are the slowest, and a failure elsewhere should show first."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 REEL_CONFIG = {"format": {"kind": "reel", "width": 1080, "height": 1920, "fps": 30}}
 
 

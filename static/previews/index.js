@@ -41,12 +41,15 @@ const form = document.getElementById("start-form");
 const picker = document.getElementById("id_matchup_id");
 const hint = document.getElementById("matchup-hint");
 
+let latest = 0;
 async function loadMatchups() {
   const params = new URLSearchParams({ preset: form.preset.value, sport: form.sport.value, date: form.date.value });
   if (!form.preset.value) return;
+  const request = ++latest;
   hint.textContent = "Loading matchups…";
   const { ok, data } = await getJSON(`${form.dataset.matchupsUrl}?${params}`);
-  const keep = picker.dataset.initial;
+  if (request !== latest) return;  // a newer choice of sport or date has been asked for meanwhile
+  const keep = picker.value || picker.dataset.initial;
   picker.replaceChildren(new Option("First game of the day", ""));
   if (!ok) { hint.textContent = Object.values(data.errors || {}).flat().join(" ") || "Could not load matchups."; return; }
   for (const m of data.matchups) picker.append(new Option(`${m.title} · ${new Date(m.game_time).toLocaleString()}`, m.id, false, m.id === keep));

@@ -74,12 +74,28 @@ def live_stack(django_db_setup, django_db_blocker, live_media, tmp_path_factory)
     for process, _ in processes:
         os.killpg(process.pid, signal.SIGTERM)
     for process, out in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
         out.close()
+
+
+def stop_group(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Wait until the process and every child it started (qcluster's workers) are gone; kill what lingers."""
+    deadline = time.monotonic() + timeout
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    process.wait()
 
 
 @pytest.fixture
@@ -89,8 +105,10 @@ def media_root(settings, live_media):
     return live_media
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's event loop leaves the main thread with the module, so the tests
+    # that run after it can use async_to_sync again.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from PIL import Image
 
 from jobs import services
@@ -30,8 +31,14 @@ def presets(db):
 
 def off_loop(fn, *args, **kwargs):
     """Run a service in a plain thread: this one has Playwright's event loop, where async_to_sync cannot run."""
+    def call():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connection.close()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args, **kwargs).result()
+        return pool.submit(call).result()
 
 
 def job_in_review(preset, matchup="nfl-20261122-buf-kc") -> Job:
