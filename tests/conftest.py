@@ -5,7 +5,6 @@ from presets.models import Preset
 from tests.pipelines import WORK_DONE
 
 
-
 def pytest_collection_modifyitems(config, items):
     """Browser tests last: they are the slowest, and a failure elsewhere should show first."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
