@@ -25,6 +25,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 LOG_DIR = Path(env.str("LOG_DIR", default=str(VAR_DIR / "log")))
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 
+# The layers jobs run (tests point worker processes at small test pipelines with this).
+PIPELINE_FACTORY = env.str("PIPELINE_FACTORY", default="pipeline.layers.default_pipeline")
+
 # Workers and timing.
 Q_WORKERS = env.int("Q_WORKERS", default=2)
 LAYER_TIMEOUT_S = env.int("LAYER_TIMEOUT_S", default=900)

@@ -41,14 +41,8 @@ class PipelineError(Exception):
     def __str__(self) -> str:
         return self.describe()
 
-
-class ContractError(PipelineError):
-    """Data crossing a layer boundary does not match its contract."""
-
-    default_hint = "the upstream data is malformed; check the provider's output or its configuration"
-
     @classmethod
-    def from_validation(cls, exc, *, what: str, layer: str = "", provider: str = "") -> ContractError:
+    def from_validation(cls, exc, *, what: str, layer: str = "", provider: str = "") -> PipelineError:
         """Turn a pydantic ValidationError into one readable sentence naming each bad field."""
         problems = []
         for err in exc.errors()[:5]:
@@ -59,6 +53,11 @@ class ContractError(PipelineError):
         return cls(f"{what} is invalid — {'; '.join(problems)}{more}", layer=layer, provider=provider,
                    field=first_field)
 
+
+class ContractError(PipelineError):
+    """Data crossing a layer boundary does not match its contract."""
+
+    default_hint = "the upstream data is malformed; check the provider's output or its configuration"
 
 class ConfigurationError(PipelineError):
     """A preset, a provider option or a setting is missing or wrong."""

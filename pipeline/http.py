@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +35,16 @@ class RetryPolicy:
     backoff_jitter: float = 0.25
     # Malformed JSON from an idempotent GET is usually a cut-off body: ask again this many times.
     decode_retries: int = 2
+
+    @classmethod
+    def from_options(cls, options: dict, **defaults) -> RetryPolicy:
+        """A preset's provider options may tune retries: retries, backoff_factor, backoff_max."""
+        values = {**defaults}
+        for name, key, kind in (("total", "retries", int), ("backoff_factor", "backoff_factor", float),
+                                ("backoff_max", "backoff_max", float)):
+            if key in options:
+                values[name] = kind(options[key])
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,9 @@ class ProviderClient:
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         url = self._url(path)
         kwargs.setdefault("timeout", self.timeouts.as_tuple())
+        # One id per logical request: urllib3's retries resend it unchanged, so the provider's logs
+        # (and ours) can tell a retry from a new request.
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), "X-Request-Id": uuid.uuid4().hex}
         try:
             response = self.session.request(method, url, **kwargs)
         except requests.exceptions.RetryError as exc:

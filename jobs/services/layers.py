@@ -32,7 +32,7 @@ from jobs.services.state import job_transition
 from pipeline import registry
 from pipeline.context import LayerContext, RecordedAsset
 from pipeline.contracts import JobInputs, PresetConfig, RenderPlan
-from pipeline.errors import ContractError, LayerTimeoutError, PipelineError
+from pipeline.errors import ConfigurationError, ContractError, LayerTimeoutError, PipelineError
 from pipeline.log_context import job_context
 from pipeline.registry import LayerInput, LayerSpec, Pipeline
 
@@ -155,7 +155,7 @@ def gather_inputs(job: Job, pipeline: Pipeline, spec: LayerSpec) -> LayerInput:
     try:
         preset = PresetConfig.model_validate(job.preset.config)
     except ValidationError as exc:
-        raise ContractError.from_validation(exc, what=f"preset {job.preset.slug!r}", layer=spec.name) from exc
+        raise ConfigurationError.from_validation(exc, what=f"preset {job.preset.slug!r}", layer=spec.name) from exc
     upstream: dict[str, BaseModel] = {}
     for need in spec.needs:
         output = _finished_output(job, need)
@@ -537,5 +537,53 @@ def watchdog_run(*, stale_after_s: float | None = None) -> list[tuple[str, str]]
             _abandon(run, reason=f"no heartbeat for over {stale_after_s:.0f} s (worker lost or timed out)")
             enqueue_layer(job_id, layer)
             logger.warning("watchdog: %s of job %s went stale; queued again", layer, job_id)
+            requeued.append((str(job_id), layer))
+    return requeued + _requeue_idle_jobs(cutoff)
+
+
+def _next_unfinished(job: Job, pipeline: Pipeline) -> str | None:
+    preset = PresetConfig.model_validate(job.preset.config)
+    finished = set(job.layer_runs.filter(status__in=[LayerRun.Status.DONE, LayerRun.Status.REUSED])
+                   .values_list("layer", flat=True))
+    for name in pipeline.names:
+        if name in finished or not pipeline.spec(name).applies(preset):
+            continue
+        return name if _runnable(job, pipeline, name) else None
+    return None
+
+
+def _queued_task_names() -> set[str]:
+    """Names of the tasks waiting in django-q2's ORM broker (decoded only when the watchdog needs them)."""
+    from django_q.models import OrmQ
+
+    return {queued.name() for queued in OrmQ.objects.all()}
+
+
+def _requeue_idle_jobs(cutoff) -> list[tuple[str, str]]:
+    """A job that should be moving but has no running layer and no event since `cutoff` lost its task
+    (a worker died after taking it and before claiming the layer): queue its next layer again."""
+    from django.db.models import Max
+
+    idle = (Job.objects.filter(status__in=[S.QUEUED, S.RUNNING, S.APPROVED, S.RENDERING])
+            .exclude(layer_runs__status=LayerRun.Status.RUNNING)
+            .annotate(last_event=Max("events__created_at")).filter(last_event__lt=cutoff)
+            .values_list("pk", flat=True))
+    idle = list(idle)
+    if not idle:
+        return []
+    pipeline = current_pipeline()
+    waiting = _queued_task_names()
+    requeued = []
+    for job_id in idle:
+        with transaction.atomic(), job_context(str(job_id), "-"):
+            job = job_for_update(job_id)
+            if job is None or job.layer_runs.filter(status=LayerRun.Status.RUNNING).exists():
+                continue
+            layer = _next_unfinished(job, pipeline)
+            if layer is None or f"{layer} {job_id}" in waiting:
+                continue
+            event_record(job_id=job.pk, type="job.requeued", payload={"layer": layer, "reason": "no activity"})
+            enqueue_layer(job_id, layer, pipeline=pipeline)
+            logger.warning("watchdog: job %s had no activity; queued %s again", job_id, layer)
             requeued.append((str(job_id), layer))
     return requeued

@@ -111,7 +111,7 @@ Q_CLUSTER = {
 
 PIPELINE = {
     # The layers a job runs (pipeline.registry.Pipeline); tests point this at small layers of their own.
-    "FACTORY": "pipeline.layers.default_pipeline",
+    "FACTORY": env.PIPELINE_FACTORY,
     "HEARTBEAT_STALE_S": env.HEARTBEAT_STALE_S,
     "LAYER_MAX_ATTEMPTS": 3,
     "RENDER_CHUNK_SECONDS": env.RENDER_CHUNK_SECONDS,

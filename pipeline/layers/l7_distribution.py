@@ -61,7 +61,7 @@ def to_webhook(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key:
     # The idempotency key makes a repeated POST harmless, so it may be retried like a GET.
     client = ProviderClient(provider="webhook", layer="L7", base_url=url, retry_posts=True,
                             timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 20))),
-                            policy=RetryPolicy(total=int(options.get("retries", 4))))
+                            policy=RetryPolicy.from_options(options, total=4))
     response = client.request("POST", url, data=body, headers=headers)
     return DistributionResult(destination="webhook", location=url, delivered=[f.file for f in result.files],
                               idempotency_key=key, status_code=response.status_code)

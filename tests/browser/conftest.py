@@ -2,22 +2,19 @@
 processes, on the test database; Playwright drives Debian's Chromium against it."""
 import logging
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+
+from tests.stack import Stack, server_env
 
 # Playwright's sync API keeps an event loop on the main thread; the ORM calls in these tests are
 # ordinary synchronous ones made beside it, which Django allows with this switch.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -31,13 +28,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def live_media(tmp_path_factory):
     return tmp_path_factory.mktemp("live-media")
@@ -49,18 +39,10 @@ def live_stack(django_db_setup, django_db_blocker, live_media, tmp_path_factory)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not at {CHROMIUM}: `make test` installs Debian's chromium package")
     port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mediaengine.settings.browser", "DATABASE_URL": _database_url(),
-           "MEDIA_ROOT": str(live_media), "LOG_DIR": str(tmp_path_factory.mktemp("live-logs")),
-           "EXPORT_DIR": str(tmp_path_factory.mktemp("live-export"))}
     logs = tmp_path_factory.mktemp("live-out")
-    processes = []
-    for name, command in {
-        "web": [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mediaengine.asgi:application"],
-        "worker": [sys.executable, "manage.py", "qcluster"],
-    }.items():
-        out = open(logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process below
-        processes.append((subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                           start_new_session=True), out))
+    stack = Stack(server_env(live_media, tmp_path_factory.mktemp("live-logs")), logs)
+    stack.start_web(port)
+    stack.start_cluster()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -69,33 +51,10 @@ def live_stack(django_db_setup, django_db_blocker, live_media, tmp_path_factory)
         except OSError:
             time.sleep(0.2)
     else:
-        pytest.fail(f"the server did not start: {(logs / 'web.log').read_text()[-2000:]}")
+        stack.stop()
+        pytest.fail(f"the server did not start: {stack.log('web')[-2000:]}")
     yield {"url": f"http://127.0.0.1:{port}", "logs": logs}
-    for process, _ in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process, out in processes:
-        stop_group(process)
-        out.close()
-
-
-def stop_group(process: subprocess.Popen, timeout: float = 15) -> None:
-    """Wait until the process and every child it started (qcluster's workers) are gone; kill what lingers."""
-    deadline = time.monotonic() + timeout
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    process.wait()
+    stack.stop()
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ class Seen:
     headers: dict
     body: bytes
     at: float
+    fault: str | None = None
 
 
 @dataclass
@@ -98,6 +99,7 @@ def _make_handler(upstream: Upstream):
             with upstream.lock:
                 upstream.seen.append(seen)
             fault = upstream._fault_for(parts.path)
+            seen.fault = fault
             if fault == "reset":
                 # Close with RST so the client sees "connection reset by peer".
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -210,3 +212,27 @@ def serve_goatedbets(upstream: Upstream, *, props=goatedbets_props) -> None:
         {"matchups": [goatedbets_matchup()], "updated_at": "2026-11-21T15:00:00Z"}))
     upstream.route("GET", "/v1/matchups/gb-1001", lambda seen: ok({"matchup": goatedbets_matchup()}))
     upstream.route("GET", "/v1/matchups/gb-1001/props", lambda seen: ok(props()))
+
+
+def _script_for(seen: Seen) -> dict:
+    """What a well-behaved model answers: a script for the data it was sent (written by the template writer)."""
+    import datetime as dt
+
+    from pipeline.contracts import CalendarPlan, DataPackage, PresetConfig
+    from pipeline.layers.l3_ideas import template
+
+    request = json.loads(json.loads(seen.body)["messages"][-1]["content"])
+    data = DataPackage.model_validate(request["data"])
+    calendar = CalendarPlan(kind="reel", publish_at=dt.datetime.now(dt.UTC), segments=request["segments"])
+    preset = PresetConfig.model_validate({"format": {"kind": "reel", "width": 1080, "height": 1920}})
+    script = template.write_script(data, calendar, preset, {"tone": request.get("tone", "hype")}, None)
+    return {"choices": [{"message": {"role": "assistant", "content": script.model_dump_json()}}]}
+
+
+def serve_all(upstream: Upstream) -> None:
+    """Every outside service one job touches: odds (L1), an LLM (L3), speech (L4) and images (L5)."""
+    serve_goatedbets(upstream)
+    upstream.route("POST", "/v1/chat/completions", lambda seen: ok(_script_for(seen)))
+    upstream.route("POST", "/v1/audio/speech", lambda seen: ok(wav_bytes(0.6), headers={"Content-Type": "audio/wav"}))
+    image = base64.b64encode(png_bytes(90, 160)).decode()
+    upstream.route("POST", "/v1/images/generations", lambda seen: ok({"data": [{"b64_json": image}]}))

@@ -218,3 +218,21 @@ def test_batch_jobs_skip_review(tiny_pipeline, preset):
     assert job.status == Job.Status.DONE
     version = job.plan_versions.get()
     assert version.approved_at is not None and "batch" in version.note
+
+
+def test_watchdog_requeues_a_job_whose_task_was_lost(tiny_pipeline, preset, monkeypatch):
+    # given: L1 finished, then the worker that took L2's task died before claiming it
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "g"}, start=False)
+    sent = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: sent.append(args))
+    tasks.run_layer(str(job.pk), "L1")
+    assert sent == [("jobs.tasks.run_layer", str(job.pk), "L2")]  # queued, but never run
+    job.events.update(created_at=timezone.now() - timedelta(minutes=10))
+    monkeypatch.undo()
+    # when
+    requeued = services.watchdog_run(stale_after_s=60)
+    # then
+    assert requeued == [(str(job.pk), "L2")]
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW
+    assert job.events.filter(type="job.requeued").count() == 1

@@ -89,3 +89,11 @@ def test_unreachable_host_fails_as_retryable():
 def test_missing_base_url_is_a_configuration_error():
     with pytest.raises(APIError, match="no base URL"):
         ProviderClient(provider="goatedbets", base_url="")
+
+
+def test_retries_carry_the_same_request_id(games):
+    games.fail("/v1/games", "503", "reset")
+    client(games).get("/v1/games")
+    client(games).get("/v1/games")
+    ids = [seen.headers["X-Request-Id"] for seen in games.requests_to("/v1/games")]
+    assert len(ids) == 4 and ids[0] == ids[1] == ids[2] != ids[3]

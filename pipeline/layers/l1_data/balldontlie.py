@@ -18,7 +18,7 @@ from pipeline.cache import get_or_fetch
 from pipeline.context import LayerContext
 from pipeline.contracts import Matchup, Slate
 from pipeline.errors import ContractError, DataError
-from pipeline.http import ProviderClient, Timeouts
+from pipeline.http import ProviderClient, RetryPolicy, Timeouts
 from pipeline.layers.l1_data.fixture import team_colors
 
 PROVIDER = "balldontlie"
@@ -108,7 +108,8 @@ class BallDontLie:
         self.client = ProviderClient(
             provider=PROVIDER, layer="L1",
             base_url=options.get("base_url") or ctx.secrets.get(PROVIDER, {}).get("base_url", ""),
-            headers={"Authorization": ctx.secret(PROVIDER)}, timeouts=Timeouts(connect=3, read=10))
+            headers={"Authorization": ctx.secret(PROVIDER)}, timeouts=Timeouts(connect=3, read=float(options.get(
+                "read_timeout", 10))), policy=RetryPolicy.from_options(options))
         self.odds_as_of: dt.datetime | None = None
 
     def _games(self, sport: str, date: dt.date) -> list[WireGame]:

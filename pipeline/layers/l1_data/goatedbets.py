@@ -16,7 +16,7 @@ from pipeline.cache import get_or_fetch
 from pipeline.context import LayerContext
 from pipeline.contracts import Matchup, Slate
 from pipeline.errors import ContractError
-from pipeline.http import ProviderClient, Timeouts
+from pipeline.http import ProviderClient, RetryPolicy, Timeouts
 
 PROVIDER = "goatedbets"
 SLATE_TTL_S = 300
@@ -98,7 +98,8 @@ class GoatedBets:
         self.client = ProviderClient(
             provider=PROVIDER, layer="L1", base_url=options.get("base_url") or ctx.secrets.get(PROVIDER, {}).get(
                 "base_url", ""), headers={"X-API-Key": ctx.secret(PROVIDER)},
-            timeouts=Timeouts(connect=3, read=float(options.get("read_timeout", 10))))
+            timeouts=Timeouts(connect=3, read=float(options.get("read_timeout", 10))),
+            policy=RetryPolicy.from_options(options))
         self.odds_as_of: dt.datetime | None = None
 
     def _normalise(self, wire: WireMatchup, props: WireProps) -> Matchup:

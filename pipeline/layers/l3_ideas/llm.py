@@ -51,7 +51,7 @@ class ChatClient:
         self.client = ProviderClient(provider=api, layer="L3", base_url=options.get("base_url") or secrets.get(
             "base_url", ""), headers=headers, retry_posts=True,
             timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 60))),
-            policy=RetryPolicy(total=int(options.get("retries", 3))))
+            policy=RetryPolicy.from_options(options, total=3))
 
     def complete(self, system: str, turns: list[dict]) -> str:
         if self.api == "openai":

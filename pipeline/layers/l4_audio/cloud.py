@@ -20,7 +20,7 @@ def _client(provider: str, options: dict, ctx: LayerContext, headers: dict) -> P
     return ProviderClient(provider=provider, layer="L4", headers=headers, retry_posts=True,
                           base_url=options.get("base_url") or ctx.secrets.get(provider, {}).get("base_url", ""),
                           timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 60))),
-                          policy=RetryPolicy(total=int(options.get("retries", 3))))
+                          policy=RetryPolicy.from_options(options, total=3))
 
 
 def openai_speech(text: str, voice: VoiceSpec, options: dict, ctx: LayerContext):

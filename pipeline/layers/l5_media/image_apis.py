@@ -28,7 +28,7 @@ def _client(provider: str, options: dict, ctx: LayerContext, headers: dict) -> P
     return ProviderClient(provider=provider, layer="L5", headers=headers, retry_posts=True,
                           base_url=options.get("base_url") or ctx.secrets.get(provider, {}).get("base_url", ""),
                           timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 120))),
-                          policy=RetryPolicy(total=int(options.get("retries", 3))))
+                          policy=RetryPolicy.from_options(options, total=3))
 
 
 def _b64(value, *, provider: str, field: str) -> bytes:
