@@ -27,12 +27,16 @@ class Completed:
     stderr: str
 
 
+REAP_TIMEOUT_S = 30
+
+
 def kill_group(process: subprocess.Popen) -> None:
+    """Kill the process and everything it started, and reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.wait()
+    process.wait(timeout=REAP_TIMEOUT_S)
 
 
 def run(args: Sequence[str], *, timeout: float, error: Callable[..., PipelineError], what: str,

@@ -552,16 +552,13 @@ def _next_unfinished(job: Job, pipeline: Pipeline) -> str | None:
     return None
 
 
-def _queued_task_names() -> set[str]:
-    """Names of the tasks waiting in django-q2's ORM broker (decoded only when the watchdog needs them)."""
-    from django_q.models import OrmQ
-
-    return {queued.name() for queued in OrmQ.objects.all()}
-
-
 def _requeue_idle_jobs(cutoff) -> list[tuple[str, str]]:
     """A job that should be moving but has no running layer and no event since `cutoff` lost its task
-    (a worker died after taking it and before claiming the layer): queue its next layer again."""
+    (a worker died after taking it and before claiming the layer): queue its next layer again.
+
+    django-q2 would deliver the lost task again only after `retry` seconds; a task that is merely waiting
+    behind others gets a duplicate, which its claim turns into a no-op. The `job.requeued` event counts
+    as activity, so a job gets at most one extra task per stale period."""
     from django.db.models import Max
 
     idle = (Job.objects.filter(status__in=[S.QUEUED, S.RUNNING, S.APPROVED, S.RENDERING])
@@ -572,7 +569,6 @@ def _requeue_idle_jobs(cutoff) -> list[tuple[str, str]]:
     if not idle:
         return []
     pipeline = current_pipeline()
-    waiting = _queued_task_names()
     requeued = []
     for job_id in idle:
         with transaction.atomic(), job_context(str(job_id), "-"):
@@ -580,7 +576,7 @@ def _requeue_idle_jobs(cutoff) -> list[tuple[str, str]]:
             if job is None or job.layer_runs.filter(status=LayerRun.Status.RUNNING).exists():
                 continue
             layer = _next_unfinished(job, pipeline)
-            if layer is None or f"{layer} {job_id}" in waiting:
+            if layer is None:
                 continue
             event_record(job_id=job.pk, type="job.requeued", payload={"layer": layer, "reason": "no activity"})
             enqueue_layer(job_id, layer, pipeline=pipeline)

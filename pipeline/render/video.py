@@ -6,6 +6,7 @@ to FFmpeg, so drawing and encoding overlap on the two cores.
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,7 +18,7 @@ import cv2
 from pipeline.contracts import RenderPlan
 from pipeline.errors import FFmpegError, RenderError
 from pipeline.media import ffmpeg
-from pipeline.proc import kill_group
+from pipeline.proc import REAP_TIMEOUT_S, STDERR_KEEP, kill_group
 from pipeline.render.compositor import Compositor
 
 AHEAD = 3  # frames drawn ahead of the encoder
@@ -43,6 +44,28 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
     process = ffmpeg.popen_writer(["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
                                    "-r", str(plan.fps), "-i", "-", "-an", *encoder.video_args(),
                                    "-movflags", "+faststart", "-f", "mp4", str(out)])
+    # A hung encoder stops reading, which would block the write below for ever: past the deadline the
+    # encoder is killed, the write fails, and the failure says why.
+    timed_out = threading.Event()
+
+    def give_up() -> None:
+        timed_out.set()
+        kill_group(process)
+
+    deadline = threading.Timer(timeout_s, give_up)
+    deadline.daemon = True
+    deadline.start()
+    # The encoder's error output is read all along (keeping its tail): an encoder that writes a lot of it
+    # would otherwise fill the pipe, stop, stop reading frames, and hang the render.
+    tail = bytearray()
+
+    def drain() -> None:
+        for chunk in iter(lambda: process.stderr.read(65536), b""):
+            tail.extend(chunk)
+            del tail[:-STDERR_KEEP]
+
+    reader = threading.Thread(target=drain, name="l6-encoder-stderr", daemon=True)
+    reader.start()
     written = 0
     # x264 already keeps both cores busy: one OpenCV thread drawing beside it wastes least on switching.
     cv2.setNumThreads(1)
@@ -61,26 +84,37 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
             process.stdin.write(in_flight.popleft().result())
             written += 1
             progress(written)
+        process.stdin.close()  # end of frames
         try:
-            # communicate() closes stdin (end of frames) and collects the encoder's error output.
-            _, stderr_bytes = process.communicate(timeout=timeout_s)
+            process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired as exc:
             raise FFmpegError(f"the encoder did not finish within {timeout_s:.0f} s and was stopped", layer="L6",
                               provider="ffmpeg", retryable=True) from exc
-        stderr = stderr_bytes.decode("utf-8", "replace")
+        reader.join(timeout=10)
+        stderr = tail.decode("utf-8", "replace")
+        if timed_out.is_set():
+            raise FFmpegError(f"the encoder did not finish within {timeout_s:.0f} s and was stopped", layer="L6",
+                              provider="ffmpeg", retryable=True, stderr=stderr)
         if process.returncode != 0:
             raise FFmpegError(f"the encoder failed (exit code {process.returncode}): {stderr.strip()[-400:]}",
                               stderr=stderr, layer="L6", provider="ffmpeg")
     except BrokenPipeError as exc:
-        stderr = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+        process.wait(timeout=REAP_TIMEOUT_S)  # it stopped reading: it has exited or is being killed
+        reader.join(timeout=10)
+        stderr = tail.decode("utf-8", "replace")
+        if timed_out.is_set():
+            raise FFmpegError(f"the encoder did not finish within {timeout_s:.0f} s and was stopped", layer="L6",
+                              provider="ffmpeg", retryable=True, stderr=stderr) from exc
         raise FFmpegError(f"the encoder stopped reading frames: {stderr.strip()[-400:] or 'no error output'}",
                           stderr=stderr, layer="L6", provider="ffmpeg") from exc
     finally:
+        deadline.cancel()
         for future in in_flight:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
         if process.poll() is None:
             kill_group(process)
+        reader.join(timeout=10)
         for stream in (process.stdin, process.stderr):
             if stream and not stream.closed:
                 try:

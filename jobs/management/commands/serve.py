@@ -44,7 +44,7 @@ class Command(BaseCommand):
                     child.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     child.kill()
-                    child.wait()
+                    child.wait(timeout=30)
         failed = {name: child.returncode for name, child in children.items() if child.returncode not in (0, -15)}
         if failed:
             raise CommandError(f"stopped because a process exited: {failed}")

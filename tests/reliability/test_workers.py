@@ -1,0 +1,186 @@
+"""Real django-q2 clusters on the test database: workers killed, layers timing out, many jobs at once.
+
+Heavy: these run in CI's PostgreSQL pass (RUN_HEAVY=1).
+"""
+import copy
+import io
+import json
+import logging
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count
+
+from jobs import services
+from jobs.models import Job, LayerRun, Render
+from jobs.services.state import FINAL
+from pipeline.media import ffmpeg
+from presets.models import Preset
+from tests.fakes import upstream as fake
+from tests.stack import Stack, children, server_env
+
+pytestmark = [pytest.mark.heavy, pytest.mark.django_db(transaction=True)]
+logger = logging.getLogger("tests.reliability")
+REPORTS = Path(__file__).resolve().parents[2] / "var" / "reliability"
+STALE_S = 4
+
+
+@pytest.fixture
+def clusters(tmp_path, settings, media_root, monkeypatch):
+    """Start `count` qcluster processes sharing this test's database and media folder.
+
+    The test process then only queues tasks (django-q2's sync mode is off): the clusters run them.
+    """
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    stacks = []
+
+    def start(count=1, **env):
+        stack = Stack(server_env(media_root, tmp_path, HEARTBEAT_STALE_S=STALE_S, **env), tmp_path)
+        for index in range(count):
+            stack.start_cluster(f"worker{index}")
+        stacks.append(stack)
+        return stack
+
+    yield start
+    for stack in stacks:
+        stack.stop()
+
+
+@pytest.fixture
+def small_batch_preset(db):
+    call_command("load_presets", stdout=io.StringIO())
+    config = copy.deepcopy(Preset.objects.get(slug="reel_hype").config)
+    config["format"].update(width=360, height=640)
+    config["segments"].update(props=1, hook=False)
+    return Preset.objects.create(slug="small", name="Small", kind="reel", config=config)
+
+
+def title(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def wait_until_final(ids, deadline_s, tick=lambda: None):
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        tick()
+        if Job.objects.filter(pk__in=ids).exclude(status__in=FINAL | {Job.Status.FAILED}).count() == 0:
+            return
+        time.sleep(0.5)
+
+
+def report(name: str, data: dict) -> None:
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / f"{name}.json").write_text(json.dumps(data, indent=2, default=str))
+    logger.warning("%s: %s", name, data)
+
+
+def test_workers_killed_at_random_moments(clusters, small_batch_preset):
+    stack = clusters(count=2)
+    rng = random.Random(11)
+    small_batch_preset.config["segments"]["props"] = 2
+    small_batch_preset.save()
+    games = ["buf-kc", "dal-phi", "cin-bal", "det-sf", "nyj-mia", "min-gb"]
+    ids = [services.job_create(preset=small_batch_preset, inputs={
+        "sport": "nfl", "batch": True, "matchup_id": f"nfl-202611{day}-{game}"}).pk
+        for day in (22, 23, 24) for game in games][:14]
+    connection.close()
+    kills, next_kill = [], time.monotonic() + 1.0
+
+    def tick():
+        nonlocal next_kill
+        services.watchdog_run(stale_after_s=STALE_S)  # what the scheduled watchdog does every minute
+        if time.monotonic() >= next_kill and len(kills) < 24:
+            # A worker in the middle of a task (django-q2 titles it "qcluster ... processing <task>").
+            victims = [pid for process, _ in stack.processes.values() for pid in children(process.pid)
+                       if "processing" in title(pid)]
+            if victims:
+                victim = rng.choice(victims)
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                    kills.append(time.monotonic())
+                except ProcessLookupError:
+                    pass
+            next_kill = time.monotonic() + rng.uniform(0.6, 1.6)
+
+    wait_until_final(ids, deadline_s=300, tick=tick)
+    jobs = list(Job.objects.filter(pk__in=ids))
+    lost = [j for j in jobs if j.status not in FINAL and j.status != Job.Status.FAILED]
+    # recovery: from the last heartbeat of an abandoned attempt to the start of the next one
+    recoveries = []
+    for abandoned in LayerRun.objects.filter(job__in=ids, status=LayerRun.Status.ABANDONED):
+        following = LayerRun.objects.filter(job=abandoned.job, layer=abandoned.layer,
+                                            attempt__gt=abandoned.attempt).order_by("attempt").first()
+        if following and abandoned.heartbeat_at:
+            recoveries.append((following.started_at - abandoned.heartbeat_at).total_seconds())
+    figures = {"jobs": len(jobs), "kills": len(kills), "lost_jobs": len(lost),
+               "done": sum(j.status == Job.Status.DONE for j in jobs),
+               "failed": [(str(j.pk)[:8], j.failed_layer, j.error_type) for j in jobs if j.status == "failed"],
+               "abandoned_attempts": len(recoveries),
+               "longest_recovery_s": round(max(recoveries), 2) if recoveries else 0.0}
+    report("workers_killed", figures)
+    assert len(kills) >= 20
+    assert lost == []
+    # no layer's work recorded twice, no two renders for one approval
+    assert not LayerRun.objects.filter(job__in=ids, status__in=["done", "reused"]).values("job", "layer").annotate(
+        n=Count("id")).filter(n__gt=1).exists()
+    assert not Render.objects.filter(job__in=ids).values("plan_version").annotate(n=Count("id")).filter(
+        n__gt=1).exists()
+    # every final file that exists is whole
+    for job in jobs:
+        for final in job.work_dir.glob("L6/v*/final.mp4"):
+            info = ffmpeg.read_back(final)
+            assert not info.errors and info.frames, final
+        if job.status == Job.Status.DONE:
+            assert Render.objects.get(job=job).status == Render.Status.DONE
+
+
+def test_a_layer_past_its_timeout_ends_failed_after_its_attempts(clusters, preset, settings):
+    settings.PIPELINE = {**settings.PIPELINE, "FACTORY": "tests.pipelines.tiny_pipeline"}
+    clusters(count=1, LAYER_TIMEOUT_S=1, PIPELINE_FACTORY="tests.pipelines.tiny_pipeline")
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "slow-L2"})
+    connection.close()
+    wait_until_final([job.pk], deadline_s=120, tick=lambda: services.watchdog_run(stale_after_s=STALE_S))
+    job.refresh_from_db()
+    attempts = job.layer_runs.filter(layer="L2", status=LayerRun.Status.ABANDONED).count()
+    report("timeouts", {"status": job.status, "error_type": job.error_type, "abandoned_attempts": attempts,
+                        "message": job.error_message})
+    assert job.status == Job.Status.FAILED and job.failed_layer == "L2"
+    assert job.error_type == "LayerTimeoutError" and job.retryable
+    assert attempts == settings.PIPELINE["LAYER_MAX_ATTEMPTS"]
+    assert job.layer_runs.get(layer="L1").status == "done"
+
+
+def test_ten_jobs_at_once_on_two_clusters(clusters, small_batch_preset, upstream, settings):
+    fake.serve_goatedbets(upstream)
+    config = copy.deepcopy(small_batch_preset.config)
+    config["providers"]["data"] = {"name": "goatedbets"}
+    small_batch_preset.config = config
+    small_batch_preset.save()
+    clusters(count=2, GOATEDBETS_API_KEY="k", GOATEDBETS_BASE_URL=upstream.url)
+    started = time.monotonic()
+    ids = [services.job_create(preset=small_batch_preset, inputs={
+        "sport": "nfl", "date": "2026-11-22", "batch": True, "source": "goatedbets"}).pk for _ in range(10)]
+    connection.close()
+    wait_until_final(ids, deadline_s=300, tick=lambda: services.watchdog_run(stale_after_s=30))
+    elapsed = time.monotonic() - started
+    jobs = list(Job.objects.filter(pk__in=ids))
+    slate_calls = [s for s in upstream.seen if s.path == "/v1/matchups"]
+    matchups = {json.dumps(LayerRun.objects.get(job=j, layer="L1").output["matchup"], sort_keys=True)
+                for j in jobs if j.status == Job.Status.DONE}
+    report("concurrency", {"jobs": len(jobs), "done": sum(j.status == "done" for j in jobs),
+                           "seconds": round(elapsed, 1), "slate_requests": len(slate_calls)})
+    assert all(j.status == Job.Status.DONE for j in jobs), [(j.status, j.error_message) for j in jobs]
+    assert len(matchups) == 1  # every job saw the same slate
+    if os.environ.get("REDIS_URL"):
+        assert len(slate_calls) == 1  # one shared games cache: the slate was fetched once for all workers
