@@ -11,7 +11,8 @@ PACKAGES = ["mediaengine", "jobs", "pipeline", "presets", "previews"]
 
 def test_deploy_checks_are_clean_under_production_settings():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mediaengine.settings.production",
-           "SECRET_KEY": "k" * 20 + "production-like-secret-value-for-the-check-3vX9!", "ALLOWED_HOSTS": "media.example"}
+           "SECRET_KEY": "k" * 20 + "production-like-secret-value-for-the-check-3vX9!",
+           "ALLOWED_HOSTS": "media.example"}
     done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
