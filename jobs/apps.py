@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.apps import AppConfig
 
 
@@ -8,6 +10,8 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from pipeline import text
         from pipeline.media import ffmpeg
 
         ffmpeg.configure(settings.PIPELINE.get("FFMPEG_BINARY"))
+        text.configure(Path(settings.MEDIA_ROOT) / "brand" / "fonts")

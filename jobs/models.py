@@ -27,6 +27,8 @@ class Job(models.Model):
     error_message = models.TextField(blank=True)
     retryable = models.BooleanField(default=False)
     reject_reason = models.TextField(blank=True)
+    # Variants of one request share a group; approving one rejects the others.
+    variant_group = models.UUIDField(null=True, blank=True, db_index=True)
     # Set when a reviewer re-runs the job with fresh data: cached layer outputs from before it are not reused.
     fresh_after = models.DateTimeField(null=True, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0)
@@ -56,6 +58,14 @@ class Job(models.Model):
     @property
     def is_batch(self) -> bool:
         return bool(self.inputs.get("batch"))
+
+    @property
+    def variant(self) -> int:
+        return int(self.inputs.get("variant") or 0)
+
+    @property
+    def auto_approve(self) -> bool:
+        return bool(self.inputs.get("auto_approve"))
 
 
 class LayerRun(models.Model):

@@ -41,6 +41,9 @@ FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")
 RENDER_PRESET = env.str("RENDER_PRESET", default="veryfast")
 RENDER_CRF = env.int("RENDER_CRF", default=20)
 
+# /metrics asks for this bearer token when it is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # Provider credentials: only ever from the environment.
 BALLDONTLIE_API_KEY = env.str("BALLDONTLIE_API_KEY", default="")
 BALLDONTLIE_BASE_URL = env.str("BALLDONTLIE_BASE_URL", default="https://api.balldontlie.io")

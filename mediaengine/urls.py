@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from jobs import views as ops
+
 admin.site.site_header = "Media Engine"
 admin.site.site_title = "Media Engine"
 admin.site.index_title = "Presets, jobs and renders"
@@ -10,4 +12,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
     path("admin/", admin.site.urls),
     path("studio/", include("previews.urls")),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics, name="metrics"),
 ]

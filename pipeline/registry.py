@@ -51,6 +51,8 @@ class LayerSpec:
     cache_ttl_s: float | None = None
     # Whether the layer runs at all for a preset (L7 only when the preset names a destination).
     applies: Callable[[PresetConfig], bool] = lambda preset: True
+    # Whether the job's variant number changes this layer's output (L3 copy, L5 art).
+    uses_variant: bool = False
     # Work another worker can do while the layer runs (L6: render unclaimed chunks), asked for with ctx.fan_out.
     help: Callable[[LayerInput, LayerContext], object] | None = None
 
@@ -122,7 +124,10 @@ def input_hash(spec: LayerSpec, inputs: LayerInput) -> str:
     payload = {
         "layer": spec.name,
         "version": spec.version,
-        "job": inputs.job.model_dump(mode="json", exclude={"batch"}),
+        # How a job is reviewed does not change what a layer makes; which variant it is does, for
+        # the layers that write variants (copy and art) only.
+        "job": inputs.job.model_dump(mode="json", exclude={"batch", "auto_approve"} | (
+            set() if spec.uses_variant else {"variant"})),
         "config": {key: _select(inputs.preset, key) for key in spec.config_keys},
         "upstream": {name: out.model_dump(mode="json") for name, out in sorted(inputs.upstream.items())},
         "plan": inputs.plan.model_dump(mode="json") if inputs.plan else None,

@@ -14,14 +14,25 @@ from pipeline.contracts.plan import Box, FontRef, TextLine
 from pipeline.errors import ConfigurationError
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
+# Where uploaded brand fonts live (MEDIA_ROOT/brand/fonts); set by the jobs app at start-up.
+BRAND_FONT_DIR: Path | None = None
+
+
+def configure(brand_font_dir: Path | None) -> None:
+    global BRAND_FONT_DIR
+    BRAND_FONT_DIR = Path(brand_font_dir) if brand_font_dir else None
 
 
 def font_path(file: str) -> Path:
-    path = FONT_DIR / file
-    if not path.is_file() or path.parent != FONT_DIR:
-        raise ConfigurationError(f"font file {file!r} is not in {FONT_DIR}",
-                                 hint="add the font under static/fonts/ or pick one that is there")
-    return path
+    """The font file named in a preset or plan: shipped under static/fonts/, or uploaded for the brand."""
+    for folder in (FONT_DIR, BRAND_FONT_DIR):
+        if folder is None:
+            continue
+        path = folder / file
+        if path.is_file() and path.parent == folder:
+            return path
+    raise ConfigurationError(f"font file {file!r} is neither shipped nor uploaded",
+                             hint="upload it on the preset builder, or pick one of the shipped fonts")
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from presets.forms import PresetForm
 from presets.models import Preset
@@ -11,3 +13,11 @@ class PresetAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["builder"]
+
+    @admin.display(description="preset builder")
+    def builder(self, obj: Preset):
+        if obj.pk is None:
+            return "Save the preset first."
+        return format_html('<a href="{}">Open the builder: thumbnails, uploads, duplicate</a>',
+                           reverse("previews:preset", kwargs={"slug": obj.slug}))

@@ -1,10 +1,24 @@
+import json
+
 from django import forms
+from django.forms.fields import InvalidJSONInput
 
 from presets.models import Preset, config_errors
 
 
+class ReadableJSONField(forms.JSONField):
+    """JSON shown indented, so a person can edit a preset's config."""
+
+    def prepare_value(self, value):
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
 class PresetForm(forms.ModelForm):
     """Shows each config problem as its own sentence, naming the field inside the config."""
+
+    config = ReadableJSONField(widget=forms.Textarea(attrs={"rows": 28, "class": "code", "spellcheck": "false"}))
 
     class Meta:
         model = Preset

@@ -9,7 +9,11 @@ class StartJobForm(forms.Form):
     sport = forms.ChoiceField(choices=[(s.value, s.value.upper()) for s in Sport])
     date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     matchup_id = forms.CharField(required=False, max_length=100, label="Matchup")
-    batch = forms.BooleanField(required=False, help_text="Skip review and render straight away.")
+    variants = forms.TypedChoiceField(choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, initial=1,
+                                      help_text="Other copy and art from the same data, to choose from.")
+    batch = forms.BooleanField(required=False, help_text="Review it in the batch grid with the other batch jobs.")
+    auto_approve = forms.BooleanField(required=False, label="Render without review",
+                                      help_text="Approve the plan as built and render straight away.")
 
     def clean(self):
         cleaned = super().clean()
@@ -20,7 +24,8 @@ class StartJobForm(forms.Form):
     def job_inputs(self) -> dict:
         data = self.cleaned_data
         return {"sport": data["sport"], "date": data["date"].isoformat() if data.get("date") else None,
-                "matchup_id": data.get("matchup_id") or None, "batch": data.get("batch", False)}
+                "matchup_id": data.get("matchup_id") or None, "batch": data.get("batch", False),
+                "auto_approve": data.get("auto_approve", False)}
 
 
 class RejectForm(forms.Form):

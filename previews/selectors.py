@@ -35,7 +35,7 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
         "job": str(job.pk), "status": job.status, "version": version.number if version else None,
         "plan": plan.model_dump(mode="json"),
         "files_url": reverse("previews:job-file", kwargs={"job_id": job.pk, "path": "x"})[:-1],
-        "fonts_url": "/static/fonts/",
+        "fonts_url": reverse("previews:font", kwargs={"name": "x"})[:-1],
         "snapshot_times": snapshot_times(plan),
     }
 
@@ -68,3 +68,38 @@ def render_summary(job: Job) -> dict | None:
             "video": next((f for f in files if f["kind"] == "video"), None),
             "images": [f for f in files if f["kind"] in ("slide", "image")],
             "distribution": l7.output if l7 else None}
+
+
+FRAME_WIDTH = 180
+
+
+def plan_frames(job: Job, *, first_only: bool = False) -> list[dict]:
+    """Small frames of the job's plan as built, one per scene (cached by plan version): the batch grid's tiles."""
+    import base64
+    import io
+
+    from django.core.cache import cache
+    from PIL import Image
+
+    from pipeline.motion import still_time
+    from pipeline.render.compositor import Compositor
+
+    version = job.plan_versions.order_by("number").first()
+    if version is None:
+        return []
+    key = f"plan-frames:{version.pk}:{int(first_only)}"
+    if (cached := cache.get(key)) is not None:
+        return cached
+    plan = RenderPlan.model_validate(version.plan)
+    compositor = Compositor(plan, job.work_dir)
+    frames = []
+    for scene in plan.scenes[:1] if first_only else plan.scenes:
+        t = still_time(scene, [*scene.layers, *plan.overlay])
+        image = Image.fromarray(compositor.frame(t))
+        image = image.resize((FRAME_WIDTH, round(image.height * FRAME_WIDTH / image.width)), Image.BILINEAR)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=80)
+        frames.append({"scene": scene.id, "t": round(t, 3),
+                       "src": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()})
+    cache.set(key, frames, 3600)
+    return frames

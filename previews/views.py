@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import mimetypes
+import uuid
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, JsonResponse
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jobs import services
 from jobs.models import Job, JobEvent
 from jobs.services.calendar import slate_for
-from pipeline.contracts import RenderPlan
+from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError
 from presets.models import Preset
 from previews import selectors
@@ -59,12 +60,14 @@ def studio_index(request):
     if request.method == "POST" and form.is_valid():
         try:
             job = services.job_create(preset=form.cleaned_data["preset"], inputs=form.job_inputs(),
-                                      created_by=request.user)
+                                      created_by=request.user, variants=form.cleaned_data["variants"])
         except services.InvalidInput as exc:
             for field, problems in exc.errors.items():
                 form.add_error(field if field in form.fields else None, "; ".join(problems))
         else:
             messages.success(request, f"Job {str(job.pk)[:8]} started.")
+            if job.variant_group:
+                return redirect("previews:variants", group=job.variant_group)
             return redirect(job.get_absolute_url())
     jobs = Job.objects.select_related("preset").order_by("-created_at")[:100]
     last_event = JobEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -98,8 +101,14 @@ def matchups(request):
 def job_detail(request, job_id):
     job = get_object_or_404(Job.objects.select_related("preset", "created_by"), pk=job_id)
     version = job.plan_versions.order_by("-number").first()
+    from jobs.metrics import render_estimate
+
+    siblings = list(Job.objects.filter(variant_group=job.variant_group).order_by("created_at")) \
+        if job.variant_group else []
     return render(request, "previews/job.html", {
+        "siblings": siblings,
         "job": job, "layers": selectors.layer_rows(job), "versions": selectors.version_rows(job),
+        "render_estimate": render_estimate(job.preset_id),
         "render_summary": selectors.render_summary(job), "reject_form": RejectForm(),
         "last_seq": job.last_event_seq, "has_plan": version is not None,
         "reviewing": job.status == Job.Status.AWAITING_REVIEW,
@@ -198,3 +207,192 @@ def job_file(request, job_id, path: str):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@staff_required()
+@require_GET
+def metrics_dashboard(request):
+    """Preview time, approval rate, renders per approved job and failures over the last 7 and 30 days."""
+    from jobs.metrics import percentile, window
+    from previews import charts
+
+    panels = []
+    for days in (7, 30):
+        stats = window(days)
+        by_day = sorted(stats.preview_by_day.items())
+        panels.append({"days": days, "summary": stats.summary(), "charts": [
+            charts.lines({"p50": [(d.strftime("%m-%d"), percentile(v, 50)) for d, v in by_day],
+                          "p95": [(d.strftime("%m-%d"), percentile(v, 95)) for d, v in by_day]},
+                         title=f"Preview time per day, last {days} days", unit=" s"),
+            charts.bars([(k, v) for k, v in sorted(stats.outcomes.items())],
+                        title=f"Review outcomes, last {days} days"),
+            charts.bars([(f"{layer} {kind}", n) for (layer, kind), n in stats.failures.most_common(8)],
+                        title=f"Failures by layer and error, last {days} days"),
+        ]})
+    return render(request, "previews/metrics.html", {"panels": panels})
+
+
+# ---------------------------------------------------------------------------------------------- preset builder
+
+
+@staff_required()
+@ensure_csrf_cookie
+@require_http_methods(["GET", "POST"])
+def preset_builder(request, slug):
+    from presets.forms import PresetForm
+
+    preset = get_object_or_404(Preset, slug=slug)
+    form = PresetForm(request.POST or None, instance=preset)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Preset {preset.name} saved.")
+        return redirect("previews:preset", slug=form.instance.slug)
+    return render(request, "previews/preset.html", {"preset": preset, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@staff_required(api=True)
+@require_POST
+def preset_thumbnails(request, slug):
+    """The config being edited -> field errors, or thumbnails drawn by the real renderer from a sample plan."""
+    from presets.models import config_errors
+    from presets.services import preset_thumbnails as thumbnails
+
+    get_object_or_404(Preset, slug=slug)
+    try:
+        config = _json_body(request).get("config")
+    except services.InvalidInput as exc:
+        return _errors(exc)
+    if not isinstance(config, dict):
+        return JsonResponse({"errors": {"config": ["the config must be a JSON object"]}}, status=400)
+    if errors := config_errors(config):
+        return JsonResponse({"errors": errors}, status=400)
+    try:
+        return JsonResponse({"thumbnails": thumbnails(PresetConfig.model_validate(config))})
+    except PipelineError as exc:
+        return JsonResponse({"errors": {exc.field or "config": [exc.describe()]}}, status=400)
+
+
+@staff_required()
+@require_POST
+def preset_duplicate(request, slug):
+    from presets.services import preset_duplicate as duplicate
+
+    copy = duplicate(preset=get_object_or_404(Preset, slug=slug))
+    messages.success(request, f"Duplicated as {copy.slug} (inactive until you turn it on).")
+    return redirect("previews:preset", slug=copy.slug)
+
+
+@staff_required()
+@require_POST
+def preset_upload(request, slug, what):
+    from presets import services as preset_services
+    from presets.uploads import UploadRejected
+
+    preset = get_object_or_404(Preset, slug=slug)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        messages.error(request, "Choose a file to upload.")
+        return redirect("previews:preset", slug=slug)
+    try:
+        if what == "logo":
+            name = preset_services.preset_set_logo(preset=preset, uploaded=uploaded)
+        else:
+            name = preset_services.preset_add_font(preset=preset, uploaded=uploaded,
+                                                   role=request.POST.get("role", "heading_font"),
+                                                   family=request.POST.get("family", ""))
+    except (UploadRejected, ValueError) as exc:
+        messages.error(request, f"{uploaded.name} was refused: {exc}")
+    else:
+        messages.success(request, f"{uploaded.name} saved as {name}.")
+    return redirect("previews:preset", slug=slug)
+
+
+@staff_required(api=True)
+@require_GET
+def font_file(request, name: str):
+    """Shipped and uploaded fonts, for the review canvas (it draws with the same files as L6)."""
+    from pipeline import text
+
+    try:
+        path = text.font_path(name)
+    except PipelineError:
+        raise Http404("No such font.") from None
+    response = FileResponse(path.open("rb"), content_type="font/otf" if name.endswith(".otf") else "font/ttf")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------- batch review
+
+
+@staff_required(api=True)
+@require_GET
+def job_frames(request, job_id):
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        return JsonResponse({"frames": selectors.plan_frames(job, first_only=request.GET.get("first") == "1")})
+    except PipelineError as exc:
+        return JsonResponse({"error": exc.describe()}, status=409)
+
+
+@staff_required()
+@ensure_csrf_cookie
+@require_GET
+def batch_review(request):
+    jobs = (Job.objects.filter(status=Job.Status.AWAITING_REVIEW, inputs__batch=True)
+            .select_related("preset").order_by("created_at"))
+    return render(request, "previews/batch.html", {"jobs": jobs})
+
+
+BATCH_ACTIONS = {"approve": services.job_approve, "skip": services.job_skip_preview, "reject": services.job_reject}
+
+
+@staff_required(api=True)
+@require_POST
+def batch_action(request):
+    """Approve, skip preview or reject several jobs at once; each one is recorded as its own decision."""
+    try:
+        body = _json_body(request)
+    except services.InvalidInput as exc:
+        return _errors(exc)
+    action, ids = body.get("action"), body.get("jobs")
+    if action not in BATCH_ACTIONS:
+        return JsonResponse({"errors": {"action": ["choose approve, skip or reject"]}}, status=400)
+    if not isinstance(ids, list) or not ids or len(ids) > 200 or not all(isinstance(i, str) for i in ids):
+        return JsonResponse({"errors": {"jobs": ["send the ids of the jobs, at most 200"]}}, status=400)
+    try:
+        ids = [str(uuid.UUID(i)) for i in ids]
+    except ValueError:
+        return JsonResponse({"errors": {"jobs": ["every job id must be a UUID"]}}, status=400)
+    results = {}
+    for job_id in ids:
+        kwargs = {"reason": body.get("reason", "")} if action == "reject" else {}
+        if action == "approve":
+            kwargs["check_odds"] = True
+        try:
+            BATCH_ACTIONS[action](job_id=job_id, user=request.user, **kwargs)
+        except Job.DoesNotExist:
+            results[job_id] = {"ok": False, "error": "no such job"}
+        except services.InvalidInput as exc:
+            results[job_id] = {"ok": False, "error": str(exc)}
+        except services.OddsMoved as exc:
+            results[job_id] = {"ok": False, "error": f"the odds moved ({exc}); open the job to look"}
+        except services.IllegalTransition as exc:
+            results[job_id] = {"ok": False, "error": str(exc)}
+        except PipelineError as exc:
+            results[job_id] = {"ok": False, "error": exc.describe()}
+        else:
+            results[job_id] = {"ok": True}
+    return JsonResponse({"results": results})
+
+
+@staff_required()
+@ensure_csrf_cookie
+@require_GET
+def variants(request, group):
+    """A job's variants side by side; approving one (as built, or after adjusting it on its page) renders it."""
+    jobs = list(Job.objects.filter(variant_group=group).select_related("preset").order_by("created_at"))
+    if not jobs:
+        raise Http404("No such variants.")
+    return render(request, "previews/variants.html", {"jobs": jobs, "group": group})

@@ -16,8 +16,11 @@ REEL_CONFIG = {"format": {"kind": "reel", "width": 1080, "height": 1920, "fps": 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Every test writes its job folders under its own temporary MEDIA_ROOT."""
+    from pipeline import text
+
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PIPELINE = {**settings.PIPELINE, "EXPORT_DIR": tmp_path / "export"}
+    text.configure(settings.MEDIA_ROOT / "brand" / "fonts")
     return settings.MEDIA_ROOT
 
 

@@ -22,7 +22,8 @@ def database_url() -> str:
 
 
 def server_env(media: Path, logs: Path, **extra) -> dict:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "mediaengine.settings.browser", "DATABASE_URL": database_url(),
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**inherited, "DJANGO_SETTINGS_MODULE": "mediaengine.settings.browser", "DATABASE_URL": database_url(),
             "MEDIA_ROOT": str(media), "LOG_DIR": str(logs), "EXPORT_DIR": str(media / "export"),
             **{key: str(value) for key, value in extra.items()}}
 

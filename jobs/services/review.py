@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,21 +38,32 @@ class InvalidInput(ValueError):
         return cls(errors)
 
 
-def job_create(*, preset: Preset, inputs: dict, created_by=None, start: bool = True) -> Job:
-    """Create a job from a preset and its inputs, and queue its first layer once committed."""
+def job_create(*, preset: Preset, inputs: dict, created_by=None, start: bool = True, variants: int = 1) -> Job:
+    """Create a job from a preset and its inputs, and queue its first layer once committed.
+
+    With `variants` of 2 or 3, sibling jobs are made for other copy and art from the same data; the
+    first one is returned, and approving any one of them rejects the rest.
+    """
+    if variants not in (1, 2, 3):
+        raise InvalidInput({"variants": ["ask for 1, 2 or 3 variants"]})
     try:
         parsed = JobInputs.model_validate(inputs)
     except ValidationError as exc:
         raise InvalidInput.from_validation(exc) from exc
     if not preset.active:
         raise InvalidInput({"preset": [f"preset {preset.slug!r} is not active"]})
+    group = uuid.uuid4() if variants > 1 else None
     with transaction.atomic():
-        job = Job.objects.create(preset=preset, inputs=parsed.model_dump(mode="json"), created_by=created_by)
-        job.work_dir.mkdir(parents=True, exist_ok=True)
-        event_record(job_id=job.pk, type="job.created", payload={"preset": preset.slug, "inputs": job.inputs})
-        if start:
-            enqueue_layer(job.pk, current_pipeline().first())
-    return job
+        made = []
+        for variant in range(variants):
+            data = parsed.model_copy(update={"variant": variant} if group else {}).model_dump(mode="json")
+            job = Job.objects.create(preset=preset, inputs=data, created_by=created_by, variant_group=group)
+            job.work_dir.mkdir(parents=True, exist_ok=True)
+            event_record(job_id=job.pk, type="job.created", payload={"preset": preset.slug, "inputs": job.inputs})
+            if start:
+                enqueue_layer(job.pk, current_pipeline().first())
+            made.append(job)
+    return made[0]
 
 
 def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
@@ -61,12 +73,13 @@ def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
                                          note="built from L3, L4 and L5")
     preset = PresetConfig.model_validate(job.preset.config)
     now = timezone.now()
-    if preset.preview.enabled and not job.is_batch:
+    if preset.preview.enabled and not job.auto_approve:
         job_transition(job, S.AWAITING_REVIEW, review_ready_at=now, current_layer="")
         event_record(job_id=job.pk, type="plan.ready", payload={"version": number})
         return version
     version.approved_at = now
-    version.note = "approved without review: " + ("batch mode" if job.is_batch else "preview is off for this preset")
+    version.note = "approved without review: " + ("asked for at creation" if job.auto_approve
+                                                  else "preview is off for this preset")
     version.save(update_fields=["approved_at", "note"])
     job_transition(job, S.APPROVED, review_ready_at=now, current_layer="")
     event_record(job_id=job.pk, type="plan.approved", payload={"version": number, "auto": True})
@@ -169,6 +182,11 @@ def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dic
         if job.status == S.AWAITING_REVIEW and (changes := odds_changes(job)):
             raise OddsMoved(changes)
     with transaction.atomic():
+        group = Job.objects.filter(pk=job_id).values_list("variant_group", flat=True).first()
+        if group is not None:
+            # All variants are locked first, in one order, so two reviewers approving two variants of
+            # the same job at once queue up instead of deadlocking; the second then finds its job rejected.
+            list(Job.objects.select_for_update().filter(variant_group=group).order_by("pk"))
         job = job_for_update(job_id)
         if job is None:
             raise Job.DoesNotExist(job_id)
@@ -184,8 +202,21 @@ def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dic
         job_transition(job, S.APPROVED)
         event_record(job_id=job.pk, type="plan.approved", payload={
             "version": number, "by": getattr(user, "username", ""), "adjusted": not parsed.is_empty()})
+        if job.variant_group:
+            _reject_other_variants(job, user)
         enqueue_layer(job.pk, pipeline.next_after(pipeline.review_after), pipeline=pipeline)
     return version
+
+
+VARIANT_LOST = "variant"
+
+
+def _reject_other_variants(job: Job, user) -> None:
+    """Only the approved variant renders: the others still waiting for review are rejected."""
+    siblings = (Job.objects.filter(variant_group=job.variant_group, status=S.AWAITING_REVIEW)
+                .exclude(pk=job.pk).order_by("pk"))
+    for sibling in siblings:
+        job_transition(sibling, S.REJECTED, reject_reason=f"{VARIANT_LOST} {job.variant + 1} was approved instead")
 
 
 def job_skip_preview(*, job_id, user) -> PlanVersion:

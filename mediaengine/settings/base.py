@@ -133,6 +133,8 @@ PROVIDER_SECRETS = {
     "webhook": {"api_key": env.WEBHOOK_SECRET, "base_url": ""},
 }
 
+METRICS_TOKEN = env.METRICS_TOKEN
+
 LOG_DIR = env.LOG_DIR
 LOG_DIR.mkdir(parents=True, exist_ok=True)
 LOGGING = {

@@ -13,7 +13,11 @@ class JobInputs(Contract):
     date: dt.date | None = None
     matchup_id: str | None = Field(default=None, max_length=100)
     source: str = Field(default="", max_length=40, description="L1 provider; empty means the preset's")
+    # Reviewed with other batch jobs in the studio's batch grid (plan_calendar makes these).
     batch: bool = False
+    # Skip review: the plan is approved as built and rendered at once.
+    auto_approve: bool = False
+    variant: int = Field(default=0, ge=0, le=2, description="which of a job's variants this is")
 
     @model_validator(mode="after")
     def _date_or_matchup(self) -> JobInputs:

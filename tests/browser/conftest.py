@@ -11,9 +11,20 @@ from django.conf import settings
 
 from tests.stack import Stack, server_env
 
-# Playwright's sync API keeps an event loop on the main thread; the ORM calls in these tests are
-# ordinary synchronous ones made beside it, which Django allows with this switch.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def orm_beside_playwright():
+    """Playwright's sync API keeps an event loop on the main thread; the ORM calls in these tests are
+    ordinary synchronous ones made beside it, which Django allows with this switch, for these tests only."""
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    yield
+    if previous is None:
+        os.environ.pop(ASYNC_UNSAFE, None)
+    else:
+        os.environ[ASYNC_UNSAFE] = previous
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -60,7 +71,10 @@ def live_stack(django_db_setup, django_db_blocker, live_media, tmp_path_factory)
 @pytest.fixture
 def media_root(settings, live_media):
     """Browser tests share the live server's media folder."""
+    from pipeline import text
+
     settings.MEDIA_ROOT = live_media
+    text.configure(live_media / "brand" / "fonts")
     return live_media
 
 

@@ -141,9 +141,15 @@ def _make_handler(upstream: Upstream):
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # A real API sits behind a deep accept queue; Python's default of 5 would refuse connections
+    # under the suite's concurrency, a fault nobody asked for.
+    request_queue_size = 128
+
+
 def start(upstream: Upstream | None = None) -> Upstream:
     upstream = upstream or Upstream()
-    upstream.server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(upstream))
+    upstream.server = _Server(("127.0.0.1", 0), _make_handler(upstream))
     upstream.server.daemon_threads = True
     threading.Thread(target=upstream.server.serve_forever, daemon=True).start()
     return upstream

@@ -212,12 +212,18 @@ def test_reject_needs_a_reason(tiny_pipeline, preset, staff_user):
     assert job.status == Job.Status.REJECTED and job.reject_reason == "wrong matchup"
 
 
-def test_batch_jobs_skip_review(tiny_pipeline, preset):
-    job = make_job(preset, batch=True)
+def test_auto_approved_jobs_skip_review(tiny_pipeline, preset):
+    job = make_job(preset, auto_approve=True)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE
     version = job.plan_versions.get()
-    assert version.approved_at is not None and "batch" in version.note
+    assert version.approved_at is not None and "without review" in version.note
+
+
+def test_batch_jobs_wait_for_review(tiny_pipeline, preset):
+    job = make_job(preset, batch=True)
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW
 
 
 def test_watchdog_requeues_a_job_whose_task_was_lost(tiny_pipeline, preset, monkeypatch):

@@ -71,9 +71,11 @@ def test_99_percent_reach_review_with_30_percent_transient_faults(online_preset,
                    max(len(a) for a in attempts.values()))
     (_report_dir() / "flaky_upstream.json").write_text(json.dumps({
         "jobs": JOBS, "reached_review": reached, "failed": len(failed), "requests": len(upstream.seen),
-        "faults": len(faults), "max_attempts_per_request": max(len(a) for a in attempts.values())}))
+        "faults": len(faults), "max_attempts_per_request": max(len(a) for a in attempts.values()),
+        "failures": [f"{j.failed_layer}: {j.error_message}" for j in failed]}))
     # then: at least 99 % reach review; the rest failed with a retryable error in words
     assert reached >= 0.99 * JOBS
+    logger.warning("failed jobs: %s", [(j.failed_layer, j.error_message) for j in failed])
     for job in failed:
         assert job.retryable and job.failed_layer and job.error_message, job.error_message
     # no request was tried more than the configured number of times

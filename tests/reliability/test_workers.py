@@ -92,7 +92,7 @@ def test_workers_killed_at_random_moments(clusters, small_batch_preset):
     small_batch_preset.save()
     games = ["buf-kc", "dal-phi", "cin-bal", "det-sf", "nyj-mia", "min-gb"]
     ids = [services.job_create(preset=small_batch_preset, inputs={
-        "sport": "nfl", "batch": True, "matchup_id": f"nfl-202611{day}-{game}"}).pk
+        "sport": "nfl", "auto_approve": True, "matchup_id": f"nfl-202611{day}-{game}"}).pk
         for day in (22, 23, 24) for game in games][:14]
     connection.close()
     kills, next_kill = [], time.monotonic() + 1.0
@@ -170,7 +170,7 @@ def test_ten_jobs_at_once_on_two_clusters(clusters, small_batch_preset, upstream
     clusters(count=2, GOATEDBETS_API_KEY="k", GOATEDBETS_BASE_URL=upstream.url)
     started = time.monotonic()
     ids = [services.job_create(preset=small_batch_preset, inputs={
-        "sport": "nfl", "date": "2026-11-22", "batch": True, "source": "goatedbets"}).pk for _ in range(10)]
+        "sport": "nfl", "date": "2026-11-22", "auto_approve": True, "source": "goatedbets"}).pk for _ in range(10)]
     connection.close()
     wait_until_final(ids, deadline_s=300, tick=lambda: services.watchdog_run(stale_after_s=30))
     elapsed = time.monotonic() - started

@@ -14,7 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="YYYY-MM-DD (default: today)")
         parser.add_argument("--sport", help="nfl, nba, ... (default: the matchup's, or nfl)")
         parser.add_argument("--source", default="", help="L1 data source (default: the preset's)")
-        parser.add_argument("--batch", action="store_true", help="no review: go straight on to the render")
+        parser.add_argument("--batch", action="store_true", help="review it in the studio's batch grid")
+        parser.add_argument("--no-review", action="store_true", help="approve the plan as built and render at once")
 
     def handle(self, *args, **options) -> None:
         try:
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             "matchup_id": options["matchup"],
             "source": options["source"],
             "batch": options["batch"],
+            "auto_approve": options["no_review"],
         }
         try:
             job = services.job_create(preset=preset, inputs=inputs)

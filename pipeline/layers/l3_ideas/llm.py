@@ -98,7 +98,8 @@ def write_script(data: DataPackage, calendar: CalendarPlan, preset: PresetConfig
     chat = ChatClient(options.get("api", "openai"), options, ctx)
     system = SYSTEM.format(schema=json.dumps(Script.model_json_schema()))
     request = json.dumps({"data": data.model_dump(mode="json"), "segments": calendar.model_dump(mode="json")[
-        "segments"], "tone": options.get("tone", "hype"), "hashtags": preset.hashtags})
+        "segments"], "tone": options.get("tone", "hype"), "hashtags": preset.hashtags,
+        "variant": options.get("variant", 0)})
     turns = [{"role": "user", "content": request}]
     problem = ""
     for attempt in (1, 2):

@@ -64,11 +64,16 @@ PROP_LINES = {
 
 
 def _tone(options: dict) -> str:
+    """The preset's tone; the third variant of a job takes the other one, for a real choice."""
     tone = options.get("tone", "hype")
-    return tone if tone in HOOKS else "hype"
+    tone = tone if tone in HOOKS else "hype"
+    if options.get("variant") == 2:
+        return "analyst" if tone == "hype" else "hype"
+    return tone
 
 
-def _prop_segment(segment_id: str, prop: PlayerProp, index: int, matchup: Matchup, tone: str) -> ScriptSegment:
+def _prop_segment(segment_id: str, prop: PlayerProp, index: int, matchup: Matchup, tone: str,
+                  seed: str) -> ScriptSegment:
     base = f"matchup.props[{index}]"
     form = prop.last5_avg if prop.last5_avg is not None else prop.season_avg
     form_field = "last5_avg" if prop.last5_avg is not None else "season_avg"
@@ -83,7 +88,7 @@ def _prop_segment(segment_id: str, prop: PlayerProp, index: int, matchup: Matchu
         form_sentence = f"He's averaging {fmt(form)} {window}."
     else:
         form_sentence = "The matchup sets up for it."
-    rng = _rng(matchup.id, segment_id, tone)
+    rng = _rng(seed, segment_id, tone)
     narration = rng.choice(PROP_LINES[tone]).format(player=prop.player, side=side, line=fmt(prop.line),
                                                     label=prop.label.lower(), form_sentence=form_sentence)
     body = f"{prop.label} · {odds(price)}"
@@ -117,11 +122,13 @@ def write_script(data: DataPackage, calendar: CalendarPlan, preset: PresetConfig
                  ctx: LayerContext) -> Script:
     matchup = data.matchup
     tone = _tone(options)
+    # Each variant draws its phrasing from its own seed.
+    variant_seed = f"{matchup.id}#v{options.get('variant', 0)}" if options.get("variant") else matchup.id
     index_of = {prop.id: i for i, prop in enumerate(matchup.props)}
     names = {"away": matchup.away.full_name, "home": matchup.home.full_name}
     segments = []
     for planned in calendar.segments:
-        rng = _rng(matchup.id, planned.id, tone)
+        rng = _rng(variant_seed, planned.id, tone)
         if planned.kind == SegmentKind.HOOK:
             headline, narration = rng.choice(HOOKS[tone])
             segments.append(ScriptSegment(id=planned.id, kind=planned.kind, headline=headline,
@@ -130,7 +137,7 @@ def write_script(data: DataPackage, calendar: CalendarPlan, preset: PresetConfig
             segments.append(_matchup_segment(planned.id, matchup, tone))
         elif planned.kind == SegmentKind.PROP:
             prop = matchup.prop(planned.prop_id)
-            segments.append(_prop_segment(planned.id, prop, index_of[prop.id], matchup, tone))
+            segments.append(_prop_segment(planned.id, prop, index_of[prop.id], matchup, tone, variant_seed))
         else:
             headline, body, narration = rng.choice(CTAS[tone])
             segments.append(ScriptSegment(id=planned.id, kind=planned.kind, headline=headline, body=body,

@@ -16,6 +16,9 @@ from pipeline.layers.l5_media import image_apis, procedural
 from pipeline.registry import LayerInput
 
 DEFAULT_STYLE = {"reel": "energy", "carousel": "illustrated", "still": "stat"}
+# The other looks a job's second and third variants take.
+VARIANT_STYLES = {"energy": ["energy", "energy", "stat"], "illustrated": ["illustrated", "illustrated", "energy"],
+                  "stat": ["stat", "stat", "energy"]}
 JPEG_QUALITY = 90
 LOGO_MAX_BYTES = 4 * 1024 * 1024
 
@@ -41,14 +44,18 @@ def prompt_for(segment: ScriptSegment, data: DataPackage, style: str) -> str:
             "composition with calm space in the lower third, no text, no logos, no numbers, no watermark")
 
 
-def _procedural(segment: ScriptSegment, data: DataPackage, style: str, size: tuple[int, int]) -> Image.Image:
+def _procedural(segment: ScriptSegment, data: DataPackage, style: str, size: tuple[int, int],
+                variant: int = 0) -> Image.Image:
     width, height = size
-    seed = f"{data.matchup.id}:{segment.id}"
+    seed = f"{data.matchup.id}:{segment.id}" + (f":v{variant}" if variant else "")
+    style = VARIANT_STYLES.get(style, [style] * 3)[variant]
     if segment.kind == SegmentKind.MATCHUP and style != "stat":
         m = data.matchup
         return procedural.versus(width, height, (m.away.abbreviation, m.away.secondary_color, m.away.primary_color),
                                  (m.home.abbreviation, m.home.secondary_color, m.home.primary_color), seed)
     primary, secondary = _colours(segment, data)
+    if variant == 1:
+        primary, secondary = secondary, primary
     return procedural.STYLES[style](width, height, primary, secondary, seed)
 
 
@@ -83,7 +90,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> MediaPackage:
         if style not in procedural.STYLES:
             raise ConfigurationError(f"unknown procedural style {style!r} (known: {', '.join(procedural.STYLES)})",
                                      layer="L5", field="providers.media.options.style")
-        make = lambda segment: _procedural(segment, data, style, size)  # noqa: E731
+        make = lambda segment: _procedural(segment, data, style, size, inputs.job.variant)  # noqa: E731
     else:
         generate = image_apis.provider(choice.name, choice.options, ctx)
         make = lambda segment: cover(generate(prompt_for(segment, data, style), size), size)  # noqa: E731

@@ -1,0 +1,113 @@
+"""The operators' side in Chromium: preset builder thumbnails, the batch grid, choosing a variant, the dashboard."""
+import io
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from jobs import services
+from jobs.models import Job, Render
+from presets.models import Preset
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def off_loop(fn, *args, **kwargs):
+    """Services run in a plain thread: this one has Playwright's event loop, where async_to_sync cannot run."""
+    def call():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
+@pytest.fixture
+def presets(db):
+    call_command("load_presets", stdout=io.StringIO())
+    return {p.slug: p for p in Preset.objects.all()}
+
+
+def test_preset_builder_shows_real_thumbnails_that_follow_the_config(staff_page, presets):
+    page = staff_page
+    page.goto("/studio/presets/reel_hype/")
+    page.wait_for_function("window.builder.refreshes >= 1", timeout=30000)
+    first = page.eval_on_selector_all("#thumbs img", "imgs => imgs.map(i => i.src)")
+    assert len(first) == 2 and all(src.startswith("data:image/jpeg") for src in first)
+    config = json.loads(page.input_value("#id_config"))
+    config["brand"]["headline_size"] = 150
+    page.fill("#id_config", json.dumps(config, indent=2))
+    page.wait_for_function("window.builder.refreshes >= 2", timeout=30000)
+    assert page.eval_on_selector_all("#thumbs img", "imgs => imgs.map(i => i.src)") != first
+    config["format"]["width"] = 10
+    page.fill("#id_config", json.dumps(config))
+    page.wait_for_function("document.getElementById('config-errors').textContent.includes('format.width')",
+                           timeout=10000)
+
+
+def test_batch_grid_approves_several_at_once(staff_page, presets, staff_user):
+    page = staff_page
+    still = presets["single_image_stat"]
+    jobs = [off_loop(services.job_create, preset=still, inputs={"sport": "nba", "batch": True, "matchup_id": m})
+            for m in ("nba-20261122-nyk-bos", "nba-20261122-lal-den", "nba-20261122-dal-okc")]
+    page.goto("/studio/batch/")
+    page.wait_for_function("window.batch.loaded === 3", timeout=30000)
+    assert page.locator(".tile img[src^='data:image/jpeg']").count() == 3
+    page.hover(f".tile[data-job='{jobs[0].pk}']")
+    page.wait_for_function(f"document.querySelector(\".tile[data-job='{jobs[0].pk}']\").dataset.playing !== undefined",
+                           timeout=10000)
+    # select two with the keyboard and approve them with "a"
+    page.focus(f".tile[data-job='{jobs[0].pk}']")
+    page.keyboard.press(" ")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press(" ")
+    page.keyboard.press("a")
+    page.wait_for_function("window.batch.acted === 2", timeout=60000)
+    statuses = {j.pk: Job.objects.get(pk=j.pk).status for j in jobs}
+    assert statuses[jobs[2].pk] == Job.Status.AWAITING_REVIEW
+    for job in jobs[:2]:
+        version = job.plan_versions.get(approved_at__isnull=False)
+        assert version.approved_by == staff_user and statuses[job.pk] in ("approved", "rendering", "done")
+    page.screenshot(path=str(DOCS / "batch-review.png"))
+
+
+def test_choosing_a_variant_renders_only_it(staff_page, presets):
+    page = staff_page
+    first = off_loop(services.job_create, preset=presets["single_image_stat"], variants=3,
+                     inputs={"sport": "nfl", "matchup_id": "nfl-20261122-buf-kc"})
+    group = list(Job.objects.filter(variant_group=first.variant_group).order_by("created_at"))
+    assert len(group) == 3 and {j.status for j in group} == {Job.Status.AWAITING_REVIEW}
+    page.goto(f"/studio/variants/{first.variant_group}/")
+    page.wait_for_function("window.variants.loaded === 3", timeout=30000)
+    srcs = page.eval_on_selector_all(".variant [data-frames] img", "imgs => imgs.map(i => i.src)")
+    assert len(set(srcs)) == 3  # three different pictures
+    page.click(f".variant[data-job='{group[1].pk}'] [data-approve]")
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.querySelectorAll('[data-approve]').length === 0", timeout=30000)
+    statuses = [Job.objects.get(pk=j.pk).status for j in group]
+    assert statuses[0] == statuses[2] == Job.Status.REJECTED
+    assert Render.objects.filter(job__variant_group=first.variant_group).count() == 1
+    assert Render.objects.get(job__variant_group=first.variant_group).job_id == group[1].pk
+
+
+def test_metrics_dashboard_screenshot(staff_page, presets, staff_user):
+    """Makes the README's picture of the dashboard (docs/metrics-dashboard.png)."""
+    page = staff_page
+    still = presets["single_image_stat"]
+    for index, matchup in enumerate(["nba-20261122-nyk-bos", "nba-20261122-lal-den", "nba-20261122-phx-gsw"]):
+        job = off_loop(services.job_create, preset=still, inputs={"sport": "nba", "matchup_id": matchup})
+        if index < 2:
+            off_loop(services.job_approve, job_id=job.pk, user=staff_user,
+                     adjustments={"text_scale": 1.1} if index else {})
+        else:
+            off_loop(services.job_reject, job_id=job.pk, user=staff_user, reason="wrong angle")
+    page.set_viewport_size({"width": 1300, "height": 1000})
+    page.goto("/studio/metrics/")
+    assert page.locator("svg.chart").count() == 6
+    page.screenshot(path=str(DOCS / "metrics-dashboard.png"), full_page=True)

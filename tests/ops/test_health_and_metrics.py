@@ -1,0 +1,90 @@
+"""/healthz and /metrics, against real failures: the database down, no worker heartbeat."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from jobs import services
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_healthz_names_a_missing_worker_heartbeat():
+    response = Client().get("/healthz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["failing"] == ["workers"] and "qcluster" in body["checks"]["workers"]["detail"]
+    assert body["checks"]["database"]["ok"] and body["checks"]["ffmpeg"]["ok"]
+
+
+def test_healthz_is_healthy_once_a_worker_has_run_the_watchdog():
+    from django_q.tasks import async_task
+
+    async_task("jobs.tasks.watchdog", sync=True)  # what the scheduler hands a worker every minute
+    response = Client().get("/healthz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("database_url", ["postgres://postgres@127.0.0.1:1/nowhere",
+                                          "sqlite:////nonexistent-folder/db.sqlite3"])
+def test_healthz_names_a_database_that_is_down(database_url, tmp_path):
+    code = ("import django, json; django.setup(); from django.test import Client; "
+            "r = Client().get('/healthz', HTTP_HOST='localhost'); print(r.status_code); print(r.content.decode())")
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "mediaengine.settings.dev",
+           "MEDIA_ROOT": str(tmp_path), "LOG_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True,
+                          text=True, timeout=60)
+    status, body = done.stdout.strip().split("\n", 1)
+    body = json.loads(body)
+    assert status == "503"
+    assert "database" in body["failing"] and "does not answer" in body["checks"]["database"]["detail"]
+    assert body["checks"]["disk"]["ok"]
+
+
+def test_metrics_counts_review_outcomes_and_failures(tiny_pipeline, preset, staff_user):
+    def make(matchup):
+        return services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": matchup})
+
+    services.job_approve(job_id=make("a1").pk, user=staff_user)
+    services.job_approve(job_id=make("a2").pk, user=staff_user, adjustments={"text_scale": 1.2})
+    services.job_skip_preview(job_id=make("a3").pk, user=staff_user)
+    services.job_reject(job_id=make("a4").pk, user=staff_user, reason="off brand")
+    make("fail-L2")
+    text = Client().get("/metrics").content.decode()
+    for kind in ("approved", "adjusted", "skipped", "rejected"):
+        assert f'mediaengine_review_outcomes_total{{outcome="{kind}"}} 1.0' in text
+    assert 'mediaengine_failures_total{error_type="APIError",layer="L2"} 1.0' in text
+    assert 'mediaengine_preview_seconds{quantile="0.50"}' in text
+    assert "mediaengine_approval_rate 0.25" in text
+
+
+def test_metrics_wants_the_token_when_one_is_set(settings):
+    settings.METRICS_TOKEN = "scrape-me"
+    assert Client().get("/metrics").status_code == 401
+    assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me").status_code == 200
+
+
+def test_dashboard_draws_its_charts_on_the_server(tiny_pipeline, preset, staff_user):
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "d1"})
+    services.job_approve(job_id=job.pk, user=staff_user)
+    client = Client()
+    client.force_login(staff_user)
+    body = client.get("/studio/metrics/").content.decode()
+    assert body.count("<svg class=\"chart\"") == 6 and "<script" not in body.split("<main>")[1]
+    assert "approval rate" in body and "100 %" in body
+
+
+def test_the_job_page_shows_the_render_estimate(tiny_pipeline, preset, staff_user):
+    done = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "e1"})
+    services.job_approve(job_id=done.pk, user=staff_user)
+    waiting = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "e2"})
+    client = Client()
+    client.force_login(staff_user)
+    body = client.get(f"/studio/jobs/{waiting.pk}/").content.decode()
+    assert "Expected render time: about" in body and "last 1 render " in body

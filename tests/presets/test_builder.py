@@ -1,0 +1,98 @@
+"""The preset builder: thumbnails from the real renderer, field errors, duplicate, brand uploads."""
+import io
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from PIL import Image
+
+from pipeline.text import font_path
+from presets.models import Preset
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shipped(db):
+    call_command("load_presets", stdout=io.StringIO())
+    return Preset.objects.get(slug="reel_hype")
+
+
+@pytest.fixture
+def staff(staff_user):
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+def thumbnails(client, preset, config):
+    return client.post(f"/studio/presets/{preset.slug}/thumbnails", json.dumps({"config": config}),
+                       content_type="application/json")
+
+
+def test_thumbnails_are_real_frames_and_follow_the_config(staff, shipped):
+    first = thumbnails(staff, shipped, shipped.config).json()["thumbnails"]
+    assert [t["label"] for t in first] == ["first frame", "middle frame"]
+    changed = {**shipped.config, "brand": {**shipped.config["brand"], "headline_size": 150}}
+    second = thumbnails(staff, shipped, changed).json()["thumbnails"]
+    assert second[1]["src"] != first[1]["src"]
+    import base64
+
+    image = Image.open(io.BytesIO(base64.b64decode(first[0]["src"].split(",", 1)[1])))
+    assert image.size == (270, 480)
+
+
+def test_carousel_thumbnails_are_its_slides(staff, shipped):
+    carousel = Preset.objects.get(slug="carousel_illustrated")
+    thumbs = thumbnails(staff, carousel, carousel.config).json()["thumbnails"]
+    assert [t["label"] for t in thumbs][:2] == ["slide 1", "slide 2"] and len(thumbs) == 7
+
+
+def test_bad_config_gets_field_errors(staff, shipped):
+    response = thumbnails(staff, shipped, {**shipped.config, "format": {"kind": "reel", "width": 5, "height": 1920}})
+    assert response.status_code == 400
+    assert "greater than or equal to 320" in response.json()["errors"]["format.width"][0]
+
+
+def test_saving_shows_field_errors_and_keeps_the_preset(staff, shipped):
+    response = staff.post(f"/studio/presets/{shipped.slug}/", {
+        "slug": shipped.slug, "name": shipped.name, "kind": "reel", "active": "on",
+        "config": json.dumps({**shipped.config, "compliance": {"text": "Bet now"}})})
+    assert response.status_code == 400 and "compliance.text" in response.content.decode()
+    shipped.refresh_from_db()
+    assert shipped.config["compliance"]["text"].startswith("21+")
+
+
+def test_duplicate(staff, shipped):
+    response = staff.post(f"/studio/presets/{shipped.slug}/duplicate")
+    copy = Preset.objects.get(slug="reel_hype-copy")
+    assert response.status_code == 302 and copy.config == shipped.config and not copy.active
+
+
+def test_logo_upload_is_checked_and_used(staff, shipped, media_root):
+    buffer = io.BytesIO()
+    Image.new("RGBA", (300, 120), (255, 212, 0, 255)).save(buffer, "PNG")
+    staff.post(f"/studio/presets/{shipped.slug}/upload/logo",
+               {"file": SimpleUploadedFile("logo.png", buffer.getvalue())})
+    shipped.refresh_from_db()
+    assert shipped.config["brand"]["logo"] == "reel_hype-logo.png"
+    assert (media_root / "brand" / "reel_hype-logo.png").is_file()
+    thumbs = thumbnails(staff, shipped, shipped.config).json()["thumbnails"]
+    assert len(thumbs) == 2
+    refused = staff.post(f"/studio/presets/{shipped.slug}/upload/logo",
+                         {"file": SimpleUploadedFile("logo.png", b"<html>nope</html>")}, follow=True)
+    assert "was refused" in refused.content.decode()
+
+
+def test_font_upload_is_checked_and_served(staff, shipped, media_root):
+    data = font_path("DejaVuSansCondensed-Bold.ttf").read_bytes()
+    staff.post(f"/studio/presets/{shipped.slug}/upload/font",
+               {"file": SimpleUploadedFile("Brand Bold.ttf", data), "family": "Brand Bold", "role": "heading_font"})
+    shipped.refresh_from_db()
+    font = shipped.config["brand"]["heading_font"]
+    assert font == {"family": "Brand Bold", "file": "reel_hype-Brand-Bold.ttf"}
+    served = staff.get(f"/studio/fonts/{font['file']}")
+    assert served.status_code == 200 and b"".join(served.streaming_content) == data
+    assert staff.get("/studio/fonts/..%2f..%2fsettings.py").status_code == 404
