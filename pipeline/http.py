@@ -165,3 +165,26 @@ def _reason(exc: Exception) -> str:
         if marker in text:
             return marker.lower()
     return exc.__class__.__name__
+
+
+def provider_client(provider: str, *, layer: str, ctx, options: dict, headers: dict, read_timeout: float = 60.0,
+                    retries: int = 3, retry_posts: bool = True) -> ProviderClient:
+    """The client for one provider as a preset configures it: base URL and tuning from the provider's
+    options, the key and default base URL from the environment (ctx.secrets)."""
+    return ProviderClient(provider=provider, layer=layer, headers=headers, retry_posts=retry_posts,
+                          base_url=options.get("base_url") or ctx.secrets.get(provider, {}).get("base_url", ""),
+                          timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", read_timeout))),
+                          policy=RetryPolicy.from_options(options, total=retries))
+
+
+def dig(answer: Any, *path, provider: str, layer: str) -> Any:
+    """The value at `path` in a decoded answer, or an APIError naming the missing field."""
+    value = answer
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            where = ".".join(str(p) for p in path)
+            raise APIError(f"answered without {where}", status=200, retryable=False, layer=layer,
+                           provider=provider, field=where) from None
+    return value

@@ -1,31 +1,18 @@
 """The operators' side in Chromium: preset builder thumbnails, the batch grid, choosing a variant, the dashboard."""
 import io
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from jobs import services
 from jobs.models import Job, Render
 from presets.models import Preset
+from tests.browser.helpers import off_loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-def off_loop(fn, *args, **kwargs):
-    """Services run in a plain thread: this one has Playwright's event loop, where async_to_sync cannot run."""
-    def call():
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
 
 
 @pytest.fixture

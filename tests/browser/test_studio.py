@@ -3,12 +3,10 @@ import base64
 import io
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from PIL import Image
 
 from jobs import services
@@ -18,6 +16,7 @@ from pipeline.media import ffmpeg
 from pipeline.render.compositor import Compositor
 from pipeline.render.quality import ssim
 from presets.models import Preset
+from tests.browser.helpers import off_loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PARITY_BAR = 0.97
@@ -27,18 +26,6 @@ PARITY_BAR = 0.97
 def presets(db):
     call_command("load_presets", stdout=io.StringIO())
     return {p.slug: p for p in Preset.objects.all()}
-
-
-def off_loop(fn, *args, **kwargs):
-    """Run a service in a plain thread: this one has Playwright's event loop, where async_to_sync cannot run."""
-    def call():
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
 
 
 def job_in_review(preset, matchup="nfl-20261122-buf-kc") -> Job:

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, ValidationError
 
 from pipeline.cache import get_or_fetch
 from pipeline.context import LayerContext
 from pipeline.contracts import Matchup, Slate
 from pipeline.errors import ContractError, DataError
-from pipeline.http import ProviderClient, RetryPolicy, Timeouts
+from pipeline.http import provider_client
 from pipeline.layers.l1_data.fixture import team_colors
+from pipeline.layers.l1_data.wire import Wire, parse
 
 PROVIDER = "balldontlie"
 SLATE_TTL_S = 300
@@ -28,11 +29,7 @@ LEAGUE_PREFIX = {"nba": "", "nfl": "/nfl", "mlb": "/mlb", "nhl": "/nhl", "ncaaf"
 NEUTRAL = ("#2B2F3A", "#C9CED8")
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class WireTeam(_Wire):
+class WireTeam(Wire):
     id: int
     name: str
     abbreviation: str
@@ -41,7 +38,7 @@ class WireTeam(_Wire):
     full_name: str = ""
 
 
-class WireGame(_Wire):
+class WireGame(Wire):
     id: int
     date: str | None = None
     datetime: AwareDatetime | None = None
@@ -50,16 +47,16 @@ class WireGame(_Wire):
     venue: str | None = None
 
 
-class WireMeta(_Wire):
+class WireMeta(Wire):
     next_cursor: int | None = None
 
 
-class WirePage(_Wire):
+class WirePage(Wire):
     data: list[WireGame]
     meta: WireMeta = WireMeta()
 
 
-class WireOdds(_Wire):
+class WireOdds(Wire):
     game_id: int
     vendor: str
     spread_home_value: float | None = None
@@ -69,13 +66,13 @@ class WireOdds(_Wire):
     updated_at: AwareDatetime | None = None
 
 
-class WireMarket(_Wire):
+class WireMarket(Wire):
     type: str
     over_odds: int | None = None
     under_odds: int | None = None
 
 
-class WirePlayerProp(_Wire):
+class WirePlayerProp(Wire):
     id: int
     game_id: int
     player_id: int
@@ -86,7 +83,7 @@ class WirePlayerProp(_Wire):
     updated_at: AwareDatetime | None = None
 
 
-class WirePlayer(_Wire):
+class WirePlayer(Wire):
     id: int
     first_name: str
     last_name: str
@@ -95,21 +92,15 @@ class WirePlayer(_Wire):
 
 
 def _parse(model, data, what: str):
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError.from_validation(exc, what=what, layer="L1", provider=PROVIDER) from exc
+    return parse(model, data, what, PROVIDER)
 
 
 class BallDontLie:
     def __init__(self, *, options: dict, ctx: LayerContext) -> None:
         self.ctx = ctx
         self.vendor = options.get("vendor", "draftkings")
-        self.client = ProviderClient(
-            provider=PROVIDER, layer="L1",
-            base_url=options.get("base_url") or ctx.secrets.get(PROVIDER, {}).get("base_url", ""),
-            headers={"Authorization": ctx.secret(PROVIDER)}, timeouts=Timeouts(connect=3, read=float(options.get(
-                "read_timeout", 10))), policy=RetryPolicy.from_options(options))
+        self.client = provider_client(PROVIDER, layer="L1", ctx=ctx, options=options, read_timeout=10,
+                                      retries=4, retry_posts=False, headers={"Authorization": ctx.secret(PROVIDER)})
         self.odds_as_of: dt.datetime | None = None
 
     def _games(self, sport: str, date: dt.date) -> list[WireGame]:

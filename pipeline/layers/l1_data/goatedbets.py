@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, Field, ValidationError
 
 from pipeline.cache import get_or_fetch
 from pipeline.context import LayerContext
 from pipeline.contracts import Matchup, Slate
 from pipeline.errors import ContractError
-from pipeline.http import ProviderClient, RetryPolicy, Timeouts
+from pipeline.http import provider_client
+from pipeline.layers.l1_data.wire import Wire, parse
 
 PROVIDER = "goatedbets"
 SLATE_TTL_S = 300
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class WireTeam(_Wire):
+class WireTeam(Wire):
     id: str | int
     name: str
     city: str = ""
@@ -34,14 +31,14 @@ class WireTeam(_Wire):
     colors: list[str] = Field(min_length=2)
 
 
-class WireLines(_Wire):
+class WireLines(Wire):
     spread: float
     total: float | None = None
     home_ml: int | None = None
     away_ml: int | None = None
 
 
-class WireMatchup(_Wire):
+class WireMatchup(Wire):
     id: str
     sport: str
     start_time: AwareDatetime
@@ -51,7 +48,7 @@ class WireMatchup(_Wire):
     lines: WireLines
 
 
-class WireProp(_Wire):
+class WireProp(Wire):
     id: str | int
     player: str
     team: str
@@ -65,26 +62,23 @@ class WireProp(_Wire):
     last5_avg: float | None = None
 
 
-class WireSlate(_Wire):
+class WireSlate(Wire):
     matchups: list[WireMatchup]
     updated_at: AwareDatetime | None = None
 
 
-class WireOne(_Wire):
+class WireOne(Wire):
     matchup: WireMatchup
     updated_at: AwareDatetime | None = None
 
 
-class WireProps(_Wire):
+class WireProps(Wire):
     props: list[WireProp]
     updated_at: AwareDatetime | None = None
 
 
-def _parse(model: type[_Wire], data, what: str):
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError.from_validation(exc, what=what, layer="L1", provider=PROVIDER) from exc
+def _parse(model, data, what: str):
+    return parse(model, data, what, PROVIDER)
 
 
 def _team(team: WireTeam) -> dict:
@@ -95,11 +89,8 @@ def _team(team: WireTeam) -> dict:
 class GoatedBets:
     def __init__(self, *, options: dict, ctx: LayerContext) -> None:
         self.ctx = ctx
-        self.client = ProviderClient(
-            provider=PROVIDER, layer="L1", base_url=options.get("base_url") or ctx.secrets.get(PROVIDER, {}).get(
-                "base_url", ""), headers={"X-API-Key": ctx.secret(PROVIDER)},
-            timeouts=Timeouts(connect=3, read=float(options.get("read_timeout", 10))),
-            policy=RetryPolicy.from_options(options))
+        self.client = provider_client(PROVIDER, layer="L1", ctx=ctx, options=options, read_timeout=10,
+                                      retries=4, retry_posts=False, headers={"X-API-Key": ctx.secret(PROVIDER)})
         self.odds_as_of: dt.datetime | None = None
 
     def _normalise(self, wire: WireMatchup, props: WireProps) -> Matchup:

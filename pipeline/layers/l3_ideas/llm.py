@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pipeline.context import LayerContext
 from pipeline.contracts import CalendarPlan, DataPackage, PresetConfig, Script
 from pipeline.errors import APIError, ConfigurationError, ScriptError
-from pipeline.http import ProviderClient, RetryPolicy, Timeouts
+from pipeline.http import dig, provider_client
 from pipeline.layers.l3_ideas.sources import check_sources
 
 APIS = {"openai", "anthropic", "gemini"}
@@ -42,16 +42,12 @@ class ChatClient:
                                      field="providers.ideas.options.api")
         self.api = api
         self.model = options.get("model", DEFAULT_MODELS[api])
-        secrets = ctx.secrets.get(api, {})
         key = ctx.secret(api)
         headers = {"openai": {"Authorization": f"Bearer {key}"},
                    "anthropic": {"x-api-key": key, "anthropic-version": "2023-06-01"},
                    "gemini": {"x-goog-api-key": key}}[api]
         # Generating text has no side effects, so a failed POST may be sent again.
-        self.client = ProviderClient(provider=api, layer="L3", base_url=options.get("base_url") or secrets.get(
-            "base_url", ""), headers=headers, retry_posts=True,
-            timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 60))),
-            policy=RetryPolicy.from_options(options, total=3))
+        self.client = provider_client(api, layer="L3", ctx=ctx, options=options, headers=headers)
 
     def complete(self, system: str, turns: list[dict]) -> str:
         if self.api == "openai":
@@ -72,14 +68,7 @@ class ChatClient:
 
 
 def _dig(answer, path: list, api: str) -> str:
-    value = answer
-    for step in path:
-        try:
-            value = value[step]
-        except (KeyError, IndexError, TypeError):
-            where = ".".join(str(p) for p in path)
-            raise APIError(f"answered without {where}", status=200, retryable=False, layer="L3",
-                           provider=api, field=where) from None
+    value = dig(answer, *path, provider=api, layer="L3")
     if not isinstance(value, str):
         raise APIError(f"answered a {type(value).__name__} where text was expected", status=200,
                        retryable=False, layer="L3", provider=api)

@@ -11,16 +11,13 @@ from pipeline import audio
 from pipeline.context import LayerContext
 from pipeline.contracts.preset import VoiceSpec
 from pipeline.errors import AudioGenerationError
-from pipeline.http import ProviderClient, RetryPolicy, Timeouts
+from pipeline.http import provider_client
 
 ELEVEN_RATE = 22050
 
 
-def _client(provider: str, options: dict, ctx: LayerContext, headers: dict) -> ProviderClient:
-    return ProviderClient(provider=provider, layer="L4", headers=headers, retry_posts=True,
-                          base_url=options.get("base_url") or ctx.secrets.get(provider, {}).get("base_url", ""),
-                          timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 60))),
-                          policy=RetryPolicy.from_options(options, total=3))
+def _client(provider: str, options: dict, ctx: LayerContext, headers: dict):
+    return provider_client(provider, layer="L4", ctx=ctx, options=options, headers=headers)
 
 
 def openai_speech(text: str, voice: VoiceSpec, options: dict, ctx: LayerContext):

@@ -18,17 +18,14 @@ from PIL import Image
 from pipeline.context import LayerContext
 from pipeline.errors import APIError, ConfigurationError, MediaGenerationError
 from pipeline.files import image_from_bytes
-from pipeline.http import ProviderClient, RetryPolicy, Timeouts
+from pipeline.http import dig, provider_client
 
 Generate = Callable[[str, tuple[int, int]], Image.Image]
 POLL_S = 1.0
 
 
-def _client(provider: str, options: dict, ctx: LayerContext, headers: dict) -> ProviderClient:
-    return ProviderClient(provider=provider, layer="L5", headers=headers, retry_posts=True,
-                          base_url=options.get("base_url") or ctx.secrets.get(provider, {}).get("base_url", ""),
-                          timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 120))),
-                          policy=RetryPolicy.from_options(options, total=3))
+def _client(provider: str, options: dict, ctx: LayerContext, headers: dict):
+    return provider_client(provider, layer="L5", ctx=ctx, options=options, headers=headers, read_timeout=120)
 
 
 def _b64(value, *, provider: str, field: str) -> bytes:
@@ -40,15 +37,7 @@ def _b64(value, *, provider: str, field: str) -> bytes:
 
 
 def _get(answer, *path, provider: str):
-    value = answer
-    for step in path:
-        try:
-            value = value[step]
-        except (KeyError, IndexError, TypeError):
-            where = ".".join(str(p) for p in path)
-            raise APIError(f"answered without {where}", status=200, retryable=False, layer="L5",
-                           provider=provider, field=where) from None
-    return value
+    return dig(answer, *path, provider=provider, layer="L5")
 
 
 def openai_images(options: dict, ctx: LayerContext) -> Generate:
