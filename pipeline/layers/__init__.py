@@ -26,7 +26,7 @@ def default_pipeline() -> Pipeline:
             LayerSpec("L4", "audio", l4_audio.run, AudioPackage, needs=("L2", "L3"),
                       config_keys=("providers.audio", "voice"), version="1"),
             LayerSpec("L5", "media", l5_media.run, MediaPackage, needs=("L1", "L3"),
-                      config_keys=("providers.media", "format", "brand.logo"), version="1", uses_variant=True),
+                      config_keys=("providers.media", "format", "brand.logo"), version="2", uses_variant=True),
             LayerSpec("L6", "assembly", l6_assembly.run, RenderResult, cacheable=False, timeout_s=1800,
                       help=l6_assembly.help),
             LayerSpec("L7", "distribution", l7_distribution.run, DistributionResult, needs=("L6",),

@@ -51,8 +51,8 @@ def _procedural(segment: ScriptSegment, data: DataPackage, style: str, size: tup
     style = VARIANT_STYLES.get(style, [style] * 3)[variant]
     if segment.kind == SegmentKind.MATCHUP and style != "stat":
         m = data.matchup
-        return procedural.versus(width, height, (m.away.abbreviation, m.away.secondary_color, m.away.primary_color),
-                                 (m.home.abbreviation, m.home.secondary_color, m.home.primary_color), seed)
+        return procedural.versus(width, height, (m.away.abbreviation, m.away.primary_color, m.away.secondary_color),
+                                 (m.home.abbreviation, m.home.primary_color, m.home.secondary_color), seed)
     primary, secondary = _colours(segment, data)
     if variant == 1:
         primary, secondary = secondary, primary

@@ -66,14 +66,16 @@ def versus(width: int, height: int, away: tuple[str, str, str], home: tuple[str,
     base = _mix(rgb(away[1]) * 0.8, rgb(home[1]) * 0.8, edge)
     shade = 0.55 + 0.45 * (1 - np.abs(split) * 1.6).clip(0, 1)
     image = _finish(base * shade[..., None], rng, grain=4.0)
-    draw = ImageDraw.Draw(image, "RGBA")
+    # Translucent marks go on a layer of their own: Pillow does not blend text drawn straight onto RGB.
+    marks = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(marks)
     font = load_font("DejaVuSans-Bold.ttf", int(width * 0.42))
-    draw.text((width * 0.5, height * 0.27), away[0], font=font, anchor="mm", fill=(255, 255, 255, 34))
-    draw.text((width * 0.5, height * 0.74), home[0], font=font, anchor="mm", fill=(255, 255, 255, 34))
+    draw.text((width * 0.5, height * 0.27), away[0], font=font, anchor="mm", fill=(255, 255, 255, 30))
+    draw.text((width * 0.5, height * 0.74), home[0], font=font, anchor="mm", fill=(255, 255, 255, 30))
     line_y = height * 0.5
     draw.line([(0, line_y + width * 0.175), (width, line_y - width * 0.175)], fill=(255, 255, 255, 90),
               width=max(4, width // 120))
-    return image
+    return Image.alpha_composite(image.convert("RGBA"), marks).convert("RGB")
 
 
 def illustrated(width: int, height: int, primary: str, secondary: str, seed: str) -> Image.Image:
@@ -81,8 +83,9 @@ def illustrated(width: int, height: int, primary: str, secondary: str, seed: str
     rng = _seed("illustrated", seed)
     x, y = _grid(width, height)
     sky = _mix(rgb(secondary) * 0.35 + 20, rgb(primary) * 0.45, np.broadcast_to(y, (height, width)))
-    image = Image.fromarray(np.clip(sky, 0, 255).astype(np.uint8))
-    draw = ImageDraw.Draw(image, "RGBA")
+    image = Image.fromarray(np.clip(sky, 0, 255).astype(np.uint8)).convert("RGBA")
+    marks = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(marks)
     r = width * rng.uniform(0.16, 0.24)
     cx, cy = width * rng.uniform(0.6, 0.8), height * rng.uniform(0.16, 0.26)
     draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(*[int(v) for v in rgb(secondary)], 220))
@@ -97,7 +100,7 @@ def illustrated(width: int, height: int, primary: str, secondary: str, seed: str
         px, py, size = rng.uniform(0, width), rng.uniform(0, height * 0.5), rng.uniform(6, 16)
         colour = rgb(secondary) if rng.random() < 0.5 else np.array([255, 255, 255])
         draw.rectangle([px, py, px + size, py + size * 0.5], fill=(*[int(v) for v in colour], 150))
-    return image.filter(ImageFilter.SMOOTH)
+    return Image.alpha_composite(image, marks).convert("RGB").filter(ImageFilter.SMOOTH)
 
 
 def stat_board(width: int, height: int, primary: str, secondary: str, seed: str) -> Image.Image:
