@@ -79,16 +79,17 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
 
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".render-") as tmp:
         video_only = Path(tmp) / "video.mp4"
+        staged = Path(tmp) / out.name
         if len(chunks) == 1:
-            encode_frames(plan, compositor, video_only, encoder, progress=lambda done: progress(done / total))
+            encode_frames(plan, compositor, staged, encoder, progress=lambda done: progress(done / total),
+                          audio_from=ctx.work_dir)
         else:
             if ctx.fan_out is not None:
                 ctx.fan_out(len(chunks) - 1)
             folder = chunk_folder(out)
             join(render_all(plan, compositor, folder, chunks, encoder, progress=progress), video_only)
             shutil.rmtree(folder, ignore_errors=True)
-        staged = Path(tmp) / out.name
-        mux(plan, video_only, staged, ctx.work_dir)
+            mux(plan, video_only, staged, ctx.work_dir)
         info = check_video(staged, plan)
         os.replace(staged, out)
     return _output(ctx, out, "video", width=info.width, height=info.height, duration=info.duration,

@@ -206,7 +206,7 @@ def test_a_render_killed_midway_leaves_the_previous_good_file(tmp_path):
     """)
     child = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     deadline = time.monotonic() + 60
-    while not list((tmp_path / "L6").glob(".render-*/video.mp4")) and time.monotonic() < deadline:
+    while not list((tmp_path / "L6").glob(".render-*/*.mp4")) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)
     os.killpg(child.pid, signal.SIGKILL)
