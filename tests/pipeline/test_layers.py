@@ -114,3 +114,27 @@ def test_a_script_that_cites_a_wrong_value_is_refused(tmp_path):
     script.segments[2].figures[0].value += 10
     with pytest.raises(ScriptError, match="but the data says"):
         check_sources(script, outputs["L1"])
+
+
+def test_music_bed_is_ducked_under_speech(tmp_path):
+    preset = shipped("reel_hype").model_copy(deep=True)
+    brand = tmp_path / "brand"
+    brand.mkdir()
+    t = np.arange(40 * 22050) / 22050
+    audio.write_wav(brand / "bed.wav", 0.5 * np.sin(2 * np.pi * 330 * t), 22050)
+    preset.voice.music = "bed.wav"
+    inputs = JobInputs.model_validate({"sport": "nfl", "matchup_id": "nfl-20261122-buf-kc"})
+    outputs = {}
+    for name, module, needs in (("L1", l1_data, ()), ("L2", l2_calendar, ("L1",)), ("L3", l3_ideas, ("L1", "L2")),
+                                ("L4", l4_audio, ("L2", "L3"))):
+        ctx = LayerContext(job_id="t", layer=name, work_dir=tmp_path, cache=cache, options={"BRAND_DIR": brand})
+        outputs[name] = module.run(LayerInput(job=inputs, preset=preset, upstream={n: outputs[n] for n in needs}), ctx)
+    package = outputs["L4"]
+    assert package.music == "L4/music.wav" and package.music_gain == preset.voice.music_gain
+    music, rate = audio.read_wav(tmp_path / package.music)
+    speech, _ = audio.read_wav(tmp_path / package.narration)
+    assert len(music) == len(speech)
+    window = int(0.05 * rate)
+    levels = np.sqrt(np.mean(music[: len(music) // window * window].reshape(-1, window) ** 2, axis=1))
+    talking = np.abs(speech[: len(speech) // window * window].reshape(-1, window)).max(axis=1) > 0.02
+    assert levels[talking].mean() < 0.6 * levels[~talking].mean()
