@@ -3,7 +3,6 @@ static/previews/motion.js implements the same ones, and tests hold the two to ea
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from pipeline.contracts.plan import Background, Easing, Entrance, LayerBase, Scene
@@ -84,5 +83,4 @@ def kenburns_view(background: Background, scene: Scene, t: float, image_size: tu
 def still_time(scene: Scene, layers: list[LayerBase]) -> float:
     """The moment a scene is at rest (every entrance finished): what a slide or still image shows."""
     settled = max([layer.start + layer.motion.enter_s for layer in layers if layer.start < scene.end] or [0.0])
-    latest = scene.end - 1e-3
-    return min(max(scene.start, settled + 1e-3), latest) if not math.isnan(settled) else scene.start
+    return min(max(scene.start, settled + 1e-3), scene.end - 1e-3)

@@ -39,10 +39,9 @@ class Preset(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = config_errors(self.config if isinstance(self.config, dict) else {})
         if not isinstance(self.config, dict):
             raise ValidationError({"config": "The config must be a JSON object."})
-        if errors:
+        if errors := config_errors(self.config):
             raise ValidationError({"config": [f"{field}: {'; '.join(msgs)}" for field, msgs in errors.items()]})
         if self.config["format"]["kind"] != self.kind:
             raise ValidationError({"kind": f"The config's format.kind is {self.config['format']['kind']!r}; "
