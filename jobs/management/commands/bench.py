@@ -40,7 +40,8 @@ class Command(BaseCommand):
     def preview(self, runs: int) -> dict:
         """Each job runs through jobs.tasks.run_layer, the code the django-q2 workers run.
 
-        Every job is for another date, so no layer output is reused from an earlier run.
+        Every job is for another date and is marked fresh, so no layer output is reused from the cache:
+        the figure is a cold preview.
         """
         if runs < 5:
             raise CommandError("--runs must be at least 5")
@@ -55,8 +56,10 @@ class Command(BaseCommand):
         for index in range(runs):
             with services.inline_queue() as queue:
                 started = time.perf_counter()
-                job = services.job_create(preset=preset, inputs={
+                job = services.job_create(preset=preset, start=False, inputs={
                     "sport": "nfl", "date": (base + timedelta(days=index)).isoformat(), "source": "fixture"})
+                Job.objects.filter(pk=job.pk).update(fresh_after=timezone.now())
+                services.enqueue_layer(job.pk, services.current_pipeline().first())
                 while queue:
                     tasks.run_layer(*queue.pop(0))
                 elapsed = time.perf_counter() - started
