@@ -48,6 +48,16 @@ def plain_user(db):
 
 
 @pytest.fixture
+def staff_client(staff_user):
+    """A test client logged in as a staff user."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
 def admin_user(db):
     return get_user_model().objects.create_superuser("boss", password="pw-boss", email="")
 

@@ -5,7 +5,6 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 from PIL import Image
 
 from pipeline.text import font_path
@@ -20,23 +19,16 @@ def shipped(db):
     return Preset.objects.get(slug="reel_hype")
 
 
-@pytest.fixture
-def staff(staff_user):
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
 def thumbnails(client, preset, config):
     return client.post(f"/studio/presets/{preset.slug}/thumbnails", json.dumps({"config": config}),
                        content_type="application/json")
 
 
-def test_thumbnails_are_real_frames_and_follow_the_config(staff, shipped):
-    first = thumbnails(staff, shipped, shipped.config).json()["thumbnails"]
+def test_thumbnails_are_real_frames_and_follow_the_config(staff_client, shipped):
+    first = thumbnails(staff_client, shipped, shipped.config).json()["thumbnails"]
     assert [t["label"] for t in first] == ["first frame", "middle frame"]
     changed = {**shipped.config, "brand": {**shipped.config["brand"], "headline_size": 150}}
-    second = thumbnails(staff, shipped, changed).json()["thumbnails"]
+    second = thumbnails(staff_client, shipped, changed).json()["thumbnails"]
     assert second[1]["src"] != first[1]["src"]
     import base64
 
@@ -44,20 +36,21 @@ def test_thumbnails_are_real_frames_and_follow_the_config(staff, shipped):
     assert image.size == (270, 480)
 
 
-def test_carousel_thumbnails_are_its_slides(staff, shipped):
+def test_carousel_thumbnails_are_its_slides(staff_client, shipped):
     carousel = Preset.objects.get(slug="carousel_illustrated")
-    thumbs = thumbnails(staff, carousel, carousel.config).json()["thumbnails"]
+    thumbs = thumbnails(staff_client, carousel, carousel.config).json()["thumbnails"]
     assert [t["label"] for t in thumbs][:2] == ["slide 1", "slide 2"] and len(thumbs) == 7
 
 
-def test_bad_config_gets_field_errors(staff, shipped):
-    response = thumbnails(staff, shipped, {**shipped.config, "format": {"kind": "reel", "width": 5, "height": 1920}})
+def test_bad_config_gets_field_errors(staff_client, shipped):
+    bad = {**shipped.config, "format": {"kind": "reel", "width": 5, "height": 1920}}
+    response = thumbnails(staff_client, shipped, bad)
     assert response.status_code == 400
     assert "greater than or equal to 320" in response.json()["errors"]["format.width"][0]
 
 
-def test_saving_shows_field_errors_and_keeps_the_preset(staff, shipped):
-    response = staff.post(f"/studio/presets/{shipped.slug}/", {
+def test_saving_shows_field_errors_and_keeps_the_preset(staff_client, shipped):
+    response = staff_client.post(f"/studio/presets/{shipped.slug}/", {
         "slug": shipped.slug, "name": shipped.name, "kind": "reel", "active": "on",
         "config": json.dumps({**shipped.config, "compliance": {"text": "Bet now"}})})
     assert response.status_code == 400 and "compliance.text" in response.content.decode()
@@ -65,34 +58,34 @@ def test_saving_shows_field_errors_and_keeps_the_preset(staff, shipped):
     assert shipped.config["compliance"]["text"].startswith("21+")
 
 
-def test_duplicate(staff, shipped):
-    response = staff.post(f"/studio/presets/{shipped.slug}/duplicate")
+def test_duplicate(staff_client, shipped):
+    response = staff_client.post(f"/studio/presets/{shipped.slug}/duplicate")
     copy = Preset.objects.get(slug="reel_hype-copy")
     assert response.status_code == 302 and copy.config == shipped.config and not copy.active
 
 
-def test_logo_upload_is_checked_and_used(staff, shipped, media_root):
+def test_logo_upload_is_checked_and_used(staff_client, shipped, media_root):
     buffer = io.BytesIO()
     Image.new("RGBA", (300, 120), (255, 212, 0, 255)).save(buffer, "PNG")
-    staff.post(f"/studio/presets/{shipped.slug}/upload/logo",
+    staff_client.post(f"/studio/presets/{shipped.slug}/upload/logo",
                {"file": SimpleUploadedFile("logo.png", buffer.getvalue())})
     shipped.refresh_from_db()
     assert shipped.config["brand"]["logo"] == "reel_hype-logo.png"
     assert (media_root / "brand" / "reel_hype-logo.png").is_file()
-    thumbs = thumbnails(staff, shipped, shipped.config).json()["thumbnails"]
+    thumbs = thumbnails(staff_client, shipped, shipped.config).json()["thumbnails"]
     assert len(thumbs) == 2
-    refused = staff.post(f"/studio/presets/{shipped.slug}/upload/logo",
+    refused = staff_client.post(f"/studio/presets/{shipped.slug}/upload/logo",
                          {"file": SimpleUploadedFile("logo.png", b"<html>nope</html>")}, follow=True)
     assert "was refused" in refused.content.decode()
 
 
-def test_font_upload_is_checked_and_served(staff, shipped, media_root):
+def test_font_upload_is_checked_and_served(staff_client, shipped, media_root):
     data = font_path("DejaVuSansCondensed-Bold.ttf").read_bytes()
-    staff.post(f"/studio/presets/{shipped.slug}/upload/font",
+    staff_client.post(f"/studio/presets/{shipped.slug}/upload/font",
                {"file": SimpleUploadedFile("Brand Bold.ttf", data), "family": "Brand Bold", "role": "heading_font"})
     shipped.refresh_from_db()
     font = shipped.config["brand"]["heading_font"]
     assert font == {"family": "Brand Bold", "file": "reel_hype-Brand-Bold.ttf"}
-    served = staff.get(f"/studio/fonts/{font['file']}")
+    served = staff_client.get(f"/studio/fonts/{font['file']}")
     assert served.status_code == 200 and b"".join(served.streaming_content) == data
-    assert staff.get("/studio/fonts/..%2f..%2fsettings.py").status_code == 404
+    assert staff_client.get("/studio/fonts/..%2f..%2fsettings.py").status_code == 404

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from jobs import services
 from jobs.models import Job, Render
@@ -13,38 +12,31 @@ from presets.models import Preset
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def staff(staff_user):
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
 def batch(client, **body):
     return client.post("/studio/batch/action", json.dumps(body), content_type="application/json")
 
 
-def test_batch_approve_records_each_decision(tiny_pipeline, preset, staff, staff_user):
+def test_batch_approve_records_each_decision(tiny_pipeline, preset, staff_client, staff_user):
     jobs = [services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": f"b{i}", "batch": True})
             for i in range(3)]
-    assert staff.get("/studio/batch/").content.decode().count('class="tile"') == 3
-    response = batch(staff, action="approve", jobs=[str(j.pk) for j in jobs[:2]])
+    assert staff_client.get("/studio/batch/").content.decode().count('class="tile"') == 3
+    response = batch(staff_client, action="approve", jobs=[str(j.pk) for j in jobs[:2]])
     assert response.json()["results"] == {str(jobs[0].pk): {"ok": True}, str(jobs[1].pk): {"ok": True}}
     for job in jobs[:2]:
         job.refresh_from_db()
         assert job.status == Job.Status.DONE
         assert job.plan_versions.get(approved_at__isnull=False).approved_by == staff_user
-    again = batch(staff, action="approve", jobs=[str(jobs[0].pk)]).json()["results"][str(jobs[0].pk)]
+    again = batch(staff_client, action="approve", jobs=[str(jobs[0].pk)]).json()["results"][str(jobs[0].pk)]
     assert again["ok"] is False and "cannot become approved" in again["error"]
 
 
-def test_batch_reject_needs_a_reason_and_bad_requests_are_400(tiny_pipeline, preset, staff):
+def test_batch_reject_needs_a_reason_and_bad_requests_are_400(tiny_pipeline, preset, staff_client):
     job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "r1", "batch": True})
-    result = batch(staff, action="reject", jobs=[str(job.pk)]).json()["results"][str(job.pk)]
+    result = batch(staff_client, action="reject", jobs=[str(job.pk)]).json()["results"][str(job.pk)]
     assert result["ok"] is False and "reason" in result["error"]
-    assert batch(staff, action="explode", jobs=[str(job.pk)]).status_code == 400
-    assert batch(staff, action="approve", jobs="all").status_code == 400
-    missing = batch(staff, action="approve", jobs=["00000000-0000-0000-0000-000000000000"]).json()
+    assert batch(staff_client, action="explode", jobs=[str(job.pk)]).status_code == 400
+    assert batch(staff_client, action="approve", jobs="all").status_code == 400
+    missing = batch(staff_client, action="approve", jobs=["00000000-0000-0000-0000-000000000000"]).json()
     assert list(missing["results"].values())[0]["ok"] is False
 
 

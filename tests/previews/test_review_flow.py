@@ -4,20 +4,12 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from jobs.models import Job, Render
 from presets.models import Preset
 from tests.fakes import upstream as fake
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def staff(staff_user):
-    client = Client()
-    client.force_login(staff_user)
-    return client
 
 
 @pytest.fixture
@@ -39,18 +31,18 @@ def approve(client, job, **body):
     return client.post(f"/studio/jobs/{job.pk}/approve", json.dumps(body), content_type="application/json")
 
 
-def test_unchanged_odds_approve_straight_away(staff, odds_job):
-    assert approve(staff, odds_job).status_code == 200
+def test_unchanged_odds_approve_straight_away(staff_client, odds_job):
+    assert approve(staff_client, odds_job).status_code == 200
     assert Render.objects.filter(job=odds_job).count() == 1
 
 
-def test_moved_odds_need_a_confirmation(staff, odds_job, upstream):
+def test_moved_odds_need_a_confirmation(staff_client, odds_job, upstream):
     moved = fake.goatedbets_props()
     for prop in moved["props"]:
         prop["line"] += 10
     fake.serve_goatedbets(upstream, props=lambda: moved)
     # when: approving, the lines on screen are read again and have moved
-    response = approve(staff, odds_job)
+    response = approve(staff_client, odds_job)
     # then: nothing is approved; the reviewer sees old and new
     assert response.status_code == 409
     changes = response.json()["odds_changed"]
@@ -58,15 +50,15 @@ def test_moved_odds_need_a_confirmation(staff, odds_job, upstream):
     odds_job.refresh_from_db()
     assert odds_job.status == Job.Status.AWAITING_REVIEW
     # and confirming approves it as shown
-    assert approve(staff, odds_job, confirm_odds=True).status_code == 200
+    assert approve(staff_client, odds_job, confirm_odds=True).status_code == 200
     assert Render.objects.filter(job=odds_job).count() == 1
 
 
-def test_rerun_with_fresh_data_rebuilds_the_plan(staff, odds_job, upstream):
+def test_rerun_with_fresh_data_rebuilds_the_plan(staff_client, odds_job, upstream):
     moved = fake.goatedbets_props()
     moved["props"][0]["line"] = 300.5
     fake.serve_goatedbets(upstream, props=lambda: moved)
-    assert staff.post(f"/studio/jobs/{odds_job.pk}/rerun").status_code == 200
+    assert staff_client.post(f"/studio/jobs/{odds_job.pk}/rerun").status_code == 200
     odds_job.refresh_from_db()
     assert odds_job.status == Job.Status.AWAITING_REVIEW
     l1 = odds_job.layer_runs.get(layer="L1", status="done")
@@ -74,10 +66,10 @@ def test_rerun_with_fresh_data_rebuilds_the_plan(staff, odds_job, upstream):
     assert odds_job.layer_runs.filter(status="superseded").count() == 5
 
 
-def test_plan_versions_say_what_changed(tiny_pipeline, preset, staff):
+def test_plan_versions_say_what_changed(tiny_pipeline, preset, staff_client):
     from jobs import services
 
     job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "v1"})
-    assert approve(staff, job, adjustments={"text_scale": 1.2, "timing_offset": 0.5}).status_code == 200
-    page = staff.get(f"/studio/jobs/{job.pk}/").content.decode()
+    assert approve(staff_client, job, adjustments={"text_scale": 1.2, "timing_offset": 0.5}).status_code == 200
+    page = staff_client.get(f"/studio/jobs/{job.pk}/").content.decode()
     assert "text scale: 1.0 → 1.2" in page and "timing offset: 0.0 → 0.5" in page

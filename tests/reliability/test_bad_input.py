@@ -27,13 +27,6 @@ config_like = st.fixed_dictionaries({}, optional={
 
 
 @pytest.fixture
-def staff_client(staff_user):
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
 def admin_client(admin_user):
     client = Client()
     client.force_login(admin_user)
