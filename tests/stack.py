@@ -58,7 +58,8 @@ class Stack:
             except ProcessLookupError:
                 pass
         for process, out in self.processes.values():
-            stop_group(process)
+            # A test stack needs no graceful shutdown: what is left after a few seconds is killed.
+            stop_group(process, timeout=5)
             out.close()
         self.processes = {}
 
