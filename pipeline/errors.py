@@ -18,11 +18,12 @@ class PipelineError(Exception):
         super().__init__(message)
         self.message = message
         self.layer = layer
-        self.hint = hint or self.default_hint
         self.provider = provider
         self.field = field
         if retryable is not None:
             self.retryable = retryable
+        # After `retryable`: the default hint depends on it.
+        self.hint = hint or self.default_hint
 
     @property
     def error_type(self) -> str:

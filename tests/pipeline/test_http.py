@@ -97,3 +97,14 @@ def test_retries_carry_the_same_request_id(games):
     client(games).get("/v1/games")
     ids = [seen.headers["X-Request-Id"] for seen in games.requests_to("/v1/games")]
     assert len(ids) == 4 and ids[0] == ids[1] == ids[2] != ids[3]
+
+
+def test_the_hint_fits_the_failure(games):
+    games.fail("/v1/games", *["500"] * (FAST.total + 1))
+    with pytest.raises(APIError) as transient:
+        client(games).get("/v1/games")
+    assert "retry the job later" in transient.value.describe()
+    games.fail("/v1/games", "401")
+    with pytest.raises(APIError) as refused:
+        client(games).get("/v1/games")
+    assert "check the API key" in refused.value.describe()

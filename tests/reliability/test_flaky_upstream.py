@@ -21,7 +21,7 @@ logger = logging.getLogger("tests.reliability")
 
 JOBS = 100
 FAULT_RATE = 0.30
-RETRIES = 6
+RETRIES = 8
 FAST = {"retries": RETRIES, "backoff_factor": 0.02, "backoff_max": 0.2, "read_timeout": 0.5}
 
 
