@@ -10,6 +10,7 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from jobs import checks  # noqa: F401 - registers the system checks
         from pipeline import text
         from pipeline.media import ffmpeg
 

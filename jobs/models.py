@@ -154,8 +154,14 @@ class JobEvent(models.Model):
 
 
 class PlanVersion(models.Model):
+    class Origin(models.TextChoices):
+        # Built by the pipeline from L3-L5 (the base every adjustment applies to), or saved at review.
+        PIPELINE = "pipeline", "Built by the pipeline"
+        REVIEW = "review", "Saved at review"
+
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="plan_versions")
     number = models.PositiveIntegerField()
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.REVIEW)
     plan = models.JSONField(help_text="A RenderPlan (pipeline.contracts.RenderPlan).")
     adjustments = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

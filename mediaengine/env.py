@@ -31,6 +31,8 @@ PIPELINE_FACTORY = env.str("PIPELINE_FACTORY", default="pipeline.layers.default_
 # Workers and timing.
 Q_WORKERS = env.int("Q_WORKERS", default=2)
 LAYER_TIMEOUT_S = env.int("LAYER_TIMEOUT_S", default=900)
+# L6 renders take longer than the other layers: its task gets a timeout of its own.
+RENDER_TIMEOUT_S = env.int("RENDER_TIMEOUT_S", default=1800)
 HEARTBEAT_STALE_S = env.int("HEARTBEAT_STALE_S", default=120)
 RENDER_CHUNK_SECONDS = env.float("RENDER_CHUNK_SECONDS", default=0.0)
 

@@ -1,7 +1,8 @@
 """Stamps `job_id` and `layer` on every log record made while a job's layer runs.
 
-The values live in context variables, so they follow the code through threads
-started with contextvars.copy_context() and never leak between jobs.
+The values live in context variables, so they never leak between jobs; threads do not inherit
+them, so the layers' thread pools are `ContextThreadPool`s, whose tasks run in a copy of the
+submitting thread's context.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 _job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="-")
 _layer: contextvars.ContextVar[str] = contextvars.ContextVar("layer", default="-")
@@ -34,3 +36,11 @@ class JobContextFilter(logging.Filter):
         record.job_id = _job_id.get()
         record.layer = _layer.get()
         return True
+
+
+class ContextThreadPool(ThreadPoolExecutor):
+    """A ThreadPoolExecutor whose tasks see the submitter's context (its job_id and layer in every log record)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        # One copy per task: a Context cannot be entered by two threads at once.
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)

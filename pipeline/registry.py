@@ -49,8 +49,10 @@ class LayerSpec:
     # and for how long (None: for as long as the files exist).
     cacheable: bool = True
     cache_ttl_s: float | None = None
-    # Whether the layer runs at all for a preset (L7 only when the preset names a destination).
+    # Whether the layer runs at all for a preset (L7 only when the preset names a destination), and
+    # what the job page says when it does not.
     applies: Callable[[PresetConfig], bool] = lambda preset: True
+    skipped_because: str = "the preset does not use this layer"
     # Whether the job's variant number changes this layer's output (L3 copy, L5 art).
     uses_variant: bool = False
     # Work another worker can do while the layer runs (L6: render unclaimed chunks), asked for with ctx.fan_out.

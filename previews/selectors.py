@@ -4,8 +4,9 @@ from __future__ import annotations
 from django.urls import reverse
 
 from jobs.models import Job, LayerRun, PlanVersion
+from jobs.selectors import built_plan_version
 from jobs.services import current_pipeline
-from pipeline.contracts import Adjustments, RenderPlan
+from pipeline.contracts import Adjustments, PresetConfig, RenderPlan
 from pipeline.render.parity import snapshot_times
 
 PARITY_OK = 0.97
@@ -21,11 +22,18 @@ def layer_rows(job: Job) -> list[dict]:
     for run in job.layer_runs.order_by("started_at"):
         runs[run.layer] = run
     rows = []
+    preset = PresetConfig.model_validate(job.preset.config)
     for spec in current_pipeline().layers:
         run: LayerRun | None = runs.get(spec.name)
+        if run is None and not spec.applies(preset):
+            # A layer that will never run is not "waiting": say that it is skipped, and why.
+            rows.append({"layer": spec.name, "title": spec.title, "status": "skipped", "progress": 0,
+                         "duration_s": None, "attempt": 0, "error": "", "note": spec.skipped_because})
+            continue
         rows.append({"layer": spec.name, "title": spec.title, "status": run.status if run else "waiting",
                      "progress": round((run.progress if run else 0.0) * 100), "duration_s": run.duration_s if run
-                     else None, "attempt": run.attempt if run else 0, "error": run.error_message if run else ""})
+                     else None, "attempt": run.attempt if run else 0, "error": run.error_message if run else "",
+                     "note": ""})
     return rows
 
 
@@ -40,13 +48,40 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
     }
 
 
+def _scale(value: float) -> str:
+    return f"{round(value * 100)} %"
+
+
+def adjustment_changes(before: Adjustments, after: Adjustments) -> list[str]:
+    """What a reviewer changed between two sets of adjustments, as sentences a person reads."""
+    changes = []
+    if before.text_scale != after.text_scale:
+        changes.append(f"All text size {_scale(before.text_scale)} → {_scale(after.text_scale)}")
+    if before.timing_offset != after.timing_offset:
+        changes.append(f"Text timing {before.timing_offset:+.2f} s → {after.timing_offset:+.2f} s")
+    for layer in sorted(set(before.layer_scale) | set(after.layer_scale)):
+        old, new = before.layer_scale.get(layer, 1.0), after.layer_scale.get(layer, 1.0)
+        if old != new:
+            changes.append(f"Size of {layer} {_scale(old)} → {_scale(new)}")
+    for layer in sorted(set(before.text_edits) | set(after.text_edits)):
+        old, new = before.text_edits.get(layer), after.text_edits.get(layer)
+        if old != new:
+            changes.append(f"Text of {layer} set back to the original" if new is None
+                           else f"Text of {layer} changed to “{new}”")
+    for layer in sorted(set(before.colors) | set(after.colors)):
+        old, new = before.colors.get(layer), after.colors.get(layer)
+        if old != new:
+            changes.append(f"Colour of {layer} set back to the original" if new is None
+                           else f"Colour of {layer} changed to {new}")
+    return changes
+
+
 def version_rows(job: Job) -> list[dict]:
-    """Plan versions, each with what changed since the one before it."""
-    rows, previous = [], Adjustments().model_dump(mode="json")
+    """Plan versions, each with what changed since the one before it, in words."""
+    rows, previous = [], Adjustments()
     for version in job.plan_versions.select_related("approved_by", "created_by").order_by("number"):
-        current = Adjustments.model_validate(version.adjustments or {}).model_dump(mode="json")
-        changes = [f"{key.replace('_', ' ')}: {previous[key]} → {current[key]}"
-                   for key in current if current[key] != previous[key]]
+        current = Adjustments.model_validate(version.adjustments or {})
+        changes = adjustment_changes(previous, current)
         rows.append({"number": version.number, "note": version.note, "changes": changes,
                      "by": version.approved_by or version.created_by, "approved_at": version.approved_at,
                      "created_at": version.created_at})
@@ -84,7 +119,7 @@ def plan_frames(job: Job, *, first_only: bool = False) -> list[dict]:
     from pipeline.motion import still_time
     from pipeline.render.compositor import Compositor
 
-    version = job.plan_versions.order_by("number").first()
+    version = built_plan_version(job)
     if version is None:
         return []
     key = f"plan-frames:{version.pk}:{int(first_only)}"

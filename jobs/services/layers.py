@@ -26,12 +26,14 @@ from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from jobs.locks import job_for_update, layer_run_for_update
-from jobs.models import Asset, Job, LayerRun, PlanVersion, Render
+from jobs.models import Asset, Job, LayerRun, Render
+from jobs.selectors import approved_plan_version
 from jobs.services.events import event_record
 from jobs.services.state import job_transition
 from pipeline import registry
 from pipeline.context import LayerContext, RecordedAsset
 from pipeline.contracts import JobInputs, PresetConfig, RenderPlan
+from pipeline.contracts.base import non_finite_path
 from pipeline.errors import ConfigurationError, ContractError, LayerTimeoutError, PipelineError
 from pipeline.log_context import job_context
 from pipeline.registry import LayerInput, LayerSpec, Pipeline
@@ -78,11 +80,17 @@ def enqueue_layer(job_id, layer: str, *, pipeline: Pipeline | None = None) -> No
 
     def send() -> None:
         options = {"task_name": f"{layer} {job_id}", "group": str(job_id)}
-        if spec.timeout_s:
-            options["timeout"] = spec.timeout_s
+        if timeout := task_timeout(spec):
+            options["timeout"] = timeout
         async_task("jobs.tasks.run_layer", str(job_id), layer, **options)
 
     transaction.on_commit(send)
+
+
+def task_timeout(spec: LayerSpec) -> int | None:
+    """The django-q2 timeout of a layer's task: the render's own setting for a layer that declares a long
+    timeout (L6), the cluster's default (None) for the rest."""
+    return settings.PIPELINE["RENDER_TIMEOUT_S"] if spec.timeout_s else None
 
 
 def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
@@ -139,10 +147,6 @@ def _runnable(job: Job, pipeline: Pipeline, layer: str) -> bool:
 def _finished_output(job: Job, layer: str) -> dict | None:
     run = job.layer_runs.filter(layer=layer, status__in=[LayerRun.Status.DONE, LayerRun.Status.REUSED]).first()
     return run.output if run else None
-
-
-def approved_plan_version(job: Job) -> PlanVersion | None:
-    return job.plan_versions.filter(approved_at__isnull=False).order_by("-number").first()
 
 
 def gather_inputs(job: Job, pipeline: Pipeline, spec: LayerSpec) -> LayerInput:
@@ -387,6 +391,10 @@ def _execute(job_id, claim: Claim, pipeline: Pipeline, on_progress) -> LayerRun 
         ctx = layer_context(job_id, spec.name, claim.work_dir, progress=heartbeat.progress, fan_out=fan_out)
         try:
             produced = spec.run(claim.inputs, ctx)
+            if where := non_finite_path(produced.model_dump()):
+                raise ContractError(f"the {spec.title} output has a number that is not finite at {where}",
+                                    layer=spec.name, field=where,
+                                    hint="an upstream sent NaN or infinity; check the provider's answer")
             output = spec.output_model.model_validate(produced.model_dump(mode="json"),
                                                       context={"base_dir": claim.work_dir})
             if spec.name == pipeline.review_after:
@@ -400,13 +408,21 @@ def _execute(job_id, claim: Claim, pipeline: Pipeline, on_progress) -> LayerRun 
             trace = traceback.format_exc()
         except Exception as exc:
             # Anything else is a bug: record it on the job in words, keep the traceback, and
-            # do not hand it back to django-q2, whose retry would only repeat it.
-            logger.exception("%s of job %s crashed", spec.name, job_id)
+            # do not hand it back to django-q2, whose retry would only repeat it. (_fail writes the
+            # one ERROR record; the traceback goes to pipeline.log and the layer run.)
+            logger.warning("%s of job %s crashed", spec.name, job_id, exc_info=True)
             error = PipelineError(f"crashed with {type(exc).__name__}: {exc}", layer=spec.name,
                                   hint="this is a bug; the traceback is on the layer run in the admin")
             trace = traceback.format_exc()
         heartbeat.progress(1.0, "finished" if error is None else "failed")
-    return _finish(job_id, claim, pipeline, output, plan, ctx.assets, error, trace, time.monotonic() - started)
+    try:
+        return _finish(job_id, claim, pipeline, output, plan, ctx.assets, error, trace, time.monotonic() - started)
+    except Exception as exc:
+        # The layer's own work is over; recording it failed (a value the database refuses, a file gone,
+        # the database itself). The job must not stay `running` with nobody on it: it fails, in words.
+        logger.warning("recording %s of job %s failed", spec.name, job_id, exc_info=True)
+        _fail_bookkeeping(job_id, claim, exc, traceback.format_exc())
+        return None
 
 
 def _finish(job_id, claim: Claim, pipeline: Pipeline, output, plan, assets: list[RecordedAsset],
@@ -440,6 +456,24 @@ def _finish(job_id, claim: Claim, pipeline: Pipeline, output, plan, assets: list
         event_record(job_id=job.pk, type="layer.finished", payload={"layer": layer, "duration_s": run.duration_s})
         _advance(job, pipeline, layer, run, plan=plan)
         return run
+
+
+def _fail_bookkeeping(job_id, claim: Claim, exc: Exception, trace: str) -> None:
+    """Fail the job after saving a finished layer's result raised; the run and the job say why."""
+    layer = claim.spec.name
+    error = PipelineError(f"finished its work, but saving the result failed ({type(exc).__name__}: {exc})",
+                          layer=layer, retryable=True,
+                          hint="retry the job; if it fails the same way, the traceback is on the layer run")
+    with transaction.atomic():
+        job = job_for_update(job_id)
+        run = layer_run_for_update(claim.run_id)
+        if job is None or run is None or run.status != LayerRun.Status.RUNNING:
+            return
+        run.status, run.finished_at = LayerRun.Status.FAILED, timezone.now()
+        run.error_type, run.error_message, run.traceback = "BookkeepingError", error.describe(), trace
+        run.save(update_fields=["status", "finished_at", "error_type", "error_message", "traceback"])
+        if job.status not in (S.FAILED, S.CANCELLED):
+            _fail(job, layer, error)
 
 
 def _save_assets(job: Job, layer: str, assets: list[RecordedAsset]) -> None:
@@ -508,6 +542,9 @@ def _render_finished(job: Job, run: LayerRun) -> None:
 
 
 def _fail(job: Job, layer: str, error: PipelineError) -> None:
+    """The job fails at `layer`: the render in progress, an event, the status, and one ERROR record in errors.log."""
+    logger.error("%s failed: %s from %s: %s", layer, error.error_type, error.provider or "no provider",
+                 error.describe())
     Render.objects.filter(job=job, status=Render.Status.RUNNING).update(
         status=Render.Status.FAILED, error_message=error.describe(), finished_at=timezone.now())
     event_record(job_id=job.pk, type="layer.failed", payload={

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from jobs.locks import job_for_update
 from jobs.models import Job, PlanVersion
+from jobs.selectors import built_plan_version, next_plan_number
 from jobs.services.events import event_record
 from jobs.services.layers import current_pipeline, enqueue_layer, layer_context
 from jobs.services.state import IllegalTransition, job_transition
@@ -68,9 +69,9 @@ def job_create(*, preset: Preset, inputs: dict, created_by=None, start: bool = T
 
 def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
     """After the review layer: save plan version 1; wait for a reviewer, or go on when preview is off."""
-    number = (job.plan_versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    number = next_plan_number(job)
     version = PlanVersion.objects.create(job=job, number=number, plan=plan.model_dump(mode="json"),
-                                         note="built from L3, L4 and L5")
+                                         origin=PlanVersion.Origin.PIPELINE, note="built from L3, L4 and L5")
     preset = PresetConfig.model_validate(job.preset.config)
     now = timezone.now()
     if preset.preview.enabled and not job.auto_approve:
@@ -88,11 +89,12 @@ def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
 
 
 def base_plan(job: Job) -> RenderPlan:
-    """The plan as the pipeline built it. Adjustments are always applied to this, so they never compound."""
-    first = job.plan_versions.order_by("number").first()
-    if first is None:
+    """The plan as the pipeline last built it (after a re-run with fresh data, the fresh one).
+    Adjustments are always applied to this, so they never compound."""
+    built = built_plan_version(job)
+    if built is None:
         raise InvalidInput({"plan": ["this job has no plan yet"]})
-    return RenderPlan.model_validate(first.plan)
+    return RenderPlan.model_validate(built.plan)
 
 
 def parse_adjustments(adjustments: dict | None) -> Adjustments:
@@ -193,7 +195,7 @@ def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dic
         if job.status != S.AWAITING_REVIEW:
             raise IllegalTransition(job, S.APPROVED)
         plan = adjusted_plan(job, parsed)
-        number = job.plan_versions.order_by("-number").values_list("number", flat=True).first() + 1
+        number = next_plan_number(job)
         now = timezone.now()
         version = PlanVersion.objects.create(
             job=job, number=number, plan=plan.model_dump(mode="json"), adjustments=parsed.model_dump(mode="json"),

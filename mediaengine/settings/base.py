@@ -92,15 +92,16 @@ UPLOAD_MAX_BYTES = 8 * 1024 * 1024
 UPLOAD_MAX_PIXELS = 40_000_000
 
 # django-q2: the ORM broker has delivery receipts (a task a dead worker held is
-# delivered again after `retry`), so every task is idempotent. `timeout` must be
-# below `retry`, or a slow task is handed to a second worker while it runs.
+# delivered again after `retry`), so every task is idempotent. Every task's timeout,
+# L6's own included, must be below `retry`, or a slow task is handed to a second worker
+# while it runs (the jobs.E001 check holds this).
 Q_CLUSTER = {
     "name": "mediaengine",
     "orm": "default",
     "workers": env.Q_WORKERS,
     "recycle": 50,
     "timeout": env.LAYER_TIMEOUT_S,
-    "retry": env.LAYER_TIMEOUT_S + 60,
+    "retry": max(env.LAYER_TIMEOUT_S, env.RENDER_TIMEOUT_S) + 60,
     "max_attempts": 3,
     "ack_failures": False,
     "catch_up": False,
@@ -114,6 +115,7 @@ PIPELINE = {
     "FACTORY": env.PIPELINE_FACTORY,
     "HEARTBEAT_STALE_S": env.HEARTBEAT_STALE_S,
     "LAYER_MAX_ATTEMPTS": 3,
+    "RENDER_TIMEOUT_S": env.RENDER_TIMEOUT_S,
     "RENDER_CHUNK_SECONDS": env.RENDER_CHUNK_SECONDS,
     "RENDER_PRESET": env.RENDER_PRESET,
     "RENDER_CRF": env.RENDER_CRF,

@@ -2,7 +2,7 @@
 from pipeline.contracts.adjustments import Adjustments
 from pipeline.contracts.base import ContentKind, Contract, Sport
 from pipeline.contracts.job import JobInputs
-from pipeline.contracts.l1 import DataPackage, Matchup, PlayerProp, Slate, Team
+from pipeline.contracts.l1 import DataPackage, Matchup, PlayerProp, Prediction, Slate, Team
 from pipeline.contracts.l2 import CalendarPlan, SegmentKind, SegmentPlan
 from pipeline.contracts.l3 import Figure, Script, ScriptSegment
 from pipeline.contracts.l4 import AudioPackage, SegmentTiming, WordTiming
@@ -13,7 +13,7 @@ from pipeline.contracts.plan import RenderPlan, Scene, TextLayer
 from pipeline.contracts.preset import PresetConfig
 
 __all__ = [
-    "Adjustments", "AssetRole", "AudioPackage", "CalendarPlan", "ContentKind", "Contract", "DataPackage",
+    "Adjustments", "AssetRole", "AudioPackage", "CalendarPlan", "ContentKind", "Contract", "DataPackage", "Prediction",
     "DistributionResult", "Figure", "JobInputs", "Matchup", "MediaAsset", "MediaPackage", "OutputFile",
     "PlayerProp", "PresetConfig", "RenderPlan", "RenderResult", "Scene", "Script", "ScriptSegment",
     "SegmentKind", "SegmentPlan", "SegmentTiming", "Slate", "Sport", "Team", "TextLayer", "WordTiming",

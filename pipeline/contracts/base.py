@@ -1,6 +1,7 @@
 """Shared building blocks for the layer contracts."""
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -10,9 +11,32 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 
 class Contract(BaseModel):
-    """Strict by default: an unknown field is an error, not something silently dropped."""
+    """Strict by default: an unknown field is an error, not something silently dropped.
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    NaN and infinities are refused too: they pass Python's json module but no database stores them
+    as JSON, and no figure on screen can be "NaN"."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+
+def non_finite_path(value, path: str = "") -> str | None:
+    """The dotted path of the first NaN or infinity inside decoded JSON-like data, or None.
+
+    For the places typed loosely (a provider's free-form options, a layer's output as a whole)
+    where the field types themselves cannot refuse them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "(root)"
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = non_finite_path(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
 
 
 class Sport(StrEnum):

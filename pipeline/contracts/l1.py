@@ -79,6 +79,29 @@ class Matchup(Contract):
         raise KeyError(prop_id)
 
 
+class Prediction(Contract):
+    """Who a model expects to win, and why: analysis for the copy, never a guarantee.
+
+    The probabilities are the predictor's own figures (traced as prediction.*); every number in a
+    reason is one of the matchup's figures."""
+
+    source: str = Field(min_length=1, description="no-vig moneylines, or the model that made it")
+    pick: str = Field(pattern=r"^[A-Z]{2,4}$", description="abbreviation of the team expected to win")
+    confidence: float = Field(ge=0.5, le=1.0, description="the pick's probability of winning")
+    home_win_prob: float = Field(ge=0.0, le=1.0)
+    away_win_prob: float = Field(ge=0.0, le=1.0)
+    reasons: list[str] = Field(default=[], max_length=3)
+    label: str = "Analysis, not a guarantee"
+
+    @field_validator("reasons")
+    @classmethod
+    def _short(cls, value: list[str]) -> list[str]:
+        for reason in value:
+            if not 1 <= len(reason) <= 160:
+                raise ValueError("each reason is a sentence of 1 to 160 characters")
+        return value
+
+
 class Slate(Contract):
     """What a data source lists for a date: the matchups a job can be made from."""
 
@@ -93,3 +116,11 @@ class DataPackage(Contract):
     fetched_at: AwareDatetime
     odds_as_of: AwareDatetime
     matchup: Matchup
+    prediction: Prediction | None = None
+
+    @model_validator(mode="after")
+    def _pick_plays(self) -> DataPackage:
+        if self.prediction and self.prediction.pick not in (self.matchup.home.abbreviation,
+                                                            self.matchup.away.abbreviation):
+            raise ValueError(f"the prediction picks {self.prediction.pick}, who is not in this matchup")
+        return self

@@ -21,7 +21,7 @@ class Figure(Contract):
     """A number as shown, and the L1 field it comes from (a path into DataPackage)."""
 
     text: str = Field(min_length=1)
-    field: str = Field(pattern=r"^matchup(\.[a-z_0-9]+|\[\d+\])+$")
+    field: str = Field(pattern=r"^(matchup|prediction)(\.[a-z_0-9]+|\[\d+\])+$")
     value: float
 
 

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.contracts.base import ContentKind, Contract, HexColor
+from pipeline.contracts.base import ContentKind, Contract, HexColor, non_finite_path
 
 DEFAULT_COMPLIANCE = "21+ · Gambling problem? Call 1-800-GAMBLER"
 
@@ -22,6 +22,13 @@ class FormatSpec(Contract):
 class ProviderChoice(Contract):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
     options: dict[str, Any] = {}
+
+    @field_validator("options")
+    @classmethod
+    def _finite(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if where := non_finite_path(value):
+            raise ValueError(f"options.{where} is not a finite number")
+        return value
 
 
 class Providers(Contract):

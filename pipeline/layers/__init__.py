@@ -17,12 +17,12 @@ def default_pipeline() -> Pipeline:
 
     return Pipeline(
         layers=(
-            LayerSpec("L1", "data", l1_data.run, DataPackage, config_keys=("providers.data",), version="1",
+            LayerSpec("L1", "data", l1_data.run, DataPackage, config_keys=("providers.data",), version="2",
                       cache_ttl_s=300),
             LayerSpec("L2", "calendar", l2_calendar.run, CalendarPlan, needs=("L1",),
                       config_keys=("format.kind", "segments"), version="1", cache_ttl_s=3600),
             LayerSpec("L3", "ideas", l3_ideas.run, Script, needs=("L1", "L2"),
-                      config_keys=("providers.ideas", "hashtags"), version="1", uses_variant=True),
+                      config_keys=("providers.ideas", "hashtags"), version="2", uses_variant=True),
             LayerSpec("L4", "audio", l4_audio.run, AudioPackage, needs=("L2", "L3"),
                       config_keys=("providers.audio", "voice"), version="1"),
             LayerSpec("L5", "media", l5_media.run, MediaPackage, needs=("L1", "L3"),
@@ -31,7 +31,8 @@ def default_pipeline() -> Pipeline:
                       help=l6_assembly.help),
             LayerSpec("L7", "distribution", l7_distribution.run, DistributionResult, needs=("L6",),
                       config_keys=("providers.distribution",), cacheable=False,
-                      applies=l7_distribution.applies),
+                      applies=l7_distribution.applies,
+                      skipped_because="no destination: the preset names none, so the files stay in the studio"),
         ),
         review_after="L5",
         build_plan=plan.build_plan,

@@ -11,7 +11,7 @@ import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import cv2
 
 from pipeline.contracts import RenderPlan
 from pipeline.errors import FFmpegError, RenderError
+from pipeline.log_context import ContextThreadPool
 from pipeline.media import ffmpeg
 from pipeline.proc import REAP_TIMEOUT_S, STDERR_KEEP, kill_group
 from pipeline.render.compositor import Compositor
@@ -90,7 +91,7 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
     written = 0
     # x264 already keeps both cores busy: one OpenCV thread drawing beside it wastes least on switching.
     cv2.setNumThreads(1)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="l6-draw")
+    pool = ContextThreadPool(max_workers=1, thread_name_prefix="l6-draw")
     in_flight: deque[Future] = deque()
     try:
         # A frame is drawn in the pool while the one before it is piped to the encoder.

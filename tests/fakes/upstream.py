@@ -13,6 +13,7 @@ for load tests. Every request is recorded with its time.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 import random
@@ -191,15 +192,15 @@ def pcm_b64(seconds: float = 0.6, rate: int = 22050) -> str:
     return base64.b64encode((0.3 * np.sin(2 * np.pi * 200 * t) * 32767).astype("<i2").tobytes()).decode()
 
 
+# GoatedBets. The plans (shared/seeds/000, fetch_goatedbets_data) give its URL, {API_URL}/{sport}/week/{week};
+# the body is the week's matchups with their lines and props embedded.
 GB_TEAMS = {
     "home": {"id": 12, "name": "Chiefs", "city": "Kansas City", "abbr": "KC", "colors": ["#E31837", "#FFB81C"]},
     "away": {"id": 3, "name": "Bills", "city": "Buffalo", "abbr": "BUF", "colors": ["#00338D", "#C60C30"]},
 }
-
-
-def goatedbets_matchup(matchup_id: str = "gb-1001") -> dict:
-    return {"id": matchup_id, "sport": "nfl", "start_time": "2026-11-22T21:25:00Z", "venue": "Arrowhead",
-            **GB_TEAMS, "lines": {"spread": -2.5, "total": 47.5, "home_ml": -135, "away_ml": 114}}
+# 2026-11-22 is in week 11 of the 2026 NFL season (week 1 began Tuesday 8 September).
+GB_WEEK = 11
+GB_MATCHUP_ID = f"goatedbets-nfl-w{GB_WEEK}-gb-1001"
 
 
 def goatedbets_props() -> dict:
@@ -213,11 +214,173 @@ def goatedbets_props() -> dict:
          "line": 71.5, "over": -110, "under": -110, "last5_avg": 84.6}]}
 
 
+def goatedbets_week(props=goatedbets_props) -> dict:
+    answer = props()
+    matchup = {"id": "gb-1001", "start_time": "2026-11-22T21:25:00Z", "venue": "Arrowhead", **GB_TEAMS,
+               "lines": {"spread": -2.5, "total": 47.5, "home_ml": -135, "away_ml": 114},
+               "props": answer["props"]}
+    return {"sport": "nfl", "week": GB_WEEK, "updated_at": answer.get("updated_at"), "matchups": [matchup]}
+
+
 def serve_goatedbets(upstream: Upstream, *, props=goatedbets_props) -> None:
-    upstream.route("GET", "/v1/matchups", lambda seen: ok(
-        {"matchups": [goatedbets_matchup()], "updated_at": "2026-11-21T15:00:00Z"}))
-    upstream.route("GET", "/v1/matchups/gb-1001", lambda seen: ok({"matchup": goatedbets_matchup()}))
-    upstream.route("GET", "/v1/matchups/gb-1001/props", lambda seen: ok(props()))
+    upstream.route("GET", "/nfl/week/", lambda seen: ok(goatedbets_week(props)))
+
+
+# BallDontLie, as its published OpenAPI documents describe it (repository balldontlie-api/mcp, files
+# openapi/nba.yml and openapi/nfl.yml): league-prefixed paths; NBA odds under v2, NFL odds under v1;
+# spread, total and prop line values as strings; NFL games with `date` a full timestamp and no
+# `datetime`; player props in one page, over_under and milestone markets mixed; NFL teams with
+# `location` and no `city`; stats by player id.
+BDL_NBA_TEAMS = {
+    "home": {"id": 2, "conference": "East", "division": "Atlantic", "city": "Boston", "name": "Celtics",
+             "full_name": "Boston Celtics", "abbreviation": "BOS"},
+    "away": {"id": 20, "conference": "East", "division": "Atlantic", "city": "New York", "name": "Knicks",
+             "full_name": "New York Knicks", "abbreviation": "NYK"},
+}
+BDL_NFL_TEAMS = {
+    "home": {"id": 16, "conference": "AFC", "division": "WEST", "location": "Kansas City", "name": "Chiefs",
+             "full_name": "Kansas City Chiefs", "abbreviation": "KC"},
+    "away": {"id": 4, "conference": "AFC", "division": "EAST", "location": "Buffalo", "name": "Bills",
+             "full_name": "Buffalo Bills", "abbreviation": "BUF"},
+}
+
+
+def bdl_nba_game(game_id: int) -> dict:
+    return {"id": game_id, "date": "2026-11-22", "season": 2026, "status": "7:30 pm ET", "period": 0,
+            "time": None, "postseason": False, "home_team_score": 0, "visitor_team_score": 0,
+            "datetime": "2026-11-23T00:30:00.000Z", "home_team": BDL_NBA_TEAMS["home"],
+            "visitor_team": BDL_NBA_TEAMS["away"]}
+
+
+def bdl_nfl_game(game_id: int) -> dict:
+    return {"id": game_id, "visitor_team": BDL_NFL_TEAMS["away"], "home_team": BDL_NFL_TEAMS["home"],
+            "summary": "", "venue": "GEHA Field at Arrowhead Stadium", "week": 12,
+            "date": "2026-11-22T21:25:00.000Z", "season": 2026, "postseason": False, "status": "Scheduled"}
+
+
+def bdl_odds(game_id: int, *, spread="-5.5", total="224.5") -> dict:
+    return {"id": 77000 + game_id, "game_id": game_id, "vendor": "draftkings", "spread_home_value": spread,
+            "spread_home_odds": -110, "spread_away_value": spread.lstrip("-") if spread else None,
+            "spread_away_odds": -110, "moneyline_home_odds": -225, "moneyline_away_odds": 185,
+            "total_value": total, "total_over_odds": -110, "total_under_odds": -110,
+            "updated_at": "2026-11-22T18:00:00.000Z"}
+
+
+BDL_PLAYERS = {
+    "nba": {434: ("Jayson", "Tatum", "F", BDL_NBA_TEAMS["home"]),
+            666: ("Jalen", "Brunson", "G", BDL_NBA_TEAMS["away"])},
+    "nfl": {490: ("James", "Cook", "RB", BDL_NFL_TEAMS["away"]),
+            12: ("Josh", "Allen", "QB", BDL_NFL_TEAMS["away"]),
+            33: ("Travis", "Kelce", "TE", BDL_NFL_TEAMS["home"])},
+}
+BDL_PROPS = {
+    "nba": [(9001, 434, "draftkings", "points", "27.5", -115, -105),
+            (9002, 434, "fanduel", "points", "28.5", -110, -110),
+            (9003, 666, "draftkings", "assists", "6.5", -120, 100),
+            (9004, 666, "draftkings", "points_1q", "7.5", -110, -110)],
+    "nfl": [(111967700, 490, "draftkings", "rushing_yards", "71.5", -115, -110),
+            (111967701, 12, "draftkings", "passing_yards", "262.5", -115, -105),
+            (111967702, 33, "draftkings", "receiving_yards", "58.5", -112, -108)],
+}
+# Box-score numbers per player for recent games (newest first), and the season line, by the documents' stat names.
+BDL_NBA_GAMES = {434: [31, 24, 29, 35, 22, 18, 40], 666: [8, 5, 9, 7, 6, 4]}
+BDL_NFL_GAMES = {490: {"rushing_yards": [92, 80, 77, 101, 63, 40]}, 12: {"passing_yards": [280, 301, 244, 266, 250]},
+                 33: {"receiving_yards": [70, 55, 81, 49, 62]}}
+
+
+def _bdl_player(league: str, player_id: int) -> dict:
+    first, last, position, team = BDL_PLAYERS[league][player_id]
+    return {"id": player_id, "first_name": first, "last_name": last, "position": position,
+            "position_abbreviation": position, "team": team}
+
+
+def serve_balldontlie(upstream: Upstream, *, games=None) -> None:
+    """Both leagues: two NBA games on 2026-11-22 over two pages (cursor), one NFL game."""
+    def nba_games(seen):
+        if seen.query.get("cursor") == ["101"]:
+            return ok({"data": [bdl_nba_game(102)], "meta": {"next_cursor": None, "per_page": 100}})
+        return ok({"data": [bdl_nba_game(101)], "meta": {"next_cursor": 101, "per_page": 100}})
+
+    def props(league):
+        def answer(seen):
+            game_id = int(seen.query["game_id"][0])
+            rows = []
+            for prop_id, player_id, vendor, prop_type, line, over, under in BDL_PROPS[league]:
+                rows.append({"id": prop_id, "game_id": game_id, "player_id": player_id, "vendor": vendor,
+                             "prop_type": prop_type, "line_value": line,
+                             "market": {"type": "over_under", "over_odds": over, "under_odds": under},
+                             "updated_at": "2026-11-22T18:00:00.000Z"})
+            rows.append({"id": 1, "game_id": game_id, "player_id": next(iter(BDL_PLAYERS[league])),
+                         "vendor": "draftkings", "prop_type": "anytime_td" if league == "nfl" else "points",
+                         "line_value": "0.5", "market": {"type": "milestone", "odds": -250},
+                         "updated_at": "2026-11-22T18:01:00.000Z"})
+            return ok({"data": rows, "meta": {"per_page": len(rows)}})
+        return answer
+
+    def players(league):
+        def answer(seen):
+            ids = [int(i) for i in seen.query.get("player_ids[]", [])]
+            return ok({"data": [_bdl_player(league, i) for i in ids if i in BDL_PLAYERS[league]],
+                       "meta": {"next_cursor": None, "per_page": 100}})
+        return answer
+
+    def nba_season_averages(seen):
+        player_id = int(seen.query["player_id"][0])
+        points = BDL_NBA_GAMES.get(player_id, [])
+        row = {"games_played": 18, "player_id": player_id, "season": int(seen.query["season"][0]),
+               "pts": 28.4 if player_id == 434 else 19.9, "ast": 3.9 if player_id == 434 else 7.1,
+               "reb": 8.2, "stl": 1.0, "blk": 0.6, "fg3m": 3.1, "turnover": 2.5, "min": "36:10"}
+        return ok({"data": [row] if points else []})
+
+    def stats(league):
+        def answer(seen):
+            ids = [int(i) for i in seen.query.get("player_ids[]", [])]
+            rows = []
+            for player_id in ids:
+                if league == "nba":
+                    series = {"pts": BDL_NBA_GAMES.get(player_id, []),
+                              "ast": BDL_NBA_GAMES.get(player_id, [])}
+                else:
+                    series = BDL_NFL_GAMES.get(player_id, {})
+                count = max((len(v) for v in series.values()), default=0)
+                for age in range(count):
+                    day = dt.date(2026, 11, 20) - dt.timedelta(days=7 * age)
+                    game = {"id": 5000 + age, "date": day.isoformat()}
+                    row = {"player": _bdl_player(league, player_id), "game": game}
+                    row.update({name: values[age] for name, values in series.items() if age < len(values)})
+                    rows.append(row)
+            # The documents do not promise an order: oldest first here, so the client must sort.
+            rows.reverse()
+            return ok({"data": rows, "meta": {"next_cursor": None, "per_page": 100}})
+        return answer
+
+    def nfl_season_stats(seen):
+        ids = [int(i) for i in seen.query.get("player_ids[]", [])]
+        rows = []
+        for player_id in ids:
+            totals = {name: sum(values) * 2 for name, values in BDL_NFL_GAMES.get(player_id, {}).items()}
+            rows.append({"player": _bdl_player("nfl", player_id), "games_played": 10, "season": 2026,
+                         "postseason": False, **totals})
+        return ok({"data": rows, "meta": {"per_page": 100}})
+
+    upstream.route("GET", "/nba/v1/games", nba_games)
+    upstream.route("GET", "/nba/v1/games/101", lambda seen: ok({"data": bdl_nba_game(101)}))
+    upstream.route("GET", "/nba/v2/odds", lambda seen: ok({"data": [bdl_odds(int(seen.query["game_ids"][0]))],
+                                                          "meta": {"next_cursor": None, "per_page": 25}}))
+    upstream.route("GET", "/nba/v2/odds/player_props", props("nba"))
+    upstream.route("GET", "/nba/v1/players", players("nba"))
+    upstream.route("GET", "/nba/v1/season_averages", nba_season_averages)
+    upstream.route("GET", "/nba/v1/stats", stats("nba"))
+    upstream.route("GET", "/nfl/v1/games", lambda seen: ok({"data": [bdl_nfl_game(424129)],
+                                                           "meta": {"next_cursor": None, "per_page": 100}}))
+    upstream.route("GET", "/nfl/v1/games/424129", lambda seen: ok({"data": bdl_nfl_game(424129)}))
+    upstream.route("GET", "/nfl/v1/odds", lambda seen: ok({"data": [bdl_odds(int(seen.query["game_ids"][0]),
+                                                                             spread="-2.5", total="47.5")],
+                                                          "meta": {"next_cursor": None, "per_page": 25}}))
+    upstream.route("GET", "/nfl/v1/odds/player_props", props("nfl"))
+    upstream.route("GET", "/nfl/v1/players", players("nfl"))
+    upstream.route("GET", "/nfl/v1/season_stats", nfl_season_stats)
+    upstream.route("GET", "/nfl/v1/stats", stats("nfl"))
 
 
 def _script_for(seen: Seen) -> dict:
@@ -235,10 +398,65 @@ def _script_for(seen: Seen) -> dict:
     return {"choices": [{"message": {"role": "assistant", "content": script.model_dump_json()}}]}
 
 
+# OpenAI images, as its API reference describes POST /v1/images/generations: the sizes each model accepts,
+# `response_format` (url or b64_json) for DALL-E only, one image for dall-e-3; errors are 400s with an
+# `error` object naming the parameter.
+OPENAI_IMAGE_SIZES = {"gpt-image-1": {"1024x1024", "1024x1536", "1536x1024", "auto"},
+                      "dall-e-3": {"1024x1024", "1024x1792", "1792x1024"},
+                      "dall-e-2": {"256x256", "512x512", "1024x1024"}}
+
+
+def _openai_error(message: str, param: str):
+    return ok({"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}},
+              status=400)
+
+
+def serve_openai_images(upstream: Upstream, png: bytes | None = None) -> None:
+    def answer(seen):
+        body = json.loads(seen.body)
+        model = body.get("model", "dall-e-2")
+        if model not in OPENAI_IMAGE_SIZES:
+            return _openai_error(f"Invalid model {model}", "model")
+        if body.get("size", "1024x1024") not in OPENAI_IMAGE_SIZES[model]:
+            return _openai_error(f"Invalid size for {model}", "size")
+        if model == "gpt-image-1" and "response_format" in body:
+            return _openai_error("Unknown parameter: 'response_format'.", "response_format")
+        if model == "dall-e-3" and body.get("n", 1) != 1:
+            return _openai_error("dall-e-3 makes one image per request", "n")
+        width, height = (int(v) for v in body.get("size", "1024x1024").replace("auto", "1024x1024").split("x"))
+        data = png or png_bytes(width // 16, height // 16)
+        if model != "gpt-image-1" and body.get("response_format", "url") == "url":
+            return ok({"created": 1, "data": [{"url": f"{upstream.url}/images/out.png"}]})
+        return ok({"created": 1, "data": [{"b64_json": base64.b64encode(data).decode()}]})
+
+    upstream.route("POST", "/v1/images/generations", answer)
+    upstream.route("GET", "/images/", lambda seen: ok(png or png_bytes(64, 112), headers={"Content-Type": "image/png"}))
+
+
+# Gemini generateContent with an image model: generationConfig.imageConfig.aspectRatio from the accepted
+# list; the image comes back as an inlineData part.
+GEMINI_RATIOS = {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"}
+
+
+def serve_gemini_images(upstream: Upstream) -> None:
+    def answer(seen):
+        config = json.loads(seen.body).get("generationConfig", {})
+        ratio = config.get("imageConfig", {}).get("aspectRatio", "1:1")
+        if ratio not in GEMINI_RATIOS:
+            return ok({"error": {"code": 400, "message": f"Invalid aspect ratio {ratio}",
+                                 "status": "INVALID_ARGUMENT"}}, status=400)
+        w, h = (int(v) for v in ratio.split(":"))
+        image = base64.b64encode(png_bytes(w * 16, h * 16)).decode()
+        return ok({"candidates": [{"content": {"role": "model", "parts": [
+            {"text": "Here is the image."}, {"inlineData": {"mimeType": "image/png", "data": image}}]},
+            "finishReason": "STOP"}]})
+
+    upstream.route("POST", "/v1beta/models/", answer)
+
+
 def serve_all(upstream: Upstream) -> None:
     """Every outside service one job touches: odds (L1), an LLM (L3), speech (L4) and images (L5)."""
     serve_goatedbets(upstream)
     upstream.route("POST", "/v1/chat/completions", lambda seen: ok(_script_for(seen)))
     upstream.route("POST", "/v1/audio/speech", lambda seen: ok(wav_bytes(0.6), headers={"Content-Type": "audio/wav"}))
-    image = base64.b64encode(png_bytes(90, 160)).decode()
-    upstream.route("POST", "/v1/images/generations", lambda seen: ok({"data": [{"b64_json": image}]}))
+    serve_openai_images(upstream, png_bytes(90, 160))

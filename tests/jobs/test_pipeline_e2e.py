@@ -135,7 +135,7 @@ def test_a_permanent_upstream_fault_fails_the_job_naming_layer_provider_field(sh
                                                               "under": -110}]})
     settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS,
                                  "goatedbets": {"api_key": "k", "base_url": upstream.url}}
-    job = create(shipped["reel_hype"], source="goatedbets", matchup_id="gb-1001")
+    job = create(shipped["reel_hype"], source="goatedbets", matchup_id=fake.GB_MATCHUP_ID)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert job.failed_layer == "L1" and job.error_type == "ContractError"
@@ -144,10 +144,10 @@ def test_a_permanent_upstream_fault_fails_the_job_naming_layer_provider_field(sh
 
 def test_a_transient_upstream_fault_is_survived(shipped, upstream, settings):
     fake.serve_goatedbets(upstream)
-    upstream.fail("/v1/matchups/gb-1001", "503", "429:1")
+    upstream.fail("/nfl/week/11", "503", "429:1")
     settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS,
                                  "goatedbets": {"api_key": "k", "base_url": upstream.url}}
-    job = create(shipped["reel_hype"], source="goatedbets", matchup_id="gb-1001")
+    job = create(shipped["reel_hype"], source="goatedbets", matchup_id=fake.GB_MATCHUP_ID)
     job.refresh_from_db()
     assert job.status == Job.Status.AWAITING_REVIEW, job.error_message
 

@@ -21,7 +21,7 @@ def odds_job(db, upstream, settings):
     fake.serve_goatedbets(upstream)
     settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS, "goatedbets": {"api_key": "k", "base_url": upstream.url}}
     preset = Preset.objects.get(slug="single_image_stat")
-    job = services.job_create(preset=preset, inputs={"sport": "nfl", "source": "goatedbets", "matchup_id": "gb-1001"})
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "source": "goatedbets", "matchup_id": fake.GB_MATCHUP_ID})
     job.refresh_from_db()
     assert job.status == Job.Status.AWAITING_REVIEW, job.error_message
     return job
@@ -72,4 +72,5 @@ def test_plan_versions_say_what_changed(tiny_pipeline, preset, staff_client):
     job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "v1"})
     assert approve(staff_client, job, adjustments={"text_scale": 1.2, "timing_offset": 0.5}).status_code == 200
     page = staff_client.get(f"/studio/jobs/{job.pk}/").content.decode()
-    assert "text scale: 1.0 → 1.2" in page and "timing offset: 0.0 → 0.5" in page
+    assert "All text size 100 % → 120 %" in page and "Text timing +0.00 s → +0.50 s" in page
+    assert "{" not in page.split('id="versions"')[-1].split("</section>")[0]  # no dict reprs

@@ -47,7 +47,7 @@ def run_job(preset, index):
     # A date of its own per job: nothing is reused from another job's cached layers, every job does all its calls.
     date = (dt.date(2027, 1, 1) + dt.timedelta(days=index)).isoformat()
     try:
-        job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "gb-1001", "date": date})
+        job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": fake.GB_MATCHUP_ID, "date": date})
         return job.pk
     finally:
         connection.close()
@@ -90,7 +90,7 @@ def test_99_percent_reach_review_with_30_percent_transient_faults(online_preset,
 def test_permanent_faults_fail_at_once_and_say_why(online_preset, upstream):
     fake.serve_all(upstream)
     upstream.fail("/v1/images/generations", "401")
-    job = services.job_create(preset=online_preset, inputs={"sport": "nfl", "matchup_id": "gb-1001"})
+    job = services.job_create(preset=online_preset, inputs={"sport": "nfl", "matchup_id": fake.GB_MATCHUP_ID})
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.failed_layer == "L5" and not job.retryable
     assert "openai" in job.error_message and "401" in job.error_message

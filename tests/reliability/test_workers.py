@@ -175,7 +175,7 @@ def test_ten_jobs_at_once_on_two_clusters(clusters, small_batch_preset, upstream
     wait_until_final(ids, deadline_s=300, tick=lambda: services.watchdog_run(stale_after_s=30))
     elapsed = time.monotonic() - started
     jobs = list(Job.objects.filter(pk__in=ids))
-    slate_calls = [s for s in upstream.seen if s.path == "/v1/matchups"]
+    slate_calls = [s for s in upstream.seen if s.path == f"/nfl/week/{fake.GB_WEEK}"]
     matchups = {json.dumps(LayerRun.objects.get(job=j, layer="L1").output["matchup"], sort_keys=True)
                 for j in jobs if j.status == Job.Status.DONE}
     report("concurrency", {"jobs": len(jobs), "done": sum(j.status == "done" for j in jobs),

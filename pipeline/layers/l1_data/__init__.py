@@ -6,7 +6,7 @@ import datetime as dt
 from pipeline.context import LayerContext
 from pipeline.contracts import DataPackage, Matchup, Slate
 from pipeline.errors import ConfigurationError, DataError
-from pipeline.layers.l1_data import balldontlie, fixture, goatedbets
+from pipeline.layers.l1_data import balldontlie, fixture, goatedbets, prediction
 from pipeline.registry import LayerInput
 
 PROVIDERS = {
@@ -14,7 +14,6 @@ PROVIDERS = {
     "balldontlie": balldontlie.BallDontLie,
     "goatedbets": goatedbets.GoatedBets,
 }
-VERSION = "1"
 
 
 def provider_for(name: str, options: dict, ctx: LayerContext):
@@ -50,6 +49,8 @@ def run(inputs: LayerInput, ctx: LayerContext) -> DataPackage:
     if matchup.sport != inputs.job.sport:
         raise DataError(f"matchup {matchup.id} is {matchup.sport.upper()}, but the job asked for "
                         f"{inputs.job.sport.upper()}", layer="L1", provider=name, field="sport")
+    ctx.progress(0.7, "predicting")
+    forecast = prediction.predict(matchup, inputs.preset.providers.data.options, ctx)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     return DataPackage(source=name, fetched_at=now, odds_as_of=getattr(provider, "odds_as_of", None) or now,
-                       matchup=matchup)
+                       matchup=matchup, prediction=forecast)

@@ -36,42 +36,43 @@ Rules:
 class ChatClient:
     """Sends one chat turn list to the configured API and returns the model's text."""
 
-    def __init__(self, api: str, options: dict, ctx: LayerContext) -> None:
+    def __init__(self, api: str, options: dict, ctx: LayerContext, *, layer: str = "L3",
+                 field: str = "providers.ideas.options.api") -> None:
         if api not in APIS:
-            raise ConfigurationError(f"unknown LLM api {api!r} (known: {', '.join(sorted(APIS))})", layer="L3",
-                                     field="providers.ideas.options.api")
-        self.api = api
+            raise ConfigurationError(f"unknown LLM api {api!r} (known: {', '.join(sorted(APIS))})", layer=layer,
+                                     field=field)
+        self.api, self.layer = api, layer
         self.model = options.get("model", DEFAULT_MODELS[api])
         key = ctx.secret(api)
         headers = {"openai": {"Authorization": f"Bearer {key}"},
                    "anthropic": {"x-api-key": key, "anthropic-version": "2023-06-01"},
                    "gemini": {"x-goog-api-key": key}}[api]
         # Generating text has no side effects, so a failed POST may be sent again.
-        self.client = provider_client(api, layer="L3", ctx=ctx, options=options, headers=headers)
+        self.client = provider_client(api, layer=layer, ctx=ctx, options=options, headers=headers)
 
     def complete(self, system: str, turns: list[dict]) -> str:
         if self.api == "openai":
             answer = self.client.post("/v1/chat/completions", json={
                 "model": self.model, "response_format": {"type": "json_object"}, "temperature": 0.8,
                 "messages": [{"role": "system", "content": system}, *turns]})
-            return _dig(answer, ["choices", 0, "message", "content"], self.api)
+            return _dig(answer, ["choices", 0, "message", "content"], self.api, self.layer)
         if self.api == "anthropic":
             answer = self.client.post("/v1/messages", json={
                 "model": self.model, "max_tokens": 2000, "system": system, "messages": turns})
-            return _dig(answer, ["content", 0, "text"], self.api)
+            return _dig(answer, ["content", 0, "text"], self.api, self.layer)
         contents = [{"role": "model" if t["role"] == "assistant" else "user", "parts": [{"text": t["content"]}]}
                     for t in turns]
         answer = self.client.post(f"/v1beta/models/{self.model}:generateContent", json={
             "systemInstruction": {"parts": [{"text": system}]}, "contents": contents,
             "generationConfig": {"responseMimeType": "application/json"}})
-        return _dig(answer, ["candidates", 0, "content", "parts", 0, "text"], self.api)
+        return _dig(answer, ["candidates", 0, "content", "parts", 0, "text"], self.api, self.layer)
 
 
-def _dig(answer, path: list, api: str) -> str:
-    value = dig(answer, *path, provider=api, layer="L3")
+def _dig(answer, path: list, api: str, layer: str) -> str:
+    value = dig(answer, *path, provider=api, layer=layer)
     if not isinstance(value, str):
         raise APIError(f"answered a {type(value).__name__} where text was expected", status=200,
-                       retryable=False, layer="L3", provider=api)
+                       retryable=False, layer=layer, provider=api)
     return value
 
 

@@ -99,7 +99,8 @@ def _prop_segment(segment_id: str, prop: PlayerProp, index: int, matchup: Matchu
                          body=body, figures=figures)
 
 
-def _matchup_segment(segment_id: str, matchup: Matchup, tone: str) -> ScriptSegment:
+def _matchup_segment(segment_id: str, data: DataPackage, tone: str) -> ScriptSegment:
+    matchup = data.matchup
     favourite, underdog = (matchup.home, matchup.away) if matchup.spread <= 0 else (matchup.away, matchup.home)
     points = abs(matchup.spread)
     figures = [Figure(text=fmt(matchup.spread), field="matchup.spread", value=matchup.spread),
@@ -112,6 +113,14 @@ def _matchup_segment(segment_id: str, matchup: Matchup, tone: str) -> ScriptSegm
         figures.append(Figure(text=fmt(matchup.total), field="matchup.total", value=matchup.total))
         body = f"Total {fmt(matchup.total)}"
         narration += f" The total sits at {fmt(matchup.total)}."
+    if data.prediction is not None:
+        # The pick is analysis: the narration says so every time it is used.
+        forecast = data.prediction
+        team = matchup.home if forecast.pick == matchup.home.abbreviation else matchup.away
+        percent = str(round(forecast.confidence * 100))
+        figures.append(Figure(text=percent, field="prediction.confidence", value=forecast.confidence))
+        narration += (f" Our model makes the {team.name} {percent} percent to win. That's analysis, "
+                      "not a guarantee.")
     if tone == "hype":
         narration += " Here's how we're playing it."
     return ScriptSegment(id=segment_id, kind=SegmentKind.MATCHUP, narration=narration,
@@ -134,7 +143,7 @@ def write_script(data: DataPackage, calendar: CalendarPlan, preset: PresetConfig
             segments.append(ScriptSegment(id=planned.id, kind=planned.kind, headline=headline,
                                           body=matchup.title, narration=narration.format(**names)))
         elif planned.kind == SegmentKind.MATCHUP:
-            segments.append(_matchup_segment(planned.id, matchup, tone))
+            segments.append(_matchup_segment(planned.id, data, tone))
         elif planned.kind == SegmentKind.PROP:
             prop = matchup.prop(planned.prop_id)
             segments.append(_prop_segment(planned.id, prop, index_of[prop.id], matchup, tone, variant_seed))

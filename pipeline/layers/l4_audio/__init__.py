@@ -7,7 +7,6 @@ under the speech and written as a track of its own.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pipeline.contracts import AudioPackage, Script, SegmentTiming, WordTiming
 from pipeline.contracts.l2 import CalendarPlan
 from pipeline.errors import AudioGenerationError, ConfigurationError
 from pipeline.files import sha256_file
+from pipeline.log_context import ContextThreadPool
 from pipeline.registry import LayerInput
 
 LEAD_S = 0.12       # silence before each segment's speech
@@ -81,7 +81,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> AudioPackage:
         return speech
 
     # eSpeak runs as a separate process per segment, so two at once use both cores.
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+    with ContextThreadPool(max_workers=min(4, os.cpu_count() or 2)) as pool:
         spoken = list(pool.map(speak, script.segments))
     rate = spoken[0].rate
     pieces, timings, cursor = [], [], 0

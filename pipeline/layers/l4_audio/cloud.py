@@ -12,8 +12,22 @@ from pipeline.context import LayerContext
 from pipeline.contracts.preset import VoiceSpec
 from pipeline.errors import AudioGenerationError
 from pipeline.http import provider_client
+from pipeline.wire import Wire, parse_answer
 
 ELEVEN_RATE = 22050
+
+
+class WireAlignment(Wire):
+    characters: list[str] = []
+    character_start_times_seconds: list[float] = []
+    character_end_times_seconds: list[float] = []
+
+
+class WireTimestamps(Wire):
+    """ElevenLabs' text-to-speech with-timestamps answer (its API reference: audio_base64, alignment)."""
+
+    audio_base64: str
+    alignment: WireAlignment | None = None
 
 
 def _client(provider: str, options: dict, ctx: LayerContext, headers: dict):
@@ -65,16 +79,16 @@ def elevenlabs(text: str, voice: VoiceSpec, options: dict, ctx: LayerContext):
 
     voice_id = options.get("voice_id", "21m00Tcm4TlvDq8ikWAM")
     client = _client("elevenlabs", options, ctx, {"xi-api-key": ctx.secret("elevenlabs")})
-    answer = client.post(f"/v1/text-to-speech/{voice_id}/with-timestamps",
-                         params={"output_format": f"pcm_{ELEVEN_RATE}"},
-                         json={"text": text, "model_id": options.get("model", "eleven_multilingual_v2")})
+    path = f"/v1/text-to-speech/{voice_id}/with-timestamps"
+    answer = parse_answer(WireTimestamps, client.post(path, params={"output_format": f"pcm_{ELEVEN_RATE}"}, json={
+        "text": text, "model_id": options.get("model", "eleven_multilingual_v2")}), f"the answer of POST {path}",
+        provider="elevenlabs", layer="L4")
+    alignment = answer.alignment or WireAlignment()
     try:
-        pcm = base64.b64decode(answer["audio_base64"], validate=True)
-        alignment = answer.get("alignment") or {}
-        words = words_from_characters(alignment.get("characters", []),
-                                      alignment.get("character_start_times_seconds", []),
-                                      alignment.get("character_end_times_seconds", []))
-    except (KeyError, TypeError, ValueError) as exc:
+        pcm = base64.b64decode(answer.audio_base64, validate=True)
+        words = words_from_characters(alignment.characters, alignment.character_start_times_seconds,
+                                      alignment.character_end_times_seconds)
+    except ValueError as exc:
         raise AudioGenerationError(f"elevenlabs answered without usable audio_base64/alignment ({exc})",
                                    layer="L4", provider="elevenlabs", field="audio_base64") from exc
     samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
@@ -13,6 +12,7 @@ from pipeline.contracts.l3 import ScriptSegment
 from pipeline.errors import ConfigurationError, MediaGenerationError
 from pipeline.files import check_image, cover, save_image
 from pipeline.layers.l5_media import image_apis, procedural
+from pipeline.log_context import ContextThreadPool
 from pipeline.registry import LayerInput
 
 DEFAULT_STYLE = {"reel": "energy", "carousel": "illustrated", "still": "stat"}
@@ -109,7 +109,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> MediaPackage:
                           height=height, sha256=digest)
 
     # numpy and Pillow release the GIL for the heavy parts, and the API providers wait on the network.
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+    with ContextThreadPool(max_workers=min(4, os.cpu_count() or 2)) as pool:
         assets = list(pool.map(one, script.segments))
     if (logo := _logo(inputs, ctx)) is not None:
         assets.append(logo)

@@ -1,7 +1,8 @@
 """Image generation over HTTP: OpenAI images, Flux (BFL), Gemini images and a ComfyUI server.
 
-Each provider is a function `generate(prompt, size) -> PIL.Image`. Generation has
-no side effects, so POSTs are retried; every answer is checked before use.
+Each provider is a function `generate(prompt, size) -> PIL.Image`. Request shapes follow each
+provider's API reference; every answer is validated as a whole (wire models) before use. Generation
+calls that only return a result are retried; ComfyUI's queueing POST is not.
 """
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
+from pydantic import Field
 
 from pipeline.context import LayerContext
-from pipeline.errors import APIError, ConfigurationError, MediaGenerationError
+from pipeline.errors import APIError, ConfigurationError, ContractError, MediaGenerationError
 from pipeline.files import image_from_bytes
-from pipeline.http import dig, provider_client
+from pipeline.http import provider_client
+from pipeline.wire import Wire, parse_answer
 
 Generate = Callable[[str, tuple[int, int]], Image.Image]
 POLL_S = 1.0
@@ -36,22 +39,74 @@ def _b64(value, *, provider: str, field: str) -> bytes:
                                    field=field) from exc
 
 
-def _get(answer, *path, provider: str):
-    return dig(answer, *path, provider=provider, layer="L5")
+def _parse(model, answer, what: str, provider: str):
+    return parse_answer(model, answer, what, provider=provider, layer="L5")
+
+
+# The sizes each OpenAI image model accepts (OpenAI's API reference, images/create: `size`).
+OPENAI_SIZES = {
+    "gpt-image-1": ("1024x1024", "1024x1536", "1536x1024"),
+    "dall-e-3": ("1024x1024", "1024x1792", "1792x1024"),
+    "dall-e-2": ("256x256", "512x512", "1024x1024"),
+}
+
+
+def nearest_size(sizes: tuple[str, ...], size: tuple[int, int]) -> str:
+    """The accepted size whose aspect ratio is closest to the format's (a cover crop takes the rest)."""
+    want = size[0] / size[1]
+    return min(sizes, key=lambda s: (abs(int(s.split("x")[0]) / int(s.split("x")[1]) - want),
+                                     -int(s.split("x")[0]) * int(s.split("x")[1])))
+
+
+class WireImageData(Wire):
+    b64_json: str | None = None
+    url: str | None = None
+
+
+class WireImages(Wire):
+    data: list[WireImageData] = Field(min_length=1)
 
 
 def openai_images(options: dict, ctx: LayerContext) -> Generate:
     client = _client("openai", options, ctx, {"Authorization": f"Bearer {ctx.secret('openai')}"})
+    model = options.get("model", "gpt-image-1")
+    if model not in OPENAI_SIZES:
+        raise ConfigurationError(f"unknown OpenAI image model {model!r} (known: {', '.join(OPENAI_SIZES)})",
+                                 layer="L5", provider="openai", field="providers.media.options.model")
 
     def generate(prompt: str, size: tuple[int, int]) -> Image.Image:
-        portrait = size[1] > size[0]
-        answer = client.post("/v1/images/generations", json={
-            "model": options.get("model", "gpt-image-1"), "prompt": prompt, "n": 1,
-            "size": "1024x1536" if portrait else "1024x1024"})
-        data = _b64(_get(answer, "data", 0, "b64_json", provider="openai"), provider="openai", field="b64_json")
+        body = {"model": model, "prompt": prompt, "n": 1, "size": nearest_size(OPENAI_SIZES[model], size)}
+        if model != "gpt-image-1":
+            # DALL-E answers with a short-lived URL unless asked for the bytes; gpt-image-1 always sends
+            # base64 and refuses the parameter.
+            body["response_format"] = "b64_json"
+        answer = _parse(WireImages, client.post("/v1/images/generations", json=body),
+                        "the answer of POST /v1/images/generations", "openai")
+        image = answer.data[0]
+        if image.b64_json:
+            data = _b64(image.b64_json, provider="openai", field="data.0.b64_json")
+        elif image.url:
+            data = client.get_bytes(image.url)
+        else:
+            raise APIError("answered an image with neither b64_json nor url", status=200, retryable=True,
+                           layer="L5", provider="openai", field="data.0")
         return image_from_bytes(data, what="the openai image", provider="openai")
 
     return generate
+
+
+class WireFluxTask(Wire):
+    id: str
+    polling_url: str | None = None
+
+
+class WireFluxSample(Wire):
+    sample: str
+
+
+class WireFluxResult(Wire):
+    status: str
+    result: WireFluxSample | None = None
 
 
 def flux(options: dict, ctx: LayerContext) -> Generate:
@@ -60,18 +115,21 @@ def flux(options: dict, ctx: LayerContext) -> Generate:
 
     def generate(prompt: str, size: tuple[int, int]) -> Image.Image:
         width, height = (min(1440, s // 32 * 32) for s in size)
-        task = client.post(f"/v1/{options.get('model', 'flux-pro-1.1')}", json={
-            "prompt": prompt, "width": width, "height": height})
-        polling_url = task.get("polling_url") or f"/v1/get_result?id={_get(task, 'id', provider='flux')}"
+        path = f"/v1/{options.get('model', 'flux-pro-1.1')}"
+        task = _parse(WireFluxTask, client.post(path, json={"prompt": prompt, "width": width, "height": height}),
+                      f"the answer of POST {path}", "flux")
+        polling_url = task.polling_url or f"/v1/get_result?id={task.id}"
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
-            result = client.get(polling_url)
-            status = result.get("status")
-            if status == "Ready":
-                sample = _get(result, "result", "sample", provider="flux")
-                return image_from_bytes(client.get_bytes(sample), what="the flux image", provider="flux")
-            if status in ("Error", "Failed", "Content Moderated", "Request Moderated"):
-                raise MediaGenerationError(f"flux refused the image: {status}", layer="L5", provider="flux",
+            result = _parse(WireFluxResult, client.get(polling_url), "the answer of GET get_result", "flux")
+            if result.status == "Ready":
+                if result.result is None:
+                    raise APIError("answered Ready without result.sample", status=200, retryable=False,
+                                   layer="L5", provider="flux", field="result.sample")
+                return image_from_bytes(client.get_bytes(result.result.sample), what="the flux image",
+                                        provider="flux")
+            if result.status in ("Error", "Failed", "Content Moderated", "Request Moderated"):
+                raise MediaGenerationError(f"flux refused the image: {result.status}", layer="L5", provider="flux",
                                            hint="change the prompt style in the preset")
             time.sleep(POLL_S)
         raise MediaGenerationError(f"flux did not finish within {deadline_s:.0f} s", layer="L5", provider="flux",
@@ -80,24 +138,78 @@ def flux(options: dict, ctx: LayerContext) -> Generate:
     return generate
 
 
+# The aspect ratios Gemini's image models accept (generationConfig.imageConfig.aspectRatio).
+GEMINI_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+
+
+def gemini_ratio(size: tuple[int, int]) -> str:
+    want = size[0] / size[1]
+    return min(GEMINI_RATIOS, key=lambda r: abs(int(r.split(":")[0]) / int(r.split(":")[1]) - want))
+
+
+class WireInline(Wire):
+    data: str
+    mime_type: str | None = Field(default=None, alias="mimeType")
+
+
+class WirePart(Wire):
+    text: str | None = None
+    inline_data: WireInline | None = Field(default=None, alias="inlineData")
+
+
+class WireContent(Wire):
+    parts: list[WirePart] = []
+
+
+class WireCandidate(Wire):
+    content: WireContent
+
+
+class WireGemini(Wire):
+    candidates: list[WireCandidate] = Field(min_length=1)
+
+
 def gemini_images(options: dict, ctx: LayerContext) -> Generate:
     client = _client("gemini", options, ctx, {"x-goog-api-key": ctx.secret("gemini")})
     model = options.get("model", "gemini-2.5-flash-image")
 
     def generate(prompt: str, size: tuple[int, int]) -> Image.Image:
-        answer = client.post(f"/v1beta/models/{model}:generateContent", json={
+        path = f"/v1beta/models/{model}:generateContent"
+        answer = _parse(WireGemini, client.post(path, json={
             "contents": [{"parts": [{"text": prompt}]}],
-            "generationConfig": {"responseModalities": ["IMAGE"]}})
-        parts = _get(answer, "candidates", 0, "content", "parts", provider="gemini")
-        for part in parts if isinstance(parts, list) else []:
-            inline = part.get("inlineData") or part.get("inline_data") if isinstance(part, dict) else None
-            if inline and "data" in inline:
-                data = _b64(inline["data"], provider="gemini", field="inlineData.data")
+            "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": gemini_ratio(size)}},
+        }), f"the answer of POST {path}", "gemini")
+        for part in answer.candidates[0].content.parts:
+            if part.inline_data is not None:
+                data = _b64(part.inline_data.data, provider="gemini", field="inlineData.data")
                 return image_from_bytes(data, what="the gemini image", provider="gemini")
         raise APIError("answered no image part", status=200, retryable=True, layer="L5", provider="gemini",
                        field="candidates.0.content.parts")
 
     return generate
+
+
+class WireQueued(Wire):
+    prompt_id: str
+
+
+class WireComfyImage(Wire):
+    filename: str
+    subfolder: str = ""
+    type: str = "output"
+
+
+class WireComfyOutput(Wire):
+    images: list[WireComfyImage] = []
+
+
+class WireComfyStatus(Wire):
+    status_str: str | None = None
+
+
+class WireHistoryEntry(Wire):
+    status: WireComfyStatus = WireComfyStatus()
+    outputs: dict[str, WireComfyOutput] = {}
 
 
 def comfyui(options: dict, ctx: LayerContext) -> Generate:
@@ -107,7 +219,10 @@ def comfyui(options: dict, ctx: LayerContext) -> Generate:
     object); options["prompt_node"] names the node whose `text` input takes the prompt, and
     options["size_node"] (optional) the node with `width`/`height`.
     """
-    client = _client("comfyui", options, ctx, {})
+    # POST /prompt queues a generation: sent twice, it would run twice. Only a connection that failed
+    # before the request went out is tried again; the polls (GET) are retried as usual.
+    client = provider_client("comfyui", layer="L5", ctx=ctx, options=options, headers={}, read_timeout=120,
+                             retry_posts=False)
     deadline_s = float(options.get("deadline_s", 300))
     workflow = options.get("workflow")
     if isinstance(workflow, str):
@@ -126,21 +241,22 @@ def comfyui(options: dict, ctx: LayerContext) -> Generate:
         graph[options["prompt_node"]]["inputs"]["text"] = prompt
         if size_node := options.get("size_node"):
             graph[size_node]["inputs"].update({"width": size[0] // 8 * 8, "height": size[1] // 8 * 8})
-        queued = client.post("/prompt", json={"prompt": graph, "client_id": str(uuid.uuid4())})
-        prompt_id = _get(queued, "prompt_id", provider="comfyui")
+        queued = _parse(WireQueued, client.post("/prompt", json={"prompt": graph, "client_id": str(uuid.uuid4())}),
+                        "the answer of POST /prompt", "comfyui")
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
-            history = client.get(f"/history/{prompt_id}")
-            entry = history.get(prompt_id) if isinstance(history, dict) else None
-            if entry:
-                status = entry.get("status", {})
-                if status.get("status_str") == "error":
+            history = client.get(f"/history/{queued.prompt_id}")
+            if not isinstance(history, dict):
+                raise ContractError(f"GET /history/{queued.prompt_id} answered a {type(history).__name__}, not an "
+                                    "object", layer="L5", provider="comfyui")
+            if queued.prompt_id in history:
+                entry = _parse(WireHistoryEntry, history[queued.prompt_id],
+                               f"the answer of GET /history/{queued.prompt_id}", "comfyui")
+                if entry.status.status_str == "error":
                     raise MediaGenerationError("the ComfyUI workflow failed", layer="L5", provider="comfyui")
-                for output in entry.get("outputs", {}).values():
-                    for image in output.get("images", []):
-                        data = client.get_bytes("/view", params={
-                            "filename": image["filename"], "subfolder": image.get("subfolder", ""),
-                            "type": image.get("type", "output")})
+                for output in entry.outputs.values():
+                    for image in output.images:
+                        data = client.get_bytes("/view", params=image.model_dump())
                         return image_from_bytes(data, what="the ComfyUI image", provider="comfyui")
             time.sleep(POLL_S)
         raise MediaGenerationError(f"ComfyUI did not finish within {deadline_s:.0f} s", layer="L5",

@@ -1,0 +1,22 @@
+"""System checks for the job machine's configuration."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register()
+def task_timeouts_below_retry(app_configs, **kwargs) -> list[Error]:
+    """Every task's timeout must be below django-q2's `retry`, or a task still running is delivered again."""
+    from jobs.services.layers import current_pipeline, task_timeout
+
+    cluster = settings.Q_CLUSTER
+    errors = []
+    for spec in current_pipeline().layers:
+        timeout = task_timeout(spec) or cluster["timeout"]
+        if timeout >= cluster["retry"]:
+            errors.append(Error(
+                f"layer {spec.name}'s task timeout ({timeout} s) is not below Q_CLUSTER['retry'] ({cluster['retry']} s)",
+                hint="raise the retry above the longest task timeout (LAYER_TIMEOUT_S, RENDER_TIMEOUT_S)",
+                id="jobs.E001"))
+    return errors

@@ -1,0 +1,24 @@
+"""Reads of jobs that more than one place needs (HackSoft's selectors): services, views and commands call these."""
+from __future__ import annotations
+
+from jobs.models import Job, PlanVersion
+
+
+def built_plan_version(job: Job) -> PlanVersion | None:
+    """The newest plan the pipeline built for the job: after a re-run with fresh data, the fresh one.
+
+    Adjustments always apply to it, and the review page, the odds check and the batch grid read it."""
+    return job.plan_versions.filter(origin=PlanVersion.Origin.PIPELINE).order_by("-number").first()
+
+
+def approved_plan_version(job: Job) -> PlanVersion | None:
+    """The version L6 renders: the newest one approved."""
+    return job.plan_versions.filter(approved_at__isnull=False).order_by("-number").first()
+
+
+def latest_plan_version(job: Job) -> PlanVersion | None:
+    return job.plan_versions.order_by("-number").first()
+
+
+def next_plan_number(job: Job) -> int:
+    return (job.plan_versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
