@@ -1,13 +1,15 @@
 """A small pipeline of test-only layers, so the job machine is tested apart from the real layers.
 
-Behaviour is chosen by the job's `matchup_id` ("fail-L2", "crash-L2", "slow-L2"), so it also
-works in real worker processes. Each layer writes a real file, which the job records as an asset.
+Behaviour is chosen by the job's `matchup_id` ("fail-L2", "crash-L2", "slow-L2", "nan-L2": an output
+figure that is NaN, "badasset-L2": an asset whose metadata the database refuses), so it also works
+in real worker processes. Each layer writes a real file, which the job records as an asset.
 """
 from __future__ import annotations
 
 import hashlib
 import time
 from collections import Counter
+from typing import Any
 
 from PIL import Image
 from pydantic import Field
@@ -26,6 +28,8 @@ WORK_DONE: Counter = Counter()
 class Note(Contract):
     text: str = Field(min_length=1)
     file: JobFile
+    # Loosely typed on purpose: what a layer's free-form output can carry past its field types.
+    figures: dict[str, Any] = {}
 
 
 def _behaviour(inputs: LayerInput, layer: str) -> None:
@@ -49,9 +53,12 @@ def _note_layer(name: str, needs: tuple[str, ...]):
         path = ctx.layer_dir / "note.txt"
         path.write_text(text)
         ctx.progress(0.5, "half way")
-        ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="note",
+        wanted = inputs.job.matchup_id or ""
+        metadata = {"loudness": float("nan")} if wanted == f"badasset-{name}" else {}
+        ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="note", metadata=metadata,
                                        sha256=hashlib.sha256(path.read_bytes()).hexdigest()))
-        return Note(text=text, file=ctx.rel(path))
+        figures = {"spread": float("nan")} if wanted == f"nan-{name}" else {}
+        return Note(text=text, file=ctx.rel(path), figures=figures)
 
     return LayerSpec(name=name, title=f"test {name}", run=run, output_model=Note, needs=needs,
                      config_keys=("segments",) if name == "L3" else ())

@@ -112,6 +112,44 @@ def test_a_bug_in_a_layer_fails_the_job_in_words(tiny_pipeline, preset):
     assert job.retryable is False
 
 
+def test_a_non_finite_number_in_a_layer_output_fails_the_job_naming_the_field(tiny_pipeline, preset):
+    # when: L2's output carries NaN where its field types cannot refuse it
+    job = make_job(preset, matchup_id="nan-L2")
+    # then: a contract error naming the field, not a database error and not a job left running
+    job.refresh_from_db()
+    assert (job.status, job.failed_layer, job.error_type) == (Job.Status.FAILED, "L2", "ContractError")
+    assert "figures.spread" in job.error_message
+
+
+def test_a_result_the_database_refuses_fails_the_job_instead_of_wedging_it(tiny_pipeline, preset):
+    """Saving a finished layer (its output, assets, events) can fail after the layer's own work; the job
+    must end failed with a message, and the watchdog must not pick it up again."""
+    # when: L2 records an asset whose metadata no database stores as JSON (NaN)
+    job = make_job(preset, matchup_id="badasset-L2")
+    # then
+    job.refresh_from_db()
+    assert (job.status, job.failed_layer) == (Job.Status.FAILED, "L2")
+    assert "saving the result failed" in job.error_message and job.retryable
+    run = job.layer_runs.get(layer="L2")
+    assert run.status == "failed" and run.error_type == "BookkeepingError" and "Traceback" in run.traceback
+    assert not Asset.objects.filter(job=job, layer="L2").exists()  # the refused write was rolled back
+    assert services.watchdog_run(stale_after_s=0) == []
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+
+
+def test_each_failed_layer_writes_one_error_record(tiny_pipeline, preset, caplog):
+    from pipeline.log_context import JobContextFilter
+
+    caplog.handler.addFilter(JobContextFilter())
+    job = make_job(preset, matchup_id="fail-L2")
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    record = errors[0]
+    assert (record.job_id, record.layer) == (str(job.pk), "L2")
+    assert "APIError" in record.getMessage() and "fakeapi" in record.getMessage() and "503" in record.getMessage()
+
+
 def test_retry_resumes_at_the_failed_layer(tiny_pipeline, preset, settings):
     job = make_job(preset, matchup_id="fail-L2")
     # the upstream recovers: make the job's inputs healthy again

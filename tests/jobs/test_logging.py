@@ -24,3 +24,47 @@ def test_layer_logs_carry_the_job(tiny_pipeline, preset, caplog):
     crashed = [r for r in caplog.records if "crashed" in r.getMessage()]
     assert crashed and crashed[0].job_id == str(job.pk) and crashed[0].layer == "L1"
     assert crashed[0].exc_info is not None
+
+
+def _log_from_pool(pool_class) -> logging.LogRecord:
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Keep()
+    handler.addFilter(JobContextFilter())
+    log = logging.getLogger("pipeline.test-pool")
+    log.addHandler(handler)
+    try:
+        with job_context("job-7", "L5"), pool_class(max_workers=2) as pool:
+            list(pool.map(lambda i: log.warning("scene %s drawn", i), range(3)))
+    finally:
+        log.removeHandler(handler)
+    return records
+
+
+def test_records_from_the_layers_thread_pools_carry_the_job():
+    from pipeline.log_context import ContextThreadPool
+
+    records = _log_from_pool(ContextThreadPool)
+    assert len(records) == 3 and {(r.job_id, r.layer) for r in records} == {("job-7", "L5")}
+
+
+def test_a_plain_thread_pool_would_lose_the_job():
+    """Why the layers use ContextThreadPool: a plain pool's threads do not inherit the context."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert {(r.job_id, r.layer) for r in _log_from_pool(ThreadPoolExecutor)} == {("-", "-")}
+
+
+def test_the_layers_pools_are_context_pools():
+    import inspect
+
+    from pipeline.layers import l4_audio, l5_media
+    from pipeline.render import video
+
+    for module in (l4_audio, l5_media, video):
+        source = inspect.getsource(module)
+        assert "ContextThreadPool(" in source and "ThreadPoolExecutor(" not in source, module.__name__
