@@ -16,7 +16,8 @@ def task_timeouts_below_retry(app_configs, **kwargs) -> list[Error]:
         timeout = task_timeout(spec) or cluster["timeout"]
         if timeout >= cluster["retry"]:
             errors.append(Error(
-                f"layer {spec.name}'s task timeout ({timeout} s) is not below Q_CLUSTER['retry'] ({cluster['retry']} s)",
+                f"layer {spec.name}'s task timeout ({timeout} s) is not below Q_CLUSTER['retry'] "
+                f"({cluster['retry']} s)",
                 hint="raise the retry above the longest task timeout (LAYER_TIMEOUT_S, RENDER_TIMEOUT_S)",
                 id="jobs.E001"))
     return errors

@@ -25,10 +25,17 @@ FORBIDDEN = 4403
 NOT_FOUND = 4404
 
 
+@database_sync_to_async
+def _may_watch(user) -> bool:
+    """The sockets follow the studio's rule for reading jobs (previews.access): staff who may view jobs."""
+    from previews.access import VIEW_JOBS, can
+
+    return can(user, VIEW_JOBS)
+
+
 class JobConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_staff:
+        if not await _may_watch(self.scope.get("user")):
             await self.close(code=FORBIDDEN)
             return
         self.job_id = self.scope["url_route"]["kwargs"]["job_id"]
@@ -95,8 +102,7 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
     """
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_staff:
+        if not await _may_watch(self.scope.get("user")):
             await self.close(code=FORBIDDEN)
             return
         self.last_id: int | None = None

@@ -43,6 +43,12 @@ class Job(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "-created_at"])]
+        # The desk's actions in the studio, besides the model permissions the admin uses.
+        permissions = [
+            ("review_job", "Can approve, skip the preview of, or reject a job"),
+            ("rerun_job", "Can retry a job or re-run it with fresh data"),
+            ("batch_review_job", "Can act on several jobs at once in the batch grid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.preset.slug} {str(self.id)[:8]} ({self.status})"

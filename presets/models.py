@@ -34,6 +34,7 @@ class Preset(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("upload_brand_files", "Can upload brand logos and fonts")]
 
     def __str__(self) -> str:
         return self.name

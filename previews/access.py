@@ -1,23 +1,79 @@
-"""Studio access: staff only. Pages send anonymous users to log in; JSON endpoints answer 403 in JSON."""
+"""Who may do what in the studio: Django's permissions, the same ones the admin checks.
+
+Pages send anonymous users to log in; JSON endpoints answer 403 in JSON. A view names the permissions
+it needs for reading (GET) and, where it differs, for changing (POST). The desk's groups are made by
+`manage.py setup` (desk_groups_ensure): reviewers, designers and desk admins.
+"""
+from __future__ import annotations
+
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseForbidden, JsonResponse
 
+VIEW_JOBS = ("jobs.view_job",)
+START_JOBS = ("jobs.view_job", "jobs.add_job")
+REVIEW = ("jobs.view_job", "jobs.review_job")
+RERUN = ("jobs.view_job", "jobs.rerun_job")
+BATCH = ("jobs.view_job", "jobs.review_job", "jobs.batch_review_job")
+VIEW_PRESETS = ("presets.view_preset",)
+EDIT_PRESETS = ("presets.view_preset", "presets.change_preset")
+ADD_PRESETS = ("presets.view_preset", "presets.add_preset")
+UPLOAD_BRAND = ("presets.view_preset", "presets.change_preset", "presets.upload_brand_files")
 
-def staff_required(api: bool = False):
+# What each of the desk's groups may do (README: "Who may do what").
+DESK_GROUPS = {
+    "reviewer": [*START_JOBS, "jobs.review_job", "jobs.rerun_job", "jobs.batch_review_job", *VIEW_PRESETS],
+    "designer": [*START_JOBS, *EDIT_PRESETS, "presets.add_preset", "presets.upload_brand_files"],
+    "desk admin": [f"{app}.{action}_{model}" for app, model in (("jobs", "job"), ("presets", "preset"))
+                   for action in ("view", "add", "change", "delete")]
+                  + ["jobs.review_job", "jobs.rerun_job", "jobs.batch_review_job", "presets.upload_brand_files",
+                     *[f"jobs.{action}_{model}" for model in ("layerrun", "asset", "jobevent", "planversion", "render")
+                       for action in ("view", "change")]],
+}
+
+
+def can(user, perms) -> bool:
+    """Staff with every permission in `perms` (superusers have them all)."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff and user.has_perms(perms))
+
+
+def staff_required(api: bool = False, perms=VIEW_JOBS, post_perms=None):
+    """Only active staff holding `perms` (on POST: `post_perms`, when given) get through."""
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             user = request.user
-            if user.is_authenticated and user.is_active and user.is_staff:
+            needed = post_perms if post_perms is not None and request.method == "POST" else perms
+            if can(user, needed):
                 return view(request, *args, **kwargs)
             if api:
-                return JsonResponse({"error": "staff only"}, status=403)
+                message = "staff only" if not getattr(user, "is_staff", False) else (
+                    "you do not have permission for this: ask a desk admin for " + ", ".join(
+                        p for p in needed if not user.has_perm(p)))
+                return JsonResponse({"error": message}, status=403)
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            return HttpResponseForbidden("The studio is for staff only.")
+            if not user.is_staff:
+                return HttpResponseForbidden("The studio is for staff only.")
+            return HttpResponseForbidden("You do not have permission for this page; ask a desk admin.")
 
         return wrapped
 
     return decorate
+
+
+def desk_groups_ensure() -> dict[str, int]:
+    """Create the desk's groups with their permissions (idempotent); returns how many each holds."""
+    from django.contrib.auth.models import Group, Permission
+
+    counts = {}
+    for name, perms in DESK_GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for dotted in dict.fromkeys(perms):
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+        counts[name] = len(wanted)
+    return counts

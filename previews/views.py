@@ -23,7 +23,7 @@ from jobs.services.calendar import slate_for
 from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError
 from presets.models import Preset
-from previews import selectors
+from previews import access, selectors
 from previews.access import staff_required
 from previews.forms import RejectForm, StartJobForm
 from previews.media import OutsideJobFolder, resolve_job_file
@@ -50,7 +50,7 @@ def _errors(exc: services.InvalidInput) -> JsonResponse:
     return JsonResponse({"errors": exc.errors}, status=400)
 
 
-@staff_required()
+@staff_required(perms=access.VIEW_JOBS, post_perms=access.START_JOBS)
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
 def studio_index(request):
@@ -75,7 +75,7 @@ def studio_index(request):
                   status=400 if request.method == "POST" else 200)
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.START_JOBS)
 @require_GET
 def matchups(request):
     """The matchups the preset's data source lists for a sport and date: the start form's picker."""
@@ -95,7 +95,7 @@ def matchups(request):
                                        "game_time": m.game_time.isoformat()} for m in slate.matchups]})
 
 
-@staff_required()
+@staff_required(perms=access.VIEW_JOBS)
 @ensure_csrf_cookie
 @require_GET
 def job_detail(request, job_id):
@@ -115,7 +115,7 @@ def job_detail(request, job_id):
     })
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.VIEW_JOBS, post_perms=access.REVIEW)
 @require_http_methods(["GET", "POST"])
 def job_plan(request, job_id):
     """GET: the current plan. POST: adjustments in, the adjusted plan out; nothing is saved."""
@@ -132,7 +132,7 @@ def job_plan(request, job_id):
     return JsonResponse(selectors.plan_payload(job, plan))
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.REVIEW)
 @require_POST
 def job_approve(request, job_id):
     job = get_object_or_404(Job, pk=job_id)
@@ -166,13 +166,13 @@ def _action(request, job_id, action, **kwargs):
     return JsonResponse({"status": job.status})
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.REVIEW)
 @require_POST
 def job_skip_preview(request, job_id):
     return _action(request, job_id, services.job_skip_preview)
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.REVIEW)
 @require_POST
 def job_reject(request, job_id):
     try:
@@ -182,19 +182,19 @@ def job_reject(request, job_id):
     return _action(request, job_id, services.job_reject, reason=reason if isinstance(reason, str) else "")
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.RERUN)
 @require_POST
 def job_retry(request, job_id):
     return _action(request, job_id, services.job_retry)
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.RERUN)
 @require_POST
 def job_rerun(request, job_id):
     return _action(request, job_id, services.job_rerun)
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.VIEW_JOBS)
 @require_GET
 def job_file(request, job_id, path: str):
     job = get_object_or_404(Job, pk=job_id)
@@ -209,7 +209,7 @@ def job_file(request, job_id, path: str):
     return response
 
 
-@staff_required()
+@staff_required(perms=access.VIEW_JOBS)
 @require_GET
 def metrics_dashboard(request):
     """Preview time, approval rate, renders per approved job and failures over the last 7 and 30 days."""
@@ -235,7 +235,7 @@ def metrics_dashboard(request):
 # ---------------------------------------------------------------------------------------------- preset builder
 
 
-@staff_required()
+@staff_required(perms=access.VIEW_PRESETS, post_perms=access.EDIT_PRESETS)
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
 def preset_builder(request, slug):
@@ -251,7 +251,7 @@ def preset_builder(request, slug):
                   status=400 if request.method == "POST" else 200)
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.EDIT_PRESETS)
 @require_POST
 def preset_thumbnails(request, slug):
     """The config being edited -> field errors, or thumbnails drawn by the real renderer from a sample plan."""
@@ -273,7 +273,7 @@ def preset_thumbnails(request, slug):
         return JsonResponse({"errors": {exc.field or "config": [exc.describe()]}}, status=400)
 
 
-@staff_required()
+@staff_required(perms=access.ADD_PRESETS)
 @require_POST
 def preset_duplicate(request, slug):
     from presets.services import preset_duplicate as duplicate
@@ -283,7 +283,7 @@ def preset_duplicate(request, slug):
     return redirect("previews:preset", slug=copy.slug)
 
 
-@staff_required()
+@staff_required(perms=access.UPLOAD_BRAND)
 @require_POST
 def preset_upload(request, slug, what):
     from presets import services as preset_services
@@ -308,7 +308,7 @@ def preset_upload(request, slug, what):
     return redirect("previews:preset", slug=slug)
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.VIEW_JOBS)
 @require_GET
 def font_file(request, name: str):
     """Shipped and uploaded fonts, for the review canvas (it draws with the same files as L6)."""
@@ -326,7 +326,7 @@ def font_file(request, name: str):
 # ---------------------------------------------------------------------------------------------- batch review
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.VIEW_JOBS)
 @require_GET
 def job_frames(request, job_id):
     job = get_object_or_404(Job, pk=job_id)
@@ -336,7 +336,7 @@ def job_frames(request, job_id):
         return JsonResponse({"error": exc.describe()}, status=409)
 
 
-@staff_required()
+@staff_required(perms=access.VIEW_JOBS)
 @ensure_csrf_cookie
 @require_GET
 def batch_review(request):
@@ -348,7 +348,7 @@ def batch_review(request):
 BATCH_ACTIONS = {"approve": services.job_approve, "skip": services.job_skip_preview, "reject": services.job_reject}
 
 
-@staff_required(api=True)
+@staff_required(api=True, perms=access.BATCH)
 @require_POST
 def batch_action(request):
     """Approve, skip preview or reject several jobs at once; each one is recorded as its own decision."""
@@ -387,7 +387,7 @@ def batch_action(request):
     return JsonResponse({"results": results})
 
 
-@staff_required()
+@staff_required(perms=access.VIEW_JOBS)
 @ensure_csrf_cookie
 @require_GET
 def variants(request, group):

@@ -37,9 +37,28 @@ def preset(db):
     return Preset.objects.create(slug="test-reel", name="Test reel", kind="reel", config=REEL_CONFIG)
 
 
+def desk_member(username: str, *groups: str):
+    """A staff user in the given desk groups (previews.access.DESK_GROUPS), made as `setup` makes them."""
+    from django.contrib.auth.models import Group
+
+    from previews.access import desk_groups_ensure
+
+    desk_groups_ensure()
+    user = get_user_model().objects.create_user(username, password=f"pw-{username}", is_staff=True)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    return user
+
+
 @pytest.fixture
 def staff_user(db):
-    return get_user_model().objects.create_user("reviewer", password="pw-reviewer", is_staff=True)
+    """A staff user who may do everything the studio offers (a desk admin)."""
+    return desk_member("reviewer", "desk admin")
+
+
+@pytest.fixture
+def bare_staff_user(db):
+    """Staff, so the admin lets them log in, but in no group: they may do nothing."""
+    return get_user_model().objects.create_user("newcomer", password="pw-newcomer", is_staff=True)
 
 
 @pytest.fixture

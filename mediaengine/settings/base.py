@@ -114,7 +114,7 @@ PIPELINE = {
     # The layers a job runs (pipeline.registry.Pipeline); tests point this at small layers of their own.
     "FACTORY": env.PIPELINE_FACTORY,
     "HEARTBEAT_STALE_S": env.HEARTBEAT_STALE_S,
-    "LAYER_MAX_ATTEMPTS": 3,
+    "LAYER_MAX_ATTEMPTS": env.LAYER_MAX_ATTEMPTS,
     "RENDER_TIMEOUT_S": env.RENDER_TIMEOUT_S,
     "RENDER_CHUNK_SECONDS": env.RENDER_CHUNK_SECONDS,
     "RENDER_PRESET": env.RENDER_PRESET,

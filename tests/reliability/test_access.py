@@ -1,4 +1,7 @@
-"""Only staff get into the studio: pages, plan endpoints, actions, media files and the socket."""
+"""Only staff get into the studio: pages, plan endpoints, actions, media files and the socket; and each desk role
+may do exactly what its group allows, in the studio as in the admin."""
+import io
+import json
 import os
 
 import pytest
@@ -88,3 +91,96 @@ def test_unknown_job_is_404_for_staff(staff_user):
     client = Client()
     client.force_login(staff_user)
     assert client.get("/studio/jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+# --- Who may do what: every desk role against every page, action, file and socket -----------------------
+
+ROLES = ("reviewer", "designer", "desk admin", "no group")
+# (what, method, url template, body, the roles allowed)
+MATRIX = [
+    ("job list", "get", "/studio/", None, {"reviewer", "designer", "desk admin"}),
+    ("start a job", "post", "/studio/", {"preset": "test-reel", "sport": "nfl", "date": "2026-11-22"},
+     {"reviewer", "designer", "desk admin"}),
+    ("matchup picker", "get", "/studio/matchups?preset=test-reel&sport=nfl", None,
+     {"reviewer", "designer", "desk admin"}),
+    ("job page", "get", "{job}/", None, {"reviewer", "designer", "desk admin"}),
+    ("plan", "get", "{job}/plan", None, {"reviewer", "designer", "desk admin"}),
+    ("adjust", "post", "{job}/plan", {"adjustments": {"text_scale": 1.1}}, {"reviewer", "desk admin"}),
+    ("approve", "post", "{job}/approve", {}, {"reviewer", "desk admin"}),
+    ("skip preview", "post", "{job}/skip-preview", {}, {"reviewer", "desk admin"}),
+    ("reject", "post", "{job}/reject", {"reason": "off brand"}, {"reviewer", "desk admin"}),
+    ("retry", "post", "{job}/retry", {}, {"reviewer", "desk admin"}),
+    ("re-run", "post", "{job}/rerun", {}, {"reviewer", "desk admin"}),
+    ("job file", "get", "{job}/files/L3/note.txt", None, {"reviewer", "designer", "desk admin"}),
+    ("frames", "get", "{job}/frames", None, {"reviewer", "designer", "desk admin"}),
+    ("batch grid", "get", "/studio/batch/", None, {"reviewer", "designer", "desk admin"}),
+    ("batch action", "post", "/studio/batch/action", {"action": "reject", "jobs": ["{id}"], "reason": "x"},
+     {"reviewer", "desk admin"}),
+    ("metrics", "get", "/studio/metrics/", None, {"reviewer", "designer", "desk admin"}),
+    ("preset builder", "get", "/studio/presets/test-reel/", None, {"reviewer", "designer", "desk admin"}),
+    ("edit preset", "post", "/studio/presets/test-reel/", "form", {"designer", "desk admin"}),
+    ("thumbnails", "post", "/studio/presets/test-reel/thumbnails", {"config": {}}, {"designer", "desk admin"}),
+    ("duplicate preset", "post", "/studio/presets/test-reel/duplicate", "form", {"designer", "desk admin"}),
+    ("upload a logo", "post", "/studio/presets/test-reel/upload/logo", "form", {"designer", "desk admin"}),
+    ("upload a font", "post", "/studio/presets/test-reel/upload/font", "form", {"designer", "desk admin"}),
+    ("admin: change a preset", "post", "/admin/presets/preset/{preset}/change/", "form", {"designer", "desk admin"}),
+]
+
+
+def member(role: str):
+    from tests.conftest import desk_member
+
+    return desk_member(role.replace(" ", "-"), *([] if role == "no group" else [role]))
+
+
+@pytest.mark.parametrize(("what", "method", "url", "body", "allowed"), MATRIX, ids=[m[0] for m in MATRIX])
+def test_each_desk_role_may_do_what_its_group_allows(tiny_pipeline, preset, what, method, url, body, allowed):
+    from presets.models import Preset
+
+    for role in ROLES:
+        # given: a member of the role, logged in, and a job waiting for review (a failed one for a retry)
+        client = Client()
+        client.force_login(member(role))
+        job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": f"nfl-{role}"})
+        if what == "retry":
+            Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, retryable=True, failed_layer="L3")
+        before = Job.objects.get(pk=job.pk).status
+        target = url.format(job=f"/studio/jobs/{job.pk}", id=job.pk, preset=Preset.objects.get(slug="test-reel").pk)
+        # when
+        if method == "get":
+            response = client.get(target)
+        elif body == "form":
+            response = client.post(target, {"name": "x"})
+        else:
+            response = client.post(target, json.dumps(body).replace("{id}", str(job.pk)),
+                                   content_type="application/json")
+        # then: refused with 403 exactly when the role lacks the permission, and then nothing changed
+        if role in allowed:
+            assert response.status_code != 403, (role, what, response.content[:200])
+        else:
+            assert response.status_code == 403, (role, what, response.status_code)
+            assert Job.objects.get(pk=job.pk).status == before, (role, what)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_sockets_follow_the_same_rule(job, role):
+    from tests.previews.test_socket import connect
+
+    user = member(role)
+    for path in (f"/ws/jobs/{job.pk}/", "/ws/studio/"):
+        connected, code = connect(path, user)
+        assert connected is (role != "no group"), (role, path, code)
+
+
+def test_setup_makes_the_desk_groups(db):
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    call_command("setup", stdout=io.StringIO())
+    call_command("setup", stdout=io.StringIO())  # idempotent
+    groups = {g.name: {f"{p.content_type.app_label}.{p.codename}" for p in g.permissions.all()}
+              for g in Group.objects.all()}
+    assert set(groups) == {"reviewer", "designer", "desk admin"}
+    assert "jobs.review_job" in groups["reviewer"] and "presets.change_preset" not in groups["reviewer"]
+    assert "presets.upload_brand_files" in groups["designer"] and "jobs.review_job" not in groups["designer"]
+    assert groups["reviewer"] | groups["designer"] <= groups["desk admin"]

@@ -131,6 +131,8 @@ def test_workers_killed_at_random_moments(clusters, small_batch_preset):
     report("workers_killed", figures)
     assert len(kills) >= 20
     assert lost == []
+    # and the product recovers, not just records: at least 10 of the 12 finish despite the kills
+    assert figures["done"] >= 10, figures
     # no layer's work recorded twice, no two renders for one approval
     assert not LayerRun.objects.filter(job__in=ids, status__in=["done", "reused"]).values("job", "layer").annotate(
         n=Count("id")).filter(n__gt=1).exists()

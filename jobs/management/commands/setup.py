@@ -6,10 +6,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from jobs.schedules import ensure_schedules
+from previews.access import desk_groups_ensure
 
 
 class Command(BaseCommand):
-    help = "Migrate, load the shipped presets, schedule the watchdog and make sure a staff user exists."
+    help = ("Migrate, load the shipped presets, schedule the watchdog, make the desk's groups (reviewer, designer, "
+            "desk admin) and make sure a staff user exists.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--username", default="admin")
@@ -18,6 +20,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_presets", verbosity=options["verbosity"])
         ensure_schedules()
+        groups = desk_groups_ensure()
+        self.stdout.write("Desk groups: " + ", ".join(f"{name} ({count} permissions)"
+                                                      for name, count in groups.items()))
         password_file = settings.BASE_DIR / "var" / "admin-password.txt"
         user_model = get_user_model()
         if not user_model.objects.filter(username=username).exists():
