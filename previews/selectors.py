@@ -106,18 +106,36 @@ def render_summary(job: Job) -> dict | None:
 
 
 FRAME_WIDTH = 180
+# The review page's static preview (browsers that cannot draw the plan): big enough to read the text.
+STATIC_FRAME_WIDTH = 360
 
 
-def plan_frames(job: Job, *, first_only: bool = False) -> list[dict]:
-    """Small frames of the job's plan as built, one per scene (cached by plan version): the batch grid's tiles."""
+def frames_of(job: Job, plan: RenderPlan, *, width: int = FRAME_WIDTH, first_only: bool = False) -> list[dict]:
+    """JPEG frames of a plan, one per scene at its still time, drawn by L6's compositor."""
     import base64
     import io
 
-    from django.core.cache import cache
     from PIL import Image
 
     from pipeline.motion import still_time
     from pipeline.render.compositor import Compositor
+
+    compositor = Compositor(plan, job.work_dir)
+    frames = []
+    for scene in plan.scenes[:1] if first_only else plan.scenes:
+        t = still_time(scene, [*scene.layers, *plan.overlay])
+        image = Image.fromarray(compositor.frame(t))
+        image = image.resize((width, round(image.height * width / image.width)), Image.BILINEAR)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=80)
+        frames.append({"scene": scene.id, "t": round(t, 3),
+                       "src": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()})
+    return frames
+
+
+def plan_frames(job: Job, *, first_only: bool = False) -> list[dict]:
+    """Small frames of the job's plan as built, one per scene (cached by plan version): the batch grid's tiles."""
+    from django.core.cache import cache
 
     version = built_plan_version(job)
     if version is None:
@@ -125,16 +143,6 @@ def plan_frames(job: Job, *, first_only: bool = False) -> list[dict]:
     key = f"plan-frames:{version.pk}:{int(first_only)}"
     if (cached := cache.get(key)) is not None:
         return cached
-    plan = RenderPlan.model_validate(version.plan)
-    compositor = Compositor(plan, job.work_dir)
-    frames = []
-    for scene in plan.scenes[:1] if first_only else plan.scenes:
-        t = still_time(scene, [*scene.layers, *plan.overlay])
-        image = Image.fromarray(compositor.frame(t))
-        image = image.resize((FRAME_WIDTH, round(image.height * FRAME_WIDTH / image.width)), Image.BILINEAR)
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=80)
-        frames.append({"scene": scene.id, "t": round(t, 3),
-                       "src": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()})
+    frames = frames_of(job, RenderPlan.model_validate(version.plan), first_only=first_only)
     cache.set(key, frames, 3600)
     return frames

@@ -20,6 +20,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/retry", views.job_retry, name="job-retry"),
     path("jobs/<uuid:job_id>/rerun", views.job_rerun, name="job-rerun"),
     path("jobs/<uuid:job_id>/files/<path:path>", views.job_file, name="job-file"),
+    path("jobs/<uuid:job_id>/recording", views.job_recording, name="job-recording"),
     path("presets/<slug:slug>/", views.preset_builder, name="preset"),
     path("presets/<slug:slug>/thumbnails", views.preset_thumbnails, name="preset-thumbnails"),
     path("presets/<slug:slug>/duplicate", views.preset_duplicate, name="preset-duplicate"),

@@ -326,14 +326,36 @@ def font_file(request, name: str):
 # ---------------------------------------------------------------------------------------------- batch review
 
 
-@staff_required(api=True, perms=access.VIEW_JOBS)
-@require_GET
+@staff_required(api=True, perms=access.VIEW_JOBS, post_perms=access.REVIEW)
+@require_http_methods(["GET", "POST"])
 def job_frames(request, job_id):
-    job = get_object_or_404(Job, pk=job_id)
+    """GET: small frames of the plan as built (the batch grid). POST: adjustments in, frames of the adjusted
+    plan out, drawn by the server (the review page's static preview, where the browser cannot draw it)."""
+    job = get_object_or_404(Job.objects.select_related("preset"), pk=job_id)
     try:
+        if request.method == "POST":
+            plan = services.plan_preview(job=job, adjustments=_json_body(request).get("adjustments"))
+            return JsonResponse({"frames": selectors.frames_of(job, plan, width=selectors.STATIC_FRAME_WIDTH)})
         return JsonResponse({"frames": selectors.plan_frames(job, first_only=request.GET.get("first") == "1")})
+    except services.InvalidInput as exc:
+        return _errors(exc)
     except PipelineError as exc:
         return JsonResponse({"error": exc.describe()}, status=409)
+
+
+@staff_required(api=True, perms=access.VIEW_JOBS)
+@require_POST
+def job_recording(request, job_id):
+    """A preview recording from the browser: remuxed so that it carries its duration, kept with the job."""
+    job = get_object_or_404(Job, pk=job_id)
+    uploaded = request.FILES.get("recording")
+    if uploaded is None:
+        return JsonResponse({"errors": {"recording": ["send the recording as the `recording` file"]}}, status=400)
+    try:
+        saved = services.recording_save(job=job, uploaded=uploaded, user=request.user)
+    except services.InvalidInput as exc:
+        return _errors(exc)
+    return JsonResponse({**saved, "url": selectors.file_url(job, saved["file"])})
 
 
 @staff_required(perms=access.VIEW_JOBS)

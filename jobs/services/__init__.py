@@ -8,6 +8,7 @@ from jobs.services.layers import (
     layer_run,
     watchdog_run,
 )
+from jobs.services.recordings import recording_save
 from jobs.services.review import (
     InvalidInput,
     OddsMoved,
@@ -28,5 +29,5 @@ __all__ = [
     "FINAL", "TRANSITIONS", "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
     "enqueue_layer", "event_record", "inline_queue", "job_approve", "job_cancel", "job_create", "job_group",
     "job_reject", "job_rerun", "job_retry", "job_skip_preview", "job_transition", "layer_help", "layer_run",
-    "odds_changes", "plan_preview", "plan_ready", "watchdog_run",
+    "odds_changes", "plan_preview", "plan_ready", "recording_save", "watchdog_run",
 ]

@@ -65,16 +65,49 @@ $("retry-button")?.addEventListener("click", async (e) => {
 });
 
 // ---------------------------------------------------------------------------------------------- review
+// Progressive enhancement (the plans' phase 3): the decision buttons work in every browser, bound before
+// anything that can fail; then the best preview the browser can give: the live canvas with audio and
+// recording ("full"), frames drawn by the server with the adjust panel ("partial", also when the
+// canvas's files fail to load), or none, with the reason on the page.
 async function review() {
   const caps = capabilities();
   studio.capabilities = caps;
-  $("capabilities").textContent = MODE_TEXT[caps.mode];
-  $("capabilities").dataset.mode = caps.mode;
-  if (caps.mode === "none") { $("preview").hidden = true; $("preload").hidden = true; return; }
-
+  const desk = { adjustments: { text_scale: 1, timing_offset: 0, text_edits: {}, colors: {} }, snapshots: () => ({}) };
+  studio.adjustments = desk.adjustments;
+  if ($("approve")) decisionButtons(desk);
+  showMode(caps.mode, MODE_TEXT[caps.mode]);
+  if (caps.mode === "none") {
+    hideStage();
+    if ($("adjust-form")) $("adjust-form").hidden = true;
+    studio.ready = true;
+    return;
+  }
   const requested = performance.now();
   const { ok, data: payload } = await getJSON(root.dataset.planUrl);
-  if (!ok) { $("capabilities").textContent = describeErrors(payload); return; }
+  if (!ok) { $("capabilities").textContent = describeErrors(payload); hideStage(); studio.ready = true; return; }
+  studio.metrics.planFetchMs = performance.now() - requested;
+  studio.payload = payload;
+  if (caps.mode === "partial") { await staticPreview(payload, desk); return; }
+  try {
+    await canvasPreview(payload, caps, desk);
+  } catch (error) {
+    studio.previewError = error.message;
+    showMode("partial", `The preview's files did not load (${error.message}), so these frames are drawn by the server.`);
+    await staticPreview(payload, desk);
+  }
+}
+
+function showMode(mode, text) {
+  $("capabilities").textContent = text;
+  $("capabilities").dataset.mode = mode;
+  studio.mode = mode;
+}
+
+function hideStage() {
+  for (const id of ["preview", "preload", "transport", "static-preview"]) if ($(id)) $(id).hidden = true;
+}
+
+async function canvasPreview(payload, caps, desk) {
   const arrived = performance.now();
   const view = new PreviewCanvas($("preview"));
   view.setPlan(payload);
@@ -87,17 +120,21 @@ async function review() {
   });
   studio.view = view;
   studio.player = player;
-  studio.payload = payload;
   await view.preload(
     (fraction) => { $("preload-bar").value = Math.round(fraction * 100); },
     () => { player.show(0, true); studio.metrics.firstFrameMs = performance.now() - arrived; },
   );
-  studio.metrics.planFetchMs = arrived - requested;
   if (caps.audio) await player.loadAudio();
   $("preload").hidden = true;
   $("play").disabled = false;
   markers(payload.plan);
-  studio.ready = true;
+  desk.snapshots = () => {
+    const at = player.t;
+    const shots = {};
+    for (const t of studio.payload.snapshot_times) shots[t.toFixed(3)] = view.snapshot(t);
+    player.show(at, true);
+    return shots;
+  };
 
   $("play").addEventListener("click", () => (player.playing ? player.pause() : player.play()));
   $("step-back").addEventListener("click", () => player.step(-1));
@@ -107,26 +144,89 @@ async function review() {
   const recorder = new Recorder($("preview"), player);
   studio.recorder = recorder;
   if (!caps.record) $("record").hidden = true;
-  $("record").addEventListener("click", async () => {
-    $("record").disabled = true;
-    $("record").textContent = "Recording…";
-    try {
-      const blob = await recorder.record();
-      const link = $("recording-link");
-      link.href = recorder.link(blob);
-      link.download = `preview-${root.dataset.job.slice(0, 8)}.${blob.type.includes("mp4") ? "mp4" : "webm"}`;
-      link.hidden = false;
-      studio.recording = { size: blob.size, type: blob.type };
-    } catch (error) {
-      alert(`Recording failed: ${error.message}`);
-    } finally {
-      $("record").disabled = false;
-      $("record").textContent = "Record preview";
-    }
-  });
+  $("record").addEventListener("click", () => record(recorder));
   window.addEventListener("pagehide", () => { recorder.revoke(); player.close(); view.release(); socket.close(); });
 
-  if ($("adjust-form")) adjustPanel(view, player);
+  if ($("adjust-form")) adjustPanel(payload.plan, desk, {
+    onPlan: (data) => { view.setPlan(data); player.redraw(); },
+    seek: (scene, layer) => player.seek(Math.min(scene.end - 1e-3, layer.start + 0.6)),
+  });
+  studio.ready = true;
+}
+
+// The browser's recording, remuxed by the server so that the file carries its duration (Chromium's WebM
+// has none); when the server cannot, the browser's own file is offered, and the page says what is missing.
+async function record(recorder) {
+  $("record").disabled = true;
+  $("record").textContent = "Recording…";
+  const link = $("recording-link");
+  try {
+    const blob = await recorder.record();
+    const extension = blob.type.includes("mp4") ? "mp4" : "webm";
+    const form = new FormData();
+    form.append("recording", blob, `preview.${extension}`);
+    const { ok, data } = await postForm(root.dataset.recordingUrl, form);
+    if (ok) {
+      link.href = data.url;
+      studio.recording = { size: data.bytes, type: blob.type, duration: data.duration, url: data.url,
+        audio: recorder.plan.audio, bitrate: recorder.plan.bitrate };
+    } else {
+      link.href = recorder.link(blob);
+      $("recording-note").textContent = `Saved in the browser only (${describeErrors(data)}).`;
+      studio.recording = { size: blob.size, type: blob.type, url: link.href, audio: recorder.plan.audio };
+    }
+    link.download = `preview-${root.dataset.job.slice(0, 8)}.${extension}`;
+    link.hidden = false;
+  } catch (error) {
+    alert(`Recording failed: ${error.message}`);
+  } finally {
+    $("record").disabled = false;
+    $("record").textContent = "Record preview";
+  }
+}
+
+async function postForm(url, form) {
+  const token = (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
+  const response = await fetch(url, { method: "POST", credentials: "same-origin", body: form,
+    headers: { "X-CSRFToken": decodeURIComponent(token) } });
+  let data = {};
+  try { data = await response.json(); } catch { data = { error: `the server answered ${response.status}` }; }
+  return { ok: response.ok, data };
+}
+
+// Frames drawn by the server (L6's own compositor), one per scene, redrawn after each adjustment.
+async function staticPreview(payload, desk) {
+  hideStage();
+  const box = $("static-preview");
+  box.hidden = false;
+  let inFlight = null;
+  const draw = async () => {
+    inFlight?.abort();
+    inFlight = new AbortController();
+    try {
+      const { ok, data } = await postJSON(root.dataset.framesUrl, { adjustments: desk.adjustments },
+        { signal: inFlight.signal });
+      if (!ok) { box.textContent = describeErrors(data); return; }
+      box.replaceChildren(...data.frames.map((frame) => {
+        const figure = document.createElement("figure");
+        const img = new Image();
+        img.src = frame.src;
+        img.alt = `scene ${frame.scene} at ${frame.t} s`;
+        img.dataset.scene = frame.scene;
+        const caption = document.createElement("figcaption");
+        caption.textContent = `${frame.scene} · ${frame.t.toFixed(1)} s`;
+        figure.append(img, caption);
+        return figure;
+      }));
+      studio.staticFrames = data.frames.length;
+      studio.staticDraws = (studio.staticDraws || 0) + 1;
+    } catch (error) {
+      if (error.name !== "AbortError") box.textContent = error.message;
+    }
+  };
+  await draw();
+  if ($("adjust-form")) adjustPanel(payload.plan, desk, { onPlan: draw, seek: () => {} });
+  studio.ready = true;
 }
 
 function markers(plan) {
@@ -139,9 +239,9 @@ function markers(plan) {
   }));
 }
 
-function adjustPanel(view, player) {
-  const adjustments = { text_scale: 1, timing_offset: 0, text_edits: {}, colors: {} };
-  studio.adjustments = adjustments;
+// The adjust panel: every change goes to the server, which applies it to the plan; `onPlan` shows the result.
+function adjustPanel(plan, desk, { onPlan, seek }) {
+  const adjustments = desk.adjustments;
   let inFlight = null;
 
   async function send(started) {
@@ -151,8 +251,7 @@ function adjustPanel(view, player) {
       const { ok, data } = await postJSON(root.dataset.planUrl, { adjustments }, { signal: inFlight.signal });
       if (!ok) { $("adjust-errors").textContent = describeErrors(data); return; }
       $("adjust-errors").textContent = "";
-      view.setPlan(data);
-      player.redraw();
+      await onPlan(data);
       studio.metrics.lastAdjustMs = performance.now() - started;
       studio.adjustCount = (studio.adjustCount || 0) + 1;
     } catch (error) {
@@ -172,7 +271,7 @@ function adjustPanel(view, player) {
   });
 
   const editable = [];
-  for (const scene of view.plan.scenes) for (const layer of scene.layers) {
+  for (const scene of plan.scenes) for (const layer of scene.layers) {
     if (layer.type === "text" && layer.editable) editable.push([scene, layer]);
   }
   $("text-edits").replaceChildren(...editable.map(([scene, layer]) => {
@@ -185,7 +284,7 @@ function adjustPanel(view, player) {
     const input = document.createElement("input");
     input.value = layer.text;
     input.dataset.layer = layer.id;
-    input.addEventListener("focus", () => player.seek(Math.min(scene.end - 1e-3, layer.start + 0.6)));
+    input.addEventListener("focus", () => seek(scene, layer));
     input.addEventListener("input", () => {
       if (input.value.trim() && input.value !== layer.text) adjustments.text_edits[layer.id] = input.value;
       else delete adjustments.text_edits[layer.id];
@@ -193,20 +292,21 @@ function adjustPanel(view, player) {
     });
     const colour = document.createElement("select");
     colour.dataset.layer = layer.id;
-    colour.append(...view.plan.palette.map((hex) => new Option(hex, hex, false, hex === layer.color)));
+    colour.append(...plan.palette.map((hex) => new Option(hex, hex, false, hex === layer.color)));
     colour.addEventListener("change", () => { adjustments.colors[layer.id] = colour.value; send(performance.now()); });
     label.append(input, colour);
     row.append(label);
     return row;
   }));
+}
 
+// Approve, skip preview, reject and re-run: they need no preview, so they are bound first, in every mode.
+function decisionButtons(desk) {
+  const errors = (data) => { $("adjust-errors").textContent = describeErrors(data); };
   const approve = async (confirmOdds = false) => {
     $("approve").disabled = true;
-    const at = player.t;
-    const snapshots = {};
-    for (const t of studio.payload.snapshot_times) snapshots[t.toFixed(3)] = view.snapshot(t);
-    player.show(at, true);
-    const { ok, status, data } = await postJSON(root.dataset.approveUrl, { adjustments, snapshots, confirm_odds: confirmOdds });
+    const { ok, status, data } = await postJSON(root.dataset.approveUrl,
+      { adjustments: desk.adjustments, snapshots: desk.snapshots(), confirm_odds: confirmOdds });
     if (ok) { studio.approved = data.approved; return; }
     $("approve").disabled = false;
     if (status === 409 && data.odds_changed) {
@@ -219,23 +319,26 @@ function adjustPanel(view, player) {
       box.hidden = false;
       return;
     }
-    $("adjust-errors").textContent = describeErrors(data);
+    errors(data);
   };
   $("approve").addEventListener("click", () => approve(false));
   $("confirm-odds").addEventListener("click", () => approve(true));
   $("rerun").addEventListener("click", async () => {
     const { ok, data } = await postJSON(root.dataset.rerunUrl);
-    if (!ok) $("adjust-errors").textContent = describeErrors(data);
+    if (!ok) errors(data);
   });
   $("skip-preview").addEventListener("click", async (e) => {
     e.target.disabled = true;
     const { ok, data } = await postJSON(root.dataset.skipUrl);
-    if (!ok) { $("adjust-errors").textContent = describeErrors(data); e.target.disabled = false; }
+    if (ok) { studio.skipped = true; return; }
+    errors(data);
+    e.target.disabled = false;
   });
   $("reject-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const { ok, data } = await postJSON(root.dataset.rejectUrl, { reason: e.target.reason.value });
-    if (!ok) $("adjust-errors").textContent = describeErrors(data);
+    if (ok) { studio.rejected = true; return; }
+    errors(data);
   });
 }
 

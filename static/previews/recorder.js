@@ -1,9 +1,27 @@
-// Records the preview canvas and its audio with MediaRecorder and offers the file for download.
-const TYPES = ["video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
+// Records the preview canvas and its audio with MediaRecorder.
+//
+// WebM (VP9/VP8 with Opus) where the browser records it; on iOS Safari, MP4/H.264, at a lower bitrate
+// (its encoder is slower and its memory smaller), and without audio when it cannot record AAC with it.
+const WEBM_TYPES = ["video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus", "video/webm"];
+const MP4_WITH_AUDIO = "video/mp4;codecs=avc1,mp4a.40.2";
+const MP4_TYPES = [MP4_WITH_AUDIO, "video/mp4;codecs=avc1", "video/mp4"];
+const BITRATE = { desktop: 8_000_000, ios: 2_500_000 };
 
-export function recordingType() {
+export function isIOS() {
+  // iPadOS presents itself as a Mac; its touch points give it away.
+  return /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+}
+
+// How this browser records: {type, audio, bitrate}, or null when it cannot.
+export function recordingPlan() {
   if (typeof MediaRecorder !== "function") return null;
-  return TYPES.find((type) => MediaRecorder.isTypeSupported(type)) || null;
+  const ios = isIOS();
+  const order = ios ? MP4_TYPES : [...WEBM_TYPES, ...MP4_TYPES];
+  const type = order.find((t) => MediaRecorder.isTypeSupported(t));
+  if (!type) return null;
+  const audio = type.startsWith("video/webm") || type === MP4_WITH_AUDIO
+    || (type.startsWith("video/mp4") && MediaRecorder.isTypeSupported(MP4_WITH_AUDIO));
+  return { type, audio, bitrate: ios ? BITRATE.ios : BITRATE.desktop, ios };
 }
 
 export class Recorder {
@@ -11,17 +29,18 @@ export class Recorder {
     this.canvas = canvas;
     this.player = player;
     this.url = null;
+    this.plan = recordingPlan();
   }
 
   // Plays the piece from the start and resolves with a Blob of the recording.
   record() {
-    const type = recordingType();
-    if (!type) return Promise.reject(new Error("this browser cannot record"));
+    const plan = this.plan;
+    if (!plan) return Promise.reject(new Error("this browser cannot record"));
     this.revoke();
     const stream = this.canvas.captureStream(this.player.plan.fps);
-    const audio = this.player.tap();
+    const audio = plan.audio ? this.player.tap() : null;
     if (audio) for (const track of audio.stream.getAudioTracks()) stream.addTrack(track);
-    const recorder = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 8_000_000 });
+    const recorder = new MediaRecorder(stream, { mimeType: plan.type, videoBitsPerSecond: plan.bitrate });
     const chunks = [];
     recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
     return new Promise((resolve, reject) => {
@@ -29,7 +48,7 @@ export class Recorder {
       recorder.onstop = () => {
         for (const track of stream.getTracks()) track.stop();
         audio?.disconnect();
-        resolve(new Blob(chunks, { type: type.split(";")[0] }));
+        resolve(new Blob(chunks, { type: plan.type.split(";")[0] }));
       };
       this.player.seek(0);
       this.player.onEnded = () => { this.player.onEnded = null; recorder.stop(); };
