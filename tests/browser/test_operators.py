@@ -1,7 +1,6 @@
 """The operators' side in Chromium: preset builder thumbnails, the batch grid, choosing a variant, the dashboard."""
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -9,10 +8,9 @@ from django.core.management import call_command
 from jobs import services
 from jobs.models import Job, Render
 from presets.models import Preset
-from tests.browser.helpers import off_loop
+from tests.browser.helpers import off_loop, screenshot_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
@@ -38,7 +36,7 @@ def test_preset_builder_shows_real_thumbnails_that_follow_the_config(staff_page,
                            timeout=10000)
 
 
-def test_batch_grid_approves_several_at_once(staff_page, presets, staff_user):
+def test_batch_grid_approves_several_at_once(staff_page, presets, staff_user, tmp_path):
     page = staff_page
     still = presets["single_image_stat"]
     jobs = [off_loop(services.job_create, preset=still, inputs={"sport": "nba", "batch": True, "matchup_id": m})
@@ -61,7 +59,7 @@ def test_batch_grid_approves_several_at_once(staff_page, presets, staff_user):
     for job in jobs[:2]:
         version = job.plan_versions.get(approved_at__isnull=False)
         assert version.approved_by == staff_user and statuses[job.pk] in ("approved", "rendering", "done")
-    page.screenshot(path=str(DOCS / "batch-review.png"))
+    page.screenshot(path=str(screenshot_path("batch-review.png", tmp_path)))
 
 
 def test_choosing_a_variant_renders_only_it(staff_page, presets):
@@ -83,8 +81,8 @@ def test_choosing_a_variant_renders_only_it(staff_page, presets):
     assert Render.objects.get(job__variant_group=first.variant_group).job_id == group[1].pk
 
 
-def test_metrics_dashboard_screenshot(staff_page, presets, staff_user):
-    """Makes the README's picture of the dashboard (docs/metrics-dashboard.png)."""
+def test_metrics_dashboard_screenshot(staff_page, presets, staff_user, tmp_path):
+    """The dashboard draws its six charts; `make screenshots` keeps the picture for the README."""
     page = staff_page
     still = presets["single_image_stat"]
     for index, matchup in enumerate(["nba-20261122-nyk-bos", "nba-20261122-lal-den", "nba-20261122-phx-gsw"]):
@@ -97,4 +95,6 @@ def test_metrics_dashboard_screenshot(staff_page, presets, staff_user):
     page.set_viewport_size({"width": 1300, "height": 1000})
     page.goto("/studio/metrics/")
     assert page.locator("svg.chart").count() == 6
-    page.screenshot(path=str(DOCS / "metrics-dashboard.png"), full_page=True)
+    out = screenshot_path("metrics-dashboard.png", tmp_path)
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10000

@@ -16,7 +16,7 @@ from pipeline.media import ffmpeg
 from pipeline.render.compositor import Compositor
 from pipeline.render.quality import ssim
 from presets.models import Preset
-from tests.browser.helpers import off_loop
+from tests.browser.helpers import off_loop, screenshot_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PARITY_BAR = 0.97
@@ -227,16 +227,13 @@ def test_recording_yields_a_file_that_decodes_and_knows_its_length(staff_page, p
     assert info.duration == pytest.approx(plan.duration, abs=0.6)  # the header carries the length
 
 
-def test_review_page_screenshot(staff_page, presets):
-    """Makes the README's screenshot of the review page (docs/review-page.png)."""
-    from pathlib import Path
-
+def test_review_page_screenshot(staff_page, presets, tmp_path):
+    """The review page in full; `make screenshots` keeps the picture for the README (docs/review-page.png)."""
     page = staff_page
     page.set_viewport_size({"width": 1440, "height": 1080})
     job = job_in_review(presets["reel_hype"])
     open_review(page, job)
     page.evaluate("(t) => studio.player.seek(t)", page_plan(page).scenes[2].start + 1.2)
-    out = Path(__file__).resolve().parents[2] / "docs" / "review-page.png"
-    out.parent.mkdir(exist_ok=True)
+    out = screenshot_path("review-page.png", tmp_path)
     page.screenshot(path=str(out), full_page=False)
     assert out.stat().st_size > 10000
