@@ -1,11 +1,14 @@
 """The RenderPlan builder and the one function that applies a reviewer's adjustments."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from pipeline import design
 from pipeline.contracts import Adjustments, RenderPlan
 from pipeline.contracts.l3 import numbers_in
 from pipeline.contracts.plan import TextLayer, TextRole
+from pipeline.contracts.preset import LayoutRules
 from pipeline.errors import PipelineError
-from pipeline.text import layout
 
 MIN_VISIBLE_S = 0.25
 
@@ -37,16 +40,17 @@ def _check_targets(plan: RenderPlan, adjustments: Adjustments) -> dict[str, Text
     return texts
 
 
-def apply_adjustments(plan: RenderPlan, adjustments: Adjustments) -> RenderPlan:
-    """Return a new plan with the adjustments applied and the changed text laid out again.
+def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: Path) -> RenderPlan:
+    """Return a new plan with the adjustments applied, held to the design rules (pipeline/design.py).
 
-    The compliance text is never editable, never smaller than built, and always
-    spans the whole piece, whatever the adjustments say.
+    The compliance text is never editable, never smaller than built, and always spans the whole piece,
+    whatever the adjustments say. A wording that does not fit even at its floor size, or (with the
+    `refuse` treatment) a colour that does not read, is refused with an AdjustmentError naming it.
+    `base_dir` is the job's folder: contrast is measured against its pictures.
     """
     _check_targets(plan, adjustments)
     data = plan.model_dump(mode="json")
     scene_ranges = {scene["id"]: (scene["start"], scene["end"]) for scene in data["scenes"]}
-    fonts = {font.family: font.file for font in plan.fonts}
 
     def adjust(layer: dict, scene_id: str | None) -> None:
         if layer["type"] != "text":
@@ -64,17 +68,21 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments) -> RenderPlan:
             start = min(max(layer["start"] + adjustments.timing_offset, low), high - MIN_VISIBLE_S)
             layer["start"], layer["end"] = round(start, 4), round(max(layer["end"], start + MIN_VISIBLE_S), 4)
             layer["end"] = min(layer["end"], high)
-        lines = layout(layer["text"], font_file=fonts[layer["font"]], size=layer["size"],
-                       box=TextLayer.model_validate(layer).box, align=layer["align"], valign=layer["valign"],
-                       line_height=layer["line_height"])
-        layer["lines"] = [line.model_dump() for line in lines]
 
     for scene in data["scenes"]:
         for layer in scene["layers"]:
             adjust(layer, scene["id"])
     for layer in data["overlay"]:
         adjust(layer, None)
-    return RenderPlan.model_validate(data)
+    try:
+        # A plan built before its floors were recorded (no min_size) takes the default floors.
+        design.enforce(data, base_dir=base_dir, min_sizes=dict(LayoutRules().min_sizes), picks=adjustments.colors)
+    except PipelineError as exc:
+        raise AdjustmentError(exc.message, field=exc.field, hint=exc.hint) from exc
+    adjusted = RenderPlan.model_validate(data)
+    if breaches := design.violations(adjusted, base_dir):
+        raise AdjustmentError("these changes break the layout: " + "; ".join(breaches[:3]), field="adjustments")
+    return adjusted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +108,18 @@ class _Builder:
         self.body = font_ref(brand.body_font.family, brand.body_font.file)
         self.margin = brand.margin * self.u
         self.motion = self.preset.motion
+        self.base_dir = ctx.work_dir
+        # The safe area: inside the margins and clear of the platform's own interface (safe zones).
+        zones = self.preset.safe_zones
+        w, h, m = self.width, self.height, self.margin
+        self.zones = [(name, rect) for name, rect in (
+            ("top", (0, 0, w, zones.top * h)), ("bottom", (0, (1 - zones.bottom) * h, w, h)),
+            ("left", (0, 0, zones.left * w, h)), ("right", ((1 - zones.right) * w, 0, w, h))) if
+            rect[2] > rect[0] and rect[3] > rect[1]]
+        self.left = max(m, zones.left * w)
+        self.right = w - max(m, zones.right * w)
+        self.top = zones.top * h
+        self.bottom = (1 - zones.bottom) * h
 
     def text(self, layer_id: str, role: str, text: str, *, font, size: float, box: tuple, start: float, end: float,
              color: str, align: str = "center", valign: str = "top", delay: float = 0.0, stroke: float = 0.0,
@@ -147,76 +167,93 @@ class _Builder:
 
     def scene_layers(self, segment, start: float, end: float) -> list[dict]:
         brand = self.preset.brand
-        u, m, w, h = self.u, self.margin, self.width, self.height
-        inner = w - 2 * m
+        u, h = self.u, self.height
+        x, inner = self.left, self.right - self.left
         head, body_size = brand.headline_size * u, brand.body_size * u
         figures = segment.figures
         sid = segment.id
         if self.kind == "still":
             return [
                 self.text(f"{sid}_headline", "headline", segment.headline, font=self.heading, size=head * 0.9,
-                          box=(m, h * 0.1, inner, h * 0.2), valign="bottom", start=start, end=end,
+                          box=(x, h * 0.1, inner, h * 0.2), valign="bottom", start=start, end=end,
                           color=brand.text_color, sources=figures),
-                self.panel(f"{sid}_card", (m, h * 0.34, inner, h * 0.36), start, end),
+                self.panel(f"{sid}_card", (x, h * 0.34, inner, h * 0.36), start, end),
                 self.text(f"{sid}_stat", "stat", segment.stat or segment.headline, font=self.heading,
-                          size=head * 1.7, box=(m, h * 0.36, inner, h * 0.2), valign="middle", start=start,
+                          size=head * 1.7, box=(x, h * 0.36, inner, h * 0.2), valign="middle", start=start,
                           end=end, color=brand.accent_color, sources=figures),
                 self.text(f"{sid}_body", "body", segment.body or " ", font=self.body, size=body_size,
-                          box=(m + 30 * u, h * 0.56, inner - 60 * u, h * 0.12), valign="top", start=start, end=end,
+                          box=(x + 30 * u, h * 0.56, inner - 60 * u, h * 0.12), valign="top", start=start, end=end,
                           color=brand.text_color, sources=figures),
             ]
-        top = h * (0.14 if self.kind == "reel" else 0.1)
+        # Below the logo's row at the top of the safe area; the card sits above the odds stamp and the
+        # compliance band at its foot.
+        top = max(self.top + 150 * u, h * (0.14 if self.kind == "reel" else 0.1))
+        floor = self.overlay_top()
         layers = [self.text(f"{sid}_headline", "headline", segment.headline, font=self.heading, size=head,
-                            box=(m, top, inner, h * 0.2), valign="bottom", start=start, end=end,
+                            box=(x, top, inner, h * 0.2), valign="bottom", start=start, end=end,
                             color=brand.text_color if segment.kind.value != "hook" else brand.accent_color,
                             stroke=3 * u, sources=figures)]
         if segment.stat:
-            card_y = h * (0.56 if self.kind == "reel" else 0.42)
             card_h = h * (0.2 if self.kind == "reel" else 0.3)
+            card_y = min(h * (0.56 if self.kind == "reel" else 0.42), floor - card_h - 20 * u)
             layers += [
-                self.panel(f"{sid}_card", (m, card_y, inner, card_h), start, end, delay=0.1),
+                self.panel(f"{sid}_card", (x, card_y, inner, card_h), start, end, delay=0.1),
                 self.text(f"{sid}_stat", "stat", segment.stat, font=self.heading, size=head * 1.35,
-                          box=(m, card_y + card_h * 0.06, inner, card_h * 0.5), valign="middle", start=start,
+                          box=(x, card_y + card_h * 0.06, inner, card_h * 0.5), valign="middle", start=start,
                           end=end, color=brand.accent_color, delay=0.15, sources=figures),
             ]
             if segment.body:
                 layers.append(self.text(f"{sid}_body", "body", segment.body, font=self.body, size=body_size * 0.9,
-                                        box=(m + 30 * u, card_y + card_h * 0.58, inner - 60 * u, card_h * 0.38),
+                                        box=(x + 30 * u, card_y + card_h * 0.58, inner - 60 * u, card_h * 0.38),
                                         valign="top", start=start, end=end, color=brand.text_color, delay=0.3,
                                         sources=figures))
         elif segment.body:
             layers.append(self.text(f"{sid}_body", "body", segment.body, font=self.body, size=body_size,
-                                    box=(m, top + h * 0.22, inner, h * 0.2), valign="top", start=start, end=end,
+                                    box=(x, top + h * 0.22, inner, h * 0.2), valign="top", start=start, end=end,
                                     color=brand.text_color, stroke=2 * u, delay=0.2, sources=figures))
         return layers
 
+    def band_height(self) -> float:
+        return self.preset.compliance.size * self.u * 2 * 1.15 + 40 * self.u
+
+    def overlay_top(self) -> float:
+        """Where the overlay's texts begin, from the foot of the safe area up: the band, then the odds stamp."""
+        return self.bottom - self.band_height() - 24 * self.u * 1.6 - 10 * self.u
+
     def overlay(self) -> list[dict]:
         compliance = self.preset.compliance
-        u, m, w, h = self.u, self.margin, self.width, self.height
+        u, m, w = self.u, self.margin, self.width
         duration = self.audio.duration
         size = compliance.size * u
-        band_h = size * 2 * 1.15 + 40 * u
+        band_h = self.band_height()
         stamp_size = 24 * u
+        # The compliance band sits at the foot of the safe area: a platform's own captions and buttons
+        # would cover it lower down.
+        band_y = self.bottom - band_h
         layers = [
             {"type": "shape", "id": "compliance_band", "shape": "rect", "fill": "#000000", "fill_opacity": 0.6,
-             "box": {"x": 0, "y": h - band_h, "width": w, "height": band_h}, "start": 0, "end": duration},
+             "box": {"x": 0, "y": band_y, "width": w, "height": band_h}, "start": 0, "end": duration},
             self.text("compliance", "compliance", compliance.text, font=self.body, size=size,
-                      box=(m * 0.5, h - band_h + 20 * u, w - m, band_h - 40 * u), valign="middle", start=0,
+                      box=(max(m * 0.5, self.left - m * 0.5), band_y + 20 * u,
+                           min(w - m, self.right - self.left + m), band_h - 40 * u), valign="middle", start=0,
                       end=duration, color="#FFFFFF", editable=False, entrance="none"),
         ]
         as_of = self.data.odds_as_of
         stamp = f"Odds as of {as_of:%b} {as_of.day}, {as_of:%H:%M} UTC"
         layers.append(self.text("odds_stamp", "stamp", stamp, font=self.body, size=stamp_size,
-                                box=(m * 0.5, h - band_h - stamp_size * 1.6, w - m, stamp_size * 1.3),
-                                valign="bottom", align="right", start=0, end=duration, color="#FFFFFF",
-                                editable=False, entrance="none"))
+                                box=(self.left, band_y - stamp_size * 1.6 - 4 * u, self.right - self.left,
+                                     stamp_size * 1.5), valign="bottom", align="right", start=0, end=duration,
+                                color="#FFFFFF", editable=False, entrance="none"))
         logo = next((a for a in self.media.assets if a.role == "logo"), None)
         if logo is not None:
             side = 150 * u
             scale = side / max(logo.width, logo.height)
             lw, lh = logo.width * scale, logo.height * scale
+            # Top left of the safe area (the right-hand column of a reel is the platform's).
+            lx = self.left if self.zones else w - m * 0.6 - lw
+            ly = self.top + 10 * u if self.zones else m * 0.6
             layers.append({"type": "image", "id": "logo", "asset": logo.file, "start": 0, "end": duration,
-                           "box": {"x": w - m * 0.6 - lw, "y": m * 0.6, "width": lw, "height": lh}})
+                           "box": {"x": lx, "y": ly, "width": lw, "height": lh}})
         return layers
 
     def build(self) -> RenderPlan:
@@ -233,14 +270,25 @@ class _Builder:
         if self.audio.music:
             audio.append({"file": self.audio.music, "role": "music", "gain": self.audio.music_gain})
         brand = self.preset.brand
-        return RenderPlan.model_validate({
+        data = {
             "kind": self.kind, "title": self.script.title, "width": self.width, "height": self.height,
             "fps": self.preset.format.fps, "duration": self.audio.duration,
             "fonts": [self.heading.model_dump(), *([self.body.model_dump()] if self.body.family !=
                                                   self.heading.family else [])],
             "palette": brand.palette, "audio": audio, "scenes": scenes, "overlay": self.overlay(),
-            "odds_as_of": self.data.odds_as_of,
-        })
+            "odds_as_of": self.data.odds_as_of.isoformat(), "legibility": self.preset.layout.legibility,
+            "safe_zones": [{"name": name, "box": {"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]}}
+                           for name, r in self.zones],
+        }
+        design.enforce(data, base_dir=self.base_dir, min_sizes=dict(self.preset.layout.min_sizes),
+                       measure_chars=True)
+        for item in design.texts(data):
+            item[0]["base_size"] = item[0]["size"]
+        plan = RenderPlan.model_validate(data)
+        if breaches := design.violations(plan, self.base_dir):
+            raise PipelineError("the plan breaks the design rules: " + "; ".join(breaches[:3]), layer="L5",
+                                hint="this preset's layout cannot hold this script; check its sizes and margins")
+        return plan
 
 
 def build_plan(inputs, ctx) -> RenderPlan:

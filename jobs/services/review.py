@@ -106,7 +106,7 @@ def parse_adjustments(adjustments: dict | None) -> Adjustments:
 
 def adjusted_plan(job: Job, adjustments: Adjustments) -> RenderPlan:
     try:
-        return apply_adjustments(base_plan(job), adjustments)
+        return apply_adjustments(base_plan(job), adjustments, base_dir=job.work_dir)
     except AdjustmentError as exc:
         raise InvalidInput({exc.field or "adjustments": [exc.message]}) from exc
 

@@ -119,6 +119,12 @@ class TextLayer(LayerBase):
     lines: list[TextLine] = Field(min_length=1)
     sources: list[Figure] = []
     editable: bool = True
+    # Design guard facts for the adjust panel (pipeline/design.py): the smallest size the text may be
+    # shrunk to, about how many characters fit in the box at that size, and the palette colours that
+    # read against what is behind the text without help.
+    min_size: float | None = Field(default=None, gt=0)
+    max_chars: int | None = Field(default=None, ge=0)
+    readable_colors: list[HexColor] = []
 
 
 class ImageLayer(LayerBase):
@@ -154,6 +160,13 @@ class Scene(Contract):
         return self
 
 
+class Zone(Contract):
+    """A part of the frame a platform covers with its own interface: no text, stat or logo there."""
+
+    name: str
+    box: Box
+
+
 class AudioTrack(Contract):
     file: JobFile
     role: Literal["narration", "music"]
@@ -175,6 +188,8 @@ class RenderPlan(Contract):
     scenes: list[Scene] = Field(min_length=1)
     overlay: list[Layer] = Field(default=[], description="layers over every scene: logo, compliance, stamps")
     odds_as_of: AwareDatetime | None = None
+    safe_zones: list[Zone] = Field(default=[], description="drawn as guides in the studio, never rendered")
+    legibility: Literal["stroke", "panel", "refuse"] = "stroke"
 
     @model_validator(mode="after")
     def _consistent(self) -> RenderPlan:

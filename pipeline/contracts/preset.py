@@ -111,6 +111,48 @@ class ComplianceSpec(Contract):
         return value
 
 
+class SafeZones(Contract):
+    """The parts of the frame a platform covers with its own interface, as fractions of the frame:
+    no text, stat or logo goes there."""
+
+    top: float = Field(default=0.0, ge=0, le=0.4)
+    bottom: float = Field(default=0.0, ge=0, le=0.4)
+    left: float = Field(default=0.0, ge=0, le=0.4)
+    right: float = Field(default=0.0, ge=0, le=0.4)
+
+
+# 9:16 reels: TikTok's and Instagram's own buttons, captions and account line cover the top ~12 %, the bottom
+# ~20 % and a right-hand column ~12 % wide (TikTok Creative Center's safe-zone guide, 1080x1920: about 130 px
+# top, 370-480 px bottom, 120-140 px right; Instagram's Reels guidance: keep the top 14 % and the lower part
+# clear of text). Feed carousels and square images are not covered.
+PLATFORM_SAFE_ZONES = {
+    ContentKind.REEL: SafeZones(top=0.12, bottom=0.20, left=0.0, right=0.12),
+    ContentKind.CAROUSEL: SafeZones(),
+    ContentKind.STILL: SafeZones(),
+}
+
+
+class LayoutRules(Contract):
+    """What every plan is held to (pipeline/design.py): text fits its box, nothing collides, the safe
+    zones stay clear, and text reads against what is behind it."""
+
+    safe_zones: SafeZones | None = Field(default=None, description="None: the format's platform default")
+    # The smallest a text of each role may be shrunk to fit, in pixels at a 1080-wide frame.
+    min_sizes: dict[Literal["headline", "stat", "body", "cta"], int] = Field(
+        default={"headline": 56, "stat": 64, "body": 30, "cta": 40})
+    # What makes a colour that does not read against its background readable: an outline, a panel behind
+    # the text, or (for a reviewer's pick) refusing the colour.
+    legibility: Literal["stroke", "panel", "refuse"] = "stroke"
+
+    @field_validator("min_sizes")
+    @classmethod
+    def _sane_sizes(cls, value: dict) -> dict:
+        for role, size in value.items():
+            if not 12 <= size <= 200:
+                raise ValueError(f"the smallest {role} size must be between 12 and 200 px")
+        return value
+
+
 class PresetConfig(Contract):
     format: FormatSpec
     providers: Providers = Providers()
@@ -120,4 +162,9 @@ class PresetConfig(Contract):
     motion: MotionStyle = MotionStyle()
     preview: PreviewSpec = PreviewSpec()
     compliance: ComplianceSpec = ComplianceSpec()
+    layout: LayoutRules = LayoutRules()
     hashtags: list[str] = Field(default=[], max_length=30)
+
+    @property
+    def safe_zones(self) -> SafeZones:
+        return self.layout.safe_zones or PLATFORM_SAFE_ZONES[self.format.kind]

@@ -1,11 +1,17 @@
-"""apply_adjustments: one function, on the server; it re-wraps text and can never remove the compliance text."""
+"""apply_adjustments: one function, on the server; it re-wraps text, holds it to the design rules and can never
+remove the compliance text."""
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline import design
 from pipeline.contracts import Adjustments, RenderPlan
 from pipeline.plan import AdjustmentError, apply_adjustments
 from tests.pipeline.test_contracts import plan_data
+
+BASE = Path(__file__).parent  # the test plan has no pictures: its backgrounds are plain colours
 
 
 @pytest.fixture
@@ -17,36 +23,39 @@ def layer(plan, layer_id):
     return next(item for item in plan.all_layers() if item.id == layer_id)
 
 
-def test_bigger_text_rewraps(plan):
+def test_bigger_text_rewraps_and_stays_in_its_box(plan):
     before = layer(plan, "h1")
-    after = layer(apply_adjustments(plan, Adjustments(text_scale=1.6)), "h1")
-    assert after.size == pytest.approx(before.size * 1.6)
-    assert len(after.lines) > len(before.lines)
-    assert max(line.width for line in after.lines) <= after.box.width + 1
+    adjusted = apply_adjustments(plan, Adjustments(text_scale=1.6), base_dir=BASE)
+    after = layer(adjusted, "h1")
+    # as large as fits: bigger than before, but shrunk back from 1.6x until its ink is inside the box
+    assert before.size < after.size < before.size * 1.6
+    assert design.violations(adjusted, BASE) == []
 
 
 def test_edit_relays_out_the_new_text(plan):
-    after = layer(apply_adjustments(plan, Adjustments(text_edits={"h1": "ALLEN OVER 275.5 YARDS TONIGHT"})), "h1")
+    edit = Adjustments(text_edits={"h1": "ALLEN OVER 275.5 YARDS TONIGHT"})
+    after = layer(apply_adjustments(plan, edit, base_dir=BASE), "h1")
     assert " ".join(line.text for line in after.lines) == "ALLEN OVER 275.5 YARDS TONIGHT"
 
 
 def test_an_edit_cannot_invent_a_number(plan):
     with pytest.raises(AdjustmentError, match="300.5") as info:
-        apply_adjustments(plan, Adjustments(text_edits={"h1": "JOSH ALLEN OVER 300.5"}))
+        apply_adjustments(plan, Adjustments(text_edits={"h1": "JOSH ALLEN OVER 300.5"}), base_dir=BASE)
     assert info.value.field == "text_edits.h1"
 
 
 def test_timing_offset_moves_text_within_its_scene(plan):
-    after = layer(apply_adjustments(plan, Adjustments(timing_offset=0.5)), "h1")
+    after = layer(apply_adjustments(plan, Adjustments(timing_offset=0.5), base_dir=BASE), "h1")
     assert after.start == pytest.approx(0.7)
-    early = layer(apply_adjustments(plan, Adjustments(timing_offset=-2)), "h1")
+    early = layer(apply_adjustments(plan, Adjustments(timing_offset=-2), base_dir=BASE), "h1")
     assert early.start == 0.0
 
 
 def test_colours_must_come_from_the_palette(plan):
-    assert layer(apply_adjustments(plan, Adjustments(colors={"h1": "#FFD400"})), "h1").color == "#FFD400"
+    yellow = Adjustments(colors={"h1": "#FFD400"})
+    assert layer(apply_adjustments(plan, yellow, base_dir=BASE), "h1").color == "#FFD400"
     with pytest.raises(AdjustmentError, match="not a brand colour"):
-        apply_adjustments(plan, Adjustments(colors={"h1": "#123456"}))
+        apply_adjustments(plan, Adjustments(colors={"h1": "#123456"}), base_dir=BASE)
 
 
 @pytest.mark.parametrize("adjustments", [
@@ -54,7 +63,7 @@ def test_colours_must_come_from_the_palette(plan):
     Adjustments(layer_scale={"compliance": 0.5}), Adjustments(text_edits={"nope": "x"})])
 def test_compliance_and_unknown_layers_cannot_be_adjusted(plan, adjustments):
     with pytest.raises(AdjustmentError):
-        apply_adjustments(plan, adjustments)
+        apply_adjustments(plan, adjustments, base_dir=BASE)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -63,7 +72,7 @@ def test_compliance_and_unknown_layers_cannot_be_adjusted(plan, adjustments):
 def test_compliance_survives_every_adjustment(plan, scale, offset, layer_scale, text):
     adjustments = Adjustments(text_scale=scale, timing_offset=offset, layer_scale={"h1": layer_scale},
                               text_edits={"h1": text} if text.strip() else {})
-    adjusted = apply_adjustments(plan, adjustments)
+    adjusted = apply_adjustments(plan, adjustments, base_dir=BASE)
     compliance = layer(adjusted, "compliance")
     original = layer(plan, "compliance")
     assert compliance.text == original.text and compliance.size >= original.size

@@ -87,7 +87,7 @@ def test_frame_at_is_the_video_frame(plan, tmp_path):
 
 def test_adjustments_show_in_the_output(plan, tmp_path):
     adjusted = apply_adjustments(plan, Adjustments(text_scale=1.5, text_edits={"headline0": "ALLEN 262.5 LOCK"},
-                                                   timing_offset=0.3))
+                                                   timing_offset=0.3), base_dir=tmp_path)
     _, out = render(adjusted, tmp_path, "adjusted.mp4")
     t = 0.7
     video = ffmpeg.decode_frame(out, int(t * FPS), FPS, (W, H))
