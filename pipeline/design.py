@@ -241,9 +241,14 @@ def _backdrop(key: str) -> np.ndarray:
                     region = region.copy()
                     region[ay0:ay1, ax0:ax1] = (1 - alpha) * region[ay0:ay1, ax0:ax1] + alpha * np.array(
                         hex_rgb(shape["fill"]), dtype=np.float64)
-            # Every fourth pixel each way is plenty for a percentile, and keeps the sample small.
-            samples.append(luminance(region[::4, ::4]).ravel())
+            # Every eighth pixel each way is plenty for a percentile, and keeps the sample small.
+            samples.append(luminance(region[::8, ::8]).ravel())
     return np.concatenate(samples) if samples else np.zeros(0)
+
+
+@functools.lru_cache(maxsize=8192)
+def _reads(color: str, key: str, needed: float) -> bool:
+    return reads(color, _backdrop(key), needed)
 
 
 class _SceneTimes:
@@ -262,7 +267,7 @@ def _asset_facts(base_dir: Path, asset: str | None) -> tuple[str, float]:
     return str(path), path.stat().st_mtime
 
 
-def backdrop(plan: dict, layer: dict, scene: dict | None, base_dir: Path) -> np.ndarray:
+def backdrop(plan: dict, layer: dict, scene: dict | None, base_dir: Path) -> str:
     """The luminances behind a text layer's box: its scene's background and the shapes drawn before it, or for
     an overlay text (shown over every scene) every scene's background and the overlay shapes before it."""
     rect = box_rect(layer["box"])
@@ -278,9 +283,14 @@ def backdrop(plan: dict, layer: dict, scene: dict | None, base_dir: Path) -> np.
             "opacity", 1.0)} for s in under if s["type"] == "shape" and overlap(box_rect(s["box"]), rect)]
         parts.append({"background": item["background"], "path": path, "mtime": mtime, "scene": [item["start"],
                       item["end"]], "range": [item["start"], item["end"]], "shapes": shapes})
-    key = json.dumps({"rect": [round(v, 1) for v in rect], "size": [plan["width"], plan["height"]],
-                      "scenes": parts}, sort_keys=True)
-    return _backdrop(key)
+    # The key names everything the pixels behind the text depend on; `readable` looks the pixels up by it.
+    return json.dumps({"rect": [round(v, 1) for v in rect], "size": [plan["width"], plan["height"]],
+                       "scenes": parts}, sort_keys=True)
+
+
+def readable(color: str, behind: str, needed: float) -> bool:
+    """Whether `color` reads against the backdrop `behind` (a key from `backdrop`)."""
+    return _reads(color, behind, round(needed, 3))
 
 
 # ---------------------------------------------------------------------------------------------- enforcing
@@ -324,25 +334,27 @@ def enforce(plan: dict, *, base_dir: Path, min_sizes: dict[str, float], picks: d
     width = plan["width"]
     for layer, scene in list(texts(plan)):
         font_file = fonts[layer["font"]]
-        # The floor a plan was built with travels with it (min_size); a new plan takes the preset's.
-        wanted_floor = layer.get("min_size") or min_sizes.get(layer["role"], layer["size"]) * width / 1080
+        # The floor a plan was built with travels with it (min_size); a new plan takes the preset's; a role
+        # without one (the odds stamp) may shrink back to its built size.
+        role_floor = min_sizes.get(layer["role"])
+        wanted_floor = layer.get("min_size") or (role_floor * width / 1080 if role_floor else layer["base_size"])
         floor = min(layer["size"], wanted_floor)
         needed = needed_ratio(layer["role"], layer["size"], width)
         behind = backdrop(plan, layer, scene, base_dir)
         if layer.get("editable", True):
-            layer["readable_colors"] = [c for c in plan["palette"] if reads(c, behind, needed)]
+            layer["readable_colors"] = [c for c in plan["palette"] if readable(c, behind, needed)]
             layer["min_size"] = round(floor, 2)
         already_treated = layer.get("stroke_width", 0) >= _outline_width(layer) and layer.get("stroke_color") and (
             ratio(float(luminance(hex_rgb(layer["color"]))), float(luminance(hex_rgb(layer["stroke_color"]))))
             >= needed)
         panel_ids = {item["id"] for item in (scene["layers"] if scene is not None else plan["overlay"])}
-        if not reads(layer["color"], behind, needed) and not already_treated and (
+        if not readable(layer["color"], behind, needed) and not already_treated and (
                 f"{layer['id']}_panel" not in panel_ids):
             treatment = plan.get("legibility", "stroke")
             if treatment == "refuse" and layer["id"] in picks:
-                readable = ", ".join(layer.get("readable_colors") or []) or "none of the palette"
+                options = ", ".join(layer.get("readable_colors") or []) or "none of the palette"
                 raise PipelineError(f"{picks[layer['id']]} does not read on the background of {layer['id']} "
-                                    f"(needs {needed:g}:1); colours that do: {readable}",
+                                    f"(needs {needed:g}:1); colours that do: {options}",
                                     field=f"colors.{layer['id']}")
             if treatment == "panel":
                 text = float(luminance(hex_rgb(layer["color"])))
@@ -379,7 +391,7 @@ def violations(plan, base_dir: Path) -> list[str]:
         needed = needed_ratio(layer["role"], layer["size"], data["width"])
         outlined = layer.get("stroke_color") and layer.get("stroke_width", 0) >= 2 and ratio(
             float(luminance(hex_rgb(layer["color"]))), float(luminance(hex_rgb(layer["stroke_color"])))) >= needed
-        if not outlined and not reads(layer["color"], backdrop(data, layer, scene, base_dir), needed):
+        if not outlined and not readable(layer["color"], backdrop(data, layer, scene, base_dir), needed):
             found.append(f"contrast: {layer['id']} ({layer['color']}) does not reach {needed:g}:1")
     for index, (a, ink_a) in enumerate(inks):
         for b, ink_b in inks[index + 1:]:

@@ -15,7 +15,10 @@ from pipeline.context import LayerContext
 from pipeline.contracts import Matchup, Slate
 from pipeline.errors import DataError
 
-SLATE_FILE = Path(__file__).resolve().parents[2] / "data" / "slate.json"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+SLATE_FILE = DATA_DIR / "slate.json"
+# Every NFL, NBA, MLB and NHL team: city, name and two brand colours (sources in the file).
+TEAMS_FILE = DATA_DIR / "teams.json"
 _ID = re.compile(r"^(?P<sport>[a-z]+)-(?P<date>\d{8})-(?P<away>[a-z]{2,4})-(?P<home>[a-z]{2,4})$")
 
 
@@ -24,14 +27,21 @@ def _data() -> dict:
     return json.loads(SLATE_FILE.read_text())
 
 
+@functools.cache
+def teams() -> dict[str, dict[str, list[str]]]:
+    """{league: {abbreviation: [city, name, primary colour, secondary colour]}}."""
+    return {league: table for league, table in json.loads(TEAMS_FILE.read_text()).items()
+            if not league.startswith("_")}
+
+
 def team_colors(sport: str, abbreviation: str) -> tuple[str, str] | None:
     """Brand colours for a team, used to colour teams from sources that do not give them."""
-    team = _data()["teams"].get(sport, {}).get(abbreviation)
+    team = teams().get(sport, {}).get(abbreviation)
     return (team[2], team[3]) if team else None
 
 
 def _team(sport: str, abbr: str) -> dict:
-    city, name, primary, secondary = _data()["teams"][sport][abbr]
+    city, name, primary, secondary = teams()[sport][abbr]
     return {"id": f"{sport}-{abbr.lower()}", "name": name, "city": city, "abbreviation": abbr,
             "primary_color": primary, "secondary_color": secondary}
 
