@@ -128,7 +128,17 @@ def fits(text: str, layer: dict, font_file: str, size: float) -> bool:
 def chars_that_fit(text: str, layer: dict, font_file: str, size: float) -> int:
     """About how many characters of text like this one fit the box at `size` (the fit meter's figure)."""
     pattern = (text.strip() or "M") + " "
-    low, high = 0, 400
+    # A first guess from the text's average character width and the lines the box holds, then a binary
+    # search around it: a handful of layouts instead of nine.
+    width = load_font(font_file, size).getlength(pattern) / len(pattern)
+    x0, y0, x1, y1 = box_rect(layer["box"])
+    guess = int((x1 - x0) / max(width, 1e-3)) * max(1, int((y1 - y0) / (size * layer.get("line_height", 1.15))))
+    low, high = max(0, min(400, int(guess * 0.5))), min(400, int(guess * 1.3) + 2)
+    if not fits((pattern * (low // len(pattern) + 1))[:low].strip() or "M", layer, font_file, size):
+        low = 0
+    if fits((pattern * (high // len(pattern) + 1))[:high].strip() or "M", layer, font_file, size):
+        low = high = 400 if high >= 400 else high
+        high = 400
     while low < high:
         n = (low + high + 1) // 2
         if fits((pattern * (n // len(pattern) + 1))[:n].strip() or "M", layer, font_file, size):

@@ -109,6 +109,8 @@ class _Builder:
         self.margin = brand.margin * self.u
         self.motion = self.preset.motion
         self.base_dir = ctx.work_dir
+        # The fit meter's figures cost a few layouts per text; the preset editor's thumbnails do without.
+        self.measure_fit = ctx.options.get("MEASURE_FIT", True)
         # The safe area: inside the margins and clear of the platform's own interface (safe zones).
         zones = self.preset.safe_zones
         w, h, m = self.width, self.height, self.margin
@@ -281,7 +283,7 @@ class _Builder:
                            for name, r in self.zones],
         }
         design.enforce(data, base_dir=self.base_dir, min_sizes=dict(self.preset.layout.min_sizes),
-                       measure_chars=True)
+                       measure_chars=self.measure_fit)
         for item in design.texts(data):
             item[0]["base_size"] = item[0]["size"]
         plan = RenderPlan.model_validate(data)

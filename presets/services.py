@@ -26,6 +26,8 @@ from presets.uploads import clean_font, clean_image
 SAMPLE_MATCHUP = "nfl-20261122-buf-kc"
 THUMB_WIDTH = 270
 THUMB_CACHE_S = 24 * 3600
+# A carousel's first slides show its look; drawing every slide would slow each edit down.
+THUMB_SLIDES = 3
 
 
 def brand_dir() -> Path:
@@ -91,53 +93,111 @@ def _offline(config: PresetConfig) -> PresetConfig:
     return PresetConfig.model_validate(data)
 
 
-def sample_plan(config: PresetConfig, work_dir: Path):
-    """Run L1..L5 on a sample matchup with the offline providers and build the plan, as a job would."""
-    from pipeline.layers import l1_data, l2_calendar, l3_ideas, l4_audio, l5_media
-    from pipeline.plan import build_plan
+def _sample_key(pipeline, config: PresetConfig) -> str:
+    """What the sample's L1..L5 outputs depend on: the preset fields each of those layers reads (the registry's
+    config_keys) and the layers' versions. Fonts, colours, sizes and safe zones are not among them, so editing
+    those reuses the outputs and only the plan and the frames are drawn again."""
+    from pipeline.registry import _select
 
+    parts = {spec.name: {"version": spec.version, **{key: _select(config, key) for key in spec.config_keys}}
+             for spec in _sample_specs(pipeline)}
+    return hashlib.sha256(json.dumps({"matchup": SAMPLE_MATCHUP, "layers": parts}, sort_keys=True,
+                                     default=str).encode()).hexdigest()[:24]
+
+
+def _sample_specs(pipeline):
+    return [pipeline.spec(name) for name in pipeline.names[: pipeline.names.index(pipeline.review_after) + 1]]
+
+
+def sample_outputs(config: PresetConfig):
+    """The sample matchup's L1..L5 outputs for this preset (offline providers), computed once and kept in
+    MEDIA_ROOT/presets/samples/<key>/; returns (pipeline, outputs, folder)."""
+    from jobs.services.layers import current_pipeline
+
+    pipeline = current_pipeline()
     offline = _offline(config)
+    folder = Path(settings.MEDIA_ROOT) / "presets" / "samples" / _sample_key(pipeline, offline)
+    stored = folder / "outputs.json"
+    if not stored.is_file():
+        _compute_sample(pipeline, offline, folder)
+    saved = json.loads(stored.read_text())
+    outputs = {spec.name: spec.output_model.model_validate(saved[spec.name], context={"base_dir": folder})
+               for spec in _sample_specs(pipeline)}
+    return pipeline, outputs, folder
+
+
+def _compute_sample(pipeline, offline: PresetConfig, folder: Path) -> None:
+    """Run L1..L5 in a scratch folder and publish it whole under `folder` (a second writer finds it there)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".sample-", dir=folder.parent))
+    try:
+        job = JobInputs(sport="nfl", matchup_id=SAMPLE_MATCHUP)
+        options = {**settings.PIPELINE, "BRAND_DIR": brand_dir()}
+        outputs = {}
+        for spec in _sample_specs(pipeline):
+            ctx = LayerContext(job_id="preset-sample", layer=spec.name, work_dir=scratch, options=options,
+                               cache=cache)
+            upstream = {name: outputs[name] for name in spec.needs}
+            outputs[spec.name] = spec.run(LayerInput(job=job, preset=offline, upstream=upstream), ctx)
+        (scratch / "outputs.json").write_text(json.dumps({n: o.model_dump(mode="json") for n, o in outputs.items()}))
+        try:
+            scratch.rename(folder)
+        except OSError:
+            pass  # another request published the same sample first; this one is dropped below
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def sample_plan(config: PresetConfig, work_dir: Path | None = None, *, measure_fit: bool = True):
+    """(plan, folder): the plan a job of this preset builds for the sample matchup, and the folder its files are
+    in. The L1..L5 outputs are the preset's kept sample; with `work_dir`, they are computed there afresh."""
+    if work_dir is None:
+        pipeline, outputs, folder = sample_outputs(config)
+    else:
+        from jobs.services.layers import current_pipeline
+
+        pipeline, folder = current_pipeline(), Path(work_dir) / "sample"
+        _compute_sample(pipeline, _offline(config), folder)
+        saved = json.loads((folder / "outputs.json").read_text())
+        outputs = {spec.name: spec.output_model.model_validate(saved[spec.name], context={"base_dir": folder})
+                   for spec in _sample_specs(pipeline)}
+    ctx = LayerContext(job_id="preset-sample", layer=pipeline.review_after, work_dir=folder,
+                       options={**settings.PIPELINE, "BRAND_DIR": brand_dir(), "MEASURE_FIT": measure_fit},
+                       cache=cache)
     job = JobInputs(sport="nfl", matchup_id=SAMPLE_MATCHUP)
-    options = {**settings.PIPELINE, "BRAND_DIR": brand_dir()}
-    outputs = {}
-    ctx = None
-    for name, module, needs in (("L1", l1_data, ()), ("L2", l2_calendar, ("L1",)), ("L3", l3_ideas, ("L1", "L2")),
-                                ("L4", l4_audio, ("L2", "L3")), ("L5", l5_media, ("L1", "L3"))):
-        ctx = LayerContext(job_id="preset-sample", layer=name, work_dir=work_dir, options=options, cache=cache)
-        outputs[name] = module.run(LayerInput(job=job, preset=offline, upstream={n: outputs[n] for n in needs}), ctx)
-    return build_plan(LayerInput(job=job, preset=offline, upstream=outputs), ctx)
+    return pipeline.build_plan(LayerInput(job=job, preset=_offline(config), upstream=outputs), ctx), folder
 
 
 def _thumbnail(frame) -> str:
     image = Image.fromarray(frame)
-    image = image.resize((THUMB_WIDTH, round(image.height * THUMB_WIDTH / image.width)), Image.LANCZOS)
+    # reducing_gap: shrink by whole factors first (fast), then Lanczos the rest (sharp).
+    image = image.resize((THUMB_WIDTH, round(image.height * THUMB_WIDTH / image.width)), Image.LANCZOS,
+                         reducing_gap=2.0)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def preset_thumbnails(config: PresetConfig) -> list[dict]:
-    """Frames drawn by L6's compositor from a sample plan: first and middle frame, or every slide."""
+    """Frames drawn by L6's compositor from the sample plan: first and middle frame, or every slide."""
     from pipeline.render.compositor import Compositor
 
     key = "preset-thumbs:" + hashlib.sha256(config.model_dump_json().encode()).hexdigest()
     if (cached := cache.get(key)) is not None:
         return cached
-    work = Path(tempfile.mkdtemp(prefix="preset-", dir=brand_dir().parent))
-    try:
-        plan = sample_plan(config, work)
-        compositor = Compositor(plan, work)
-        if plan.kind == "reel":
-            middle = plan.scenes[len(plan.scenes) // 2]
-            first = plan.scenes[0]
-            picks = [("first frame", still_time(first, [*first.layers, *plan.overlay])),
-                     ("middle frame", still_time(middle, [*middle.layers, *plan.overlay]))]
-        else:
-            picks = [(f"slide {i}" if plan.kind == "carousel" else "image",
-                      still_time(scene, [*scene.layers, *plan.overlay]))
-                     for i, scene in enumerate(plan.scenes, start=1)]
-        thumbs = [{"label": label, "t": round(t, 3), "src": _thumbnail(compositor.frame(t))} for label, t in picks]
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    plan, folder = sample_plan(config, measure_fit=False)
+    if plan.kind == "reel":
+        first, middle = plan.scenes[0], plan.scenes[len(plan.scenes) // 2]
+        picks = [("first frame", first), ("middle frame", middle)]
+    else:
+        picks = [(f"slide {i} of {len(plan.scenes)}" if plan.kind == "carousel" else "image", scene)
+                 for i, scene in enumerate(plan.scenes[:THUMB_SLIDES], start=1)]
+    # Only the scenes drawn are prepared: the compositor pre-draws every layer of the plan it is given.
+    shown = plan.model_copy(update={"scenes": list({scene.id: scene for _, scene in picks}.values())})
+    compositor = Compositor(shown, folder, keep_pictures=True)
+    thumbs = []
+    for label, scene in picks:
+        t = still_time(scene, [*scene.layers, *plan.overlay])
+        thumbs.append({"label": label, "t": round(t, 3), "src": _thumbnail(compositor.frame(t))})
     cache.set(key, thumbs, THUMB_CACHE_S)
     return thumbs

@@ -241,14 +241,18 @@ def metrics_dashboard(request):
 def preset_builder(request, slug):
     from presets.forms import PresetForm
 
+    from presets import editor
+
     preset = get_object_or_404(Preset, slug=slug)
     form = PresetForm(request.POST or None, instance=preset)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Preset {preset.name} saved.")
         return redirect("previews:preset", slug=form.instance.slug)
-    return render(request, "previews/preset.html", {"preset": preset, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(request, "previews/preset.html", {
+        "preset": preset, "form": form, "sections": editor.SECTIONS, "fonts": editor.fonts(),
+        "fonts_json": json.dumps(editor.fonts()), "zones_json": json.dumps(editor.platform_zones()),
+    }, status=400 if request.method == "POST" else 200)
 
 
 @staff_required(api=True, perms=access.EDIT_PRESETS)

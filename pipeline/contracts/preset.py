@@ -64,6 +64,8 @@ class BrandRules(Contract):
 
 
 class SegmentRules(Contract):
+    # The order the parts of a piece come in (each appears once; the ones turned off are skipped).
+    order: list[Literal["hook", "matchup", "props", "cta"]] = ["hook", "matchup", "props", "cta"]
     hook: bool = True
     matchup: bool = True
     props: int = Field(default=3, ge=0, le=8)
@@ -77,6 +79,8 @@ class SegmentRules(Contract):
     def _at_least_one(self) -> SegmentRules:
         if not (self.hook or self.matchup or self.props or self.cta):
             raise ValueError("a preset needs at least one segment")
+        if sorted(self.order) != ["cta", "hook", "matchup", "props"]:
+            raise ValueError("order names hook, matchup, props and cta, each once")
         return self
 
 

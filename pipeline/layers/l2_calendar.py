@@ -38,16 +38,18 @@ def run(inputs: LayerInput, ctx: LayerContext) -> CalendarPlan:
     if not props and (kind == ContentKind.STILL or rules.props):
         raise DataError(f"matchup {data.matchup.id} has no props", layer="L2", field="matchup.props")
     segments = []
-    if kind != ContentKind.STILL:
-        if rules.hook:
+    for part in rules.order:
+        if part == "props":
+            segments += [{"id": f"prop_{index}", "kind": SegmentKind.PROP, "target_s": rules.segment_s,
+                          "prop_id": prop.id} for index, prop in enumerate(props, start=1)]
+        elif kind == ContentKind.STILL:
+            continue  # a single image is one prop
+        elif part == "hook" and rules.hook:
             segments.append({"id": "hook", "kind": SegmentKind.HOOK, "target_s": rules.hook_s})
-        if rules.matchup:
+        elif part == "matchup" and rules.matchup:
             segments.append({"id": "matchup", "kind": SegmentKind.MATCHUP, "target_s": rules.segment_s})
-    for index, prop in enumerate(props, start=1):
-        segments.append({"id": f"prop_{index}", "kind": SegmentKind.PROP, "target_s": rules.segment_s,
-                         "prop_id": prop.id})
-    if kind != ContentKind.STILL and rules.cta:
-        segments.append({"id": "cta", "kind": SegmentKind.CTA, "target_s": rules.cta_s})
+        elif part == "cta" and rules.cta:
+            segments.append({"id": "cta", "kind": SegmentKind.CTA, "target_s": rules.cta_s})
     # Keep within the preset's length budget by dropping props from the end (never the hook or CTA).
     while sum(s["target_s"] for s in segments) > rules.max_total_s and sum(
             s["kind"] == SegmentKind.PROP for s in segments) > 1:

@@ -97,10 +97,22 @@ def _shape_image(layer: ShapeLayer) -> tuple[Image.Image, int, int]:
     return image, x0, y0
 
 
+@functools.lru_cache(maxsize=6)
+def _kept_picture(path: str, mtime_ns: int) -> tuple[Image.Image, np.ndarray]:
+    """A decoded picture and its RGBA pixels, kept between compositors (see Compositor's `keep_pictures`)."""
+    with Image.open(path) as image:
+        image.load()
+        picture = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+    return picture, np.ascontiguousarray(np.asarray(picture.convert("RGBA"), dtype=np.uint8))
+
+
 class Compositor:
-    def __init__(self, plan: RenderPlan, base_dir: Path) -> None:
+    def __init__(self, plan: RenderPlan, base_dir: Path, *, keep_pictures: bool = False) -> None:
+        """`keep_pictures`: share decoded pictures with later compositors in this process (the preset editor
+        draws the same sample's pictures on every edit); a render keeps its memory to itself."""
         self.plan = plan
         self.base_dir = Path(base_dir)
+        self.keep_pictures = keep_pictures
         self.size = (plan.width, plan.height)
         self._images: dict[str, Image.Image] = {}
         self._arrays: dict[str, np.ndarray] = {}
@@ -116,6 +128,12 @@ class Compositor:
             path = (self.base_dir / name).resolve()
             if self.base_dir.resolve() not in path.parents or not path.is_file():
                 raise RenderError(f"the plan names {name}, which is not in the job folder", layer="L6", field=name)
+            if self.keep_pictures:
+                try:
+                    self._images[name], self._arrays[name] = _kept_picture(str(path), path.stat().st_mtime_ns)
+                except OSError as exc:
+                    raise RenderError(f"{name} cannot be decoded ({exc})", layer="L6", field=name) from exc
+                return self._images[name]
             try:
                 with Image.open(path) as image:
                     image.load()
@@ -171,8 +189,9 @@ class Compositor:
 
     def _pixels(self, name: str) -> np.ndarray:
         """A background image as contiguous RGBA: four channels let OpenCV's warp use SIMD."""
+        image = self._image(name)  # with keep_pictures, this fills _arrays too
         if name not in self._arrays:
-            self._arrays[name] = np.ascontiguousarray(np.asarray(self._image(name).convert("RGBA"), dtype=np.uint8))
+            self._arrays[name] = np.ascontiguousarray(np.asarray(image.convert("RGBA"), dtype=np.uint8))
         return self._arrays[name]
 
     def _background(self, scene: Scene, t: float) -> np.ndarray:

@@ -14,6 +14,7 @@ export class PreviewCanvas {
     this.images = new Map();   // asset path -> ImageBitmap
     this.fonts = new Map();    // family -> FontFace
     this.payload = null;
+    this.showZones = false;    // outline the platform's safe zones (a guide: never in snapshots or renders)
   }
 
   get plan() { return this.payload.plan; }
@@ -89,6 +90,23 @@ export class PreviewCanvas {
     }
     for (const layer of scene.layers) this.drawLayer(layer, t);
     for (const layer of plan.overlay) this.drawLayer(layer, t);
+    if (this.showZones) this.drawZones();
+  }
+
+  drawZones() {
+    const { ctx } = this;
+    ctx.save();
+    ctx.globalAlpha = 1;
+    ctx.lineWidth = Math.max(2, this.plan.width / 360);
+    ctx.setLineDash([12, 8]);
+    for (const zone of this.plan.safe_zones || []) {
+      const { x, y, width, height } = zone.box;
+      ctx.fillStyle = "rgba(255, 59, 92, 0.18)";
+      ctx.fillRect(x, y, width, height);
+      ctx.strokeStyle = "rgba(255, 59, 92, 0.9)";
+      ctx.strokeRect(x, y, width, height);
+    }
+    ctx.restore();
   }
 
   textBounds(layer) {
@@ -159,7 +177,10 @@ export class PreviewCanvas {
 
   // A small JPEG of the frame at t, for the parity check at approval.
   snapshot(t, width = 270) {
+    const zones = this.showZones;
+    this.showZones = false;
     this.drawAt(t);
+    this.showZones = zones;
     const scaled = document.createElement("canvas");
     scaled.width = width;
     scaled.height = Math.round(this.canvas.height * width / this.canvas.width);

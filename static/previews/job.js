@@ -140,6 +140,10 @@ async function canvasPreview(payload, caps, desk) {
   $("step-back").addEventListener("click", () => player.step(-1));
   $("step-forward").addEventListener("click", () => player.step(1));
   $("scrubber").addEventListener("input", (e) => player.seek((e.target.value / 1000) * player.duration));
+  if ((payload.plan.safe_zones || []).length) {
+    $("zones-toggle").hidden = false;
+    $("show-zones").addEventListener("change", (e) => { view.showZones = e.target.checked; player.redraw(); });
+  }
 
   const recorder = new Recorder($("preview"), player);
   studio.recorder = recorder;
@@ -284,8 +288,21 @@ function adjustPanel(plan, desk, { onPlan, seek }) {
     const input = document.createElement("input");
     input.value = layer.text;
     input.dataset.layer = layer.id;
+    // The fit meter: how many characters the box holds at the role's smallest size (from the server's
+    // layout), counted down as the reviewer types, before anything is sent.
+    const meter = document.createElement("span");
+    meter.className = "fit-meter";
+    meter.dataset.layer = layer.id;
+    const count = () => {
+      if (layer.max_chars == null) return;
+      const left = layer.max_chars - input.value.length;
+      meter.textContent = left >= 0 ? `${left} characters left` : `${-left} characters too many`;
+      meter.classList.toggle("over", left < 0);
+    };
+    count();
     input.addEventListener("focus", () => seek(scene, layer));
     input.addEventListener("input", () => {
+      count();
       if (input.value.trim() && input.value !== layer.text) adjustments.text_edits[layer.id] = input.value;
       else delete adjustments.text_edits[layer.id];
       send(performance.now());
@@ -293,9 +310,23 @@ function adjustPanel(plan, desk, { onPlan, seek }) {
     const colour = document.createElement("select");
     colour.dataset.layer = layer.id;
     colour.append(...plan.palette.map((hex) => new Option(hex, hex, false, hex === layer.color)));
-    colour.addEventListener("change", () => { adjustments.colors[layer.id] = colour.value; send(performance.now()); });
+    // The contrast warning: the server measured which brand colours read on what is behind this text.
+    const warning = document.createElement("span");
+    warning.className = "contrast-warning";
+    warning.dataset.layer = layer.id;
+    const warn = () => {
+      const reads = !layer.readable_colors?.length || layer.readable_colors.includes(colour.value);
+      warning.textContent = reads ? "" : {
+        refuse: "Does not read on this background: it will be refused.",
+        panel: "Low contrast here: a panel will be put behind the text.",
+        stroke: "Low contrast here: the text will get an outline.",
+      }[plan.legibility || "stroke"];
+      warning.hidden = reads;
+    };
+    warn();
+    colour.addEventListener("change", () => { warn(); adjustments.colors[layer.id] = colour.value; send(performance.now()); });
     label.append(input, colour);
-    row.append(label);
+    row.append(label, meter, warning);
     return row;
   }));
 }

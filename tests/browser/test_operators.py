@@ -1,6 +1,7 @@
 """The operators' side in Chromium: preset builder thumbnails, the batch grid, choosing a variant, the dashboard."""
 import io
 import json
+import logging
 
 import pytest
 from django.core.management import call_command
@@ -19,21 +20,58 @@ def presets(db):
     return {p.slug: p for p in Preset.objects.all()}
 
 
-def test_preset_builder_shows_real_thumbnails_that_follow_the_config(staff_page, presets):
+def test_preset_editor_forms_follow_the_config_and_redraw_thumbnails(staff_page, presets):
+    """The editor's sections and the JSON stay in step; edits redraw the real renderer's thumbnails from the
+    preset's kept sample (L1-L5 are not run again), and each bad field is named beside its control."""
     page = staff_page
     page.goto("/studio/presets/reel_hype/")
-    page.wait_for_function("window.builder.refreshes >= 1", timeout=30000)
+    page.wait_for_function("window.builder.refreshes >= 1", timeout=60000)
     first = page.eval_on_selector_all("#thumbs img", "imgs => imgs.map(i => i.src)")
     assert len(first) == 2 and all(src.startswith("data:image/jpeg") for src in first)
-    config = json.loads(page.input_value("#id_config"))
-    config["brand"]["headline_size"] = 150
-    page.fill("#id_config", json.dumps(config, indent=2))
-    page.wait_for_function("window.builder.refreshes >= 2", timeout=30000)
+    assert page.input_value(".control[data-path='brand.headline_size'] [data-input]") == "104"
+    # an edit in the form: the JSON follows, the thumbnails are drawn again
+    timings = []
+    for size, done in ((140, 2), (120, 3), (90, 4)):
+        page.fill(".control[data-path='brand.headline_size'] [data-input]", str(size))
+        page.wait_for_function(f"window.builder.refreshes >= {done}", timeout=30000)
+        timings.append(page.evaluate("window.builder.redrawMs.at(-1)"))
+    assert json.loads(page.input_value("#id_config"))["brand"]["headline_size"] == 90
     assert page.eval_on_selector_all("#thumbs img", "imgs => imgs.map(i => i.src)") != first
-    config["format"]["width"] = 10
-    page.fill("#id_config", json.dumps(config))
-    page.wait_for_function("document.getElementById('config-errors').textContent.includes('format.width')",
-                           timeout=10000)
+    logging.getLogger("tests.browser").warning("preset editor redraw after an edit: %s ms",
+                                               [round(t) for t in timings])
+    report("preset_editor", {"redraw_ms": [round(t) for t in timings]})
+    # scenes: the hook moves after the matchup
+    page.click(".control[data-path='segments.order'] li[data-part='hook'] button:has-text('↓')")
+    assert json.loads(page.input_value("#id_config"))["segments"]["order"][:2] == ["matchup", "hook"]
+    # the palette: a colour in use follows its swatch
+    page.eval_on_selector(".control[data-path='brand.palette'] input[type=color][data-index='1']",
+                          "el => { el.value = '#fafafa'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    config = json.loads(page.input_value("#id_config"))
+    assert config["brand"]["palette"][1] == "#FAFAFA" and config["brand"]["text_color"] == "#FAFAFA"
+    # a field error is shown beside its control
+    page.fill(".control[data-path='format.width'] [data-input]", "10")
+    page.wait_for_function("document.querySelector(\".control[data-path='format.width'] [data-errors]\")"
+                           ".textContent.includes('format.width')", timeout=30000)
+    page.fill(".control[data-path='format.width'] [data-input]", "1080")
+    # the advanced view: JSON edited by hand shows in the form
+    config = json.loads(page.input_value("#id_config"))
+    config["brand"]["margin"] = 96
+    page.click("details.advanced summary")
+    page.fill("#id_config", json.dumps(config, indent=2))
+    assert page.input_value(".control[data-path='brand.margin'] [data-input]") == "96"
+    # and saving keeps it, validated on the server
+    page.click("#preset-form button[type=submit]")
+    page.wait_for_load_state("load")
+    saved = Preset.objects.get(slug="reel_hype").config
+    assert saved["brand"]["margin"] == 96 and saved["segments"]["order"][0] == "matchup"
+
+
+def report(name: str, data: dict) -> None:
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "var" / "reliability"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(data))
 
 
 def test_batch_grid_approves_several_at_once(staff_page, presets, staff_user, tmp_path):

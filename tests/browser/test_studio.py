@@ -237,3 +237,34 @@ def test_review_page_screenshot(staff_page, presets, tmp_path):
     out = screenshot_path("review-page.png", tmp_path)
     page.screenshot(path=str(out), full_page=False)
     assert out.stat().st_size > 10000
+
+
+def test_the_adjust_panel_shows_fit_and_contrast_before_sending(staff_page, presets):
+    """The fit meter counts characters down as the reviewer types, and a colour that does not read is
+    flagged on the spot; the safe zones can be outlined on the canvas (never in snapshots)."""
+    page = staff_page
+    job = job_in_review(presets["reel_hype"])
+    open_review(page, job)
+    plan = page_plan(page)
+    headline = next(layer for scene in plan.scenes for layer in scene.layers
+                    if layer.type == "text" and layer.role == "headline" and layer.editable)
+    meter = page.locator(f".fit-meter[data-layer='{headline.id}']")
+    assert meter.inner_text() == f"{headline.max_chars - len(headline.text)} characters left"
+    page.locator(f"input[data-layer='{headline.id}']").fill("W" * (headline.max_chars + 3))
+    assert meter.inner_text() == "3 characters too many" and "over" in meter.get_attribute("class")
+    page.wait_for_function("document.getElementById('adjust-errors').textContent.includes('does not fit')",
+                           timeout=10000)
+    page.locator(f"input[data-layer='{headline.id}']").fill(headline.text)
+    unreadable = next(c for c in plan.palette if c not in headline.readable_colors)
+    page.locator(f"select[data-layer='{headline.id}']").select_option(unreadable)
+    warning = page.locator(f".contrast-warning[data-layer='{headline.id}']")
+    assert "outline" in warning.inner_text()
+    # safe zones: drawn on the canvas when asked, left out of what is compared with the render
+    t = plan.scenes[1].start + 1.0
+    plain = canvas_at(page, t)
+    page.check("#show-zones")
+    outlined = canvas_at(page, t)
+    assert ssim(plain, outlined) < 0.99
+    snapshot = page.evaluate("(t) => studio.view.snapshot(t)", t)
+    page.uncheck("#show-zones")
+    assert snapshot == page.evaluate("(t) => studio.view.snapshot(t)", t)

@@ -30,14 +30,9 @@ def built(tmp_path_factory):
     """Each shipped preset's plan for the sample matchup, built as a job builds it (offline providers)."""
     from presets.services import sample_plan
 
-    plans = {}
-    for slug in PRESETS:
-        work = tmp_path_factory.mktemp(slug)
-        plans[slug] = (sample_plan(shipped(slug), work), work)
-    work = tmp_path_factory.mktemp("reel-refuse")
-    plans["reel_refuse"] = (sample_plan(shipped("reel_hype", legibility="refuse"), work), work)
-    work = tmp_path_factory.mktemp("reel-panel")
-    plans["reel_panel"] = (sample_plan(shipped("reel_hype", legibility="panel"), work), work)
+    plans = {slug: sample_plan(shipped(slug), tmp_path_factory.mktemp(slug)) for slug in PRESETS}
+    plans["reel_refuse"] = sample_plan(shipped("reel_hype", legibility="refuse"), tmp_path_factory.mktemp("refuse"))
+    plans["reel_panel"] = sample_plan(shipped("reel_hype", legibility="panel"), tmp_path_factory.mktemp("panel"))
     return plans
 
 

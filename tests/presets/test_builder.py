@@ -36,10 +36,43 @@ def test_thumbnails_are_real_frames_and_follow_the_config(staff_client, shipped)
     assert image.size == (270, 480)
 
 
-def test_carousel_thumbnails_are_its_slides(staff_client, shipped):
+def test_carousel_thumbnails_are_its_first_slides(staff_client, shipped):
     carousel = Preset.objects.get(slug="carousel_illustrated")
     thumbs = thumbnails(staff_client, carousel, carousel.config).json()["thumbnails"]
-    assert [t["label"] for t in thumbs][:2] == ["slide 1", "slide 2"] and len(thumbs) == 7
+    assert [t["label"] for t in thumbs] == ["slide 1 of 7", "slide 2 of 7", "slide 3 of 7"]
+
+
+def test_the_sample_is_computed_once_and_reused_across_edits(staff_client, shipped, media_root, monkeypatch):
+    """L1-L5 of the sample run once per content of the preset; a size, colour or zone edit only redraws."""
+    from pipeline.layers import l4_audio
+
+    calls = []
+    original = l4_audio.run
+    monkeypatch.setattr(l4_audio, "run", lambda *a, **k: calls.append(1) or original(*a, **k))
+    from jobs.services.layers import _load
+
+    _load.cache_clear()  # the pipeline is rebuilt with the counted L4
+    config = json.loads(json.dumps(shipped.config))
+    for size, colour in ((100, "#FFFFFF"), (120, "#FFD400"), (90, "#19E68C")):
+        config["brand"]["headline_size"] = size
+        config["brand"]["text_color"] = colour
+        config["layout"] = {"safe_zones": {"top": 0.1, "bottom": 0.15, "left": 0, "right": size / 1000}}
+        assert thumbnails(staff_client, shipped, config).status_code == 200
+    assert len(calls) == 1
+    config["voice"] = {**config.get("voice", {}), "words_per_minute": 150}  # what L4 reads: computed again
+    assert thumbnails(staff_client, shipped, config).status_code == 200
+    assert len(calls) == 2
+    _load.cache_clear()
+
+
+def test_the_editor_page_has_a_control_for_each_section(staff_client, shipped):
+    page = staff_client.get(f"/studio/presets/{shipped.slug}/").content.decode()
+    for legend in ("Format and duration", "Scenes", "Text", "Safe zones", "Motion", "Preview and providers"):
+        assert f"<legend>{legend}</legend>" in page
+    for path in ("brand.headline_size", "layout.min_sizes.headline", "brand.palette", "segments.order",
+                 "layout.safe_zones", "preview.enabled", "providers.media.name", "brand.heading_font"):
+        assert f'data-path="{path}"' in page
+    assert "DejaVuSansCondensed-Bold.ttf" in page  # the font picker offers the shipped fonts
 
 
 def test_bad_config_gets_field_errors(staff_client, shipped):
