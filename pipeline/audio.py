@@ -48,13 +48,20 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.interp(np.linspace(0, len(samples) - 1, count), np.arange(len(samples)), samples).astype(np.float32)
 
 
-def trim_silence(samples: np.ndarray, rate: int, threshold: float = 0.01, keep_s: float = 0.03) -> np.ndarray:
-    """Cut leading and trailing near-silence, keeping a few milliseconds so words are not clipped."""
+def speech_bounds(samples: np.ndarray, rate: int, threshold: float = 0.01, keep_s: float = 0.03) -> tuple[int, int]:
+    """The sample range without leading and trailing near-silence, keeping a few milliseconds so words are
+    not clipped; (0, 0) for silence."""
     loud = np.flatnonzero(np.abs(samples) > threshold)
     if not len(loud):
-        return samples[:0]
+        return 0, 0
     keep = int(keep_s * rate)
-    return samples[max(0, loud[0] - keep): loud[-1] + 1 + keep]
+    return max(0, int(loud[0]) - keep), min(len(samples), int(loud[-1]) + 1 + keep)
+
+
+def trim_silence(samples: np.ndarray, rate: int, threshold: float = 0.01, keep_s: float = 0.03) -> np.ndarray:
+    """Cut leading and trailing near-silence, keeping a few milliseconds so words are not clipped."""
+    start, end = speech_bounds(samples, rate, threshold, keep_s)
+    return samples[start:end]
 
 
 def duck(music: np.ndarray, speech: np.ndarray, rate: int, *, under_speech: float, ramp_s: float = 0.15,

@@ -71,6 +71,26 @@ def ink_rect(lines, *, font_file: str, size: float, ascent: float, stroke: float
     return (x0, y0, x1, y1)
 
 
+def caption_group_ink(group: dict, *, font_file: str, size: float, ascent: float, stroke: float,
+                      line_height: float) -> Rect:
+    """The ink of a caption group: its words with their outline, and the highlight box around any of them."""
+    lines = [{"text": word["text"], "x": word["x"], "y": group["lines_y"][word["line"]]} for word in group["words"]]
+    x0, y0, x1, y1 = ink_rect(lines, font_file=font_file, size=size, ascent=ascent, stroke=stroke)
+    for word in group["words"]:
+        bx, by, bw, bh, _ = highlight_box(word, group, size, line_height)
+        x0, y0, x1, y1 = min(x0, bx), min(y0, by), max(x1, bx + bw), max(y1, by + bh)
+    return (x0, y0, x1, y1)
+
+
+def highlight_box(word: dict, group: dict, size: float, line_height: float) -> tuple[int, int, int, int, int]:
+    """The box behind a highlighted caption word (x, y, width, height, radius): one formula, drawn by both
+    renderers (compositor.py and canvas.js) with these whole pixels."""
+    pad = size * 0.14
+    top = group["lines_y"][word["line"]]
+    return (int(round(word["x"] - pad)), int(round(top - 0.1 * size)), int(round(word["width"] + 2 * pad)),
+            int(round(size * (line_height + 0.3))), int(round(size * 0.18)))
+
+
 def inside(inner: Rect, outer: Rect, tolerance: float = TOLERANCE) -> bool:
     return (inner[0] >= outer[0] - tolerance and inner[1] >= outer[1] - tolerance
             and inner[2] <= outer[2] + tolerance and inner[3] <= outer[3] + tolerance)
@@ -407,6 +427,24 @@ def violations(plan, base_dir: Path) -> list[str]:
         for b, ink_b in inks[index + 1:]:
             if a["start"] < b["end"] and b["start"] < a["end"] and overlap(ink_a, ink_b):
                 found.append(f"collision: {a['id']} and {b['id']} overlap")
+    for layer in [item for item in data["overlay"] if item["type"] == "captions"]:
+        font_file = fonts[layer["font"]]
+        for index, group in enumerate(layer["groups"]):
+            ink = caption_group_ink(group, font_file=font_file, size=layer["size"], ascent=_ascent(font_file),
+                                    stroke=layer.get("stroke_width") or 0.0, line_height=layer["line_height"])
+            if not inside(ink, box_rect(layer["box"])):
+                found.append(f"overflow: caption group {index} leaves the caption box")
+            for other, other_ink in inks:
+                if other["start"] < group["end"] and group["start"] < other["end"] and overlap(ink, other_ink):
+                    found.append(f"collision: caption group {index} and {other['id']} overlap")
+            timed = dict(layer, id=f"{layer['id']}_{index}", start=group["start"], end=group["end"])
+            inks.append((timed, ink))
+        outlined = layer.get("stroke_color") and layer.get("stroke_width", 0) >= 2 and ratio(
+            float(luminance(hex_rgb(layer["color"]))), float(luminance(hex_rgb(layer["stroke_color"])))) >= 3
+        boxed = layer["highlight"] != "box" or ratio(float(luminance(hex_rgb(layer["box_color"]))),
+                                                     float(luminance(hex_rgb(layer["highlight_color"])))) >= 3
+        if not outlined or not boxed:
+            found.append(f"contrast: the captions ({layer['color']} on {layer['highlight_color']}) do not read")
     zones = [box_rect(zone["box"]) for zone in data.get("safe_zones", [])]
     for layer, ink in inks:
         if any(overlap(ink, zone) for zone in zones):

@@ -84,3 +84,17 @@ def still_time(scene: Scene, layers: list[LayerBase]) -> float:
     """The moment a scene is at rest (every entrance finished): what a slide or still image shows."""
     settled = max([layer.start + layer.motion.enter_s for layer in layers if layer.start < scene.end] or [0.0])
     return min(max(scene.start, settled + 1e-3), scene.end - 1e-3)
+
+
+def caption_state(layer, t: float) -> tuple[int | None, int | None]:
+    """(group, word) of a caption layer shown at time t: the group whose time holds t, and in it the word whose
+    time holds t (None between words); (None, None) when no group is up."""
+    if t < layer.start or t >= layer.end:
+        return None, None
+    for group_index, group in enumerate(layer.groups):
+        if group.start <= t < group.end:
+            for word_index, word in enumerate(group.words):
+                if word.start <= t < word.end:
+                    return group_index, word_index
+            return group_index, None
+    return None, None

@@ -74,6 +74,11 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
             adjust(layer, scene["id"])
     for layer in data["overlay"]:
         adjust(layer, None)
+    for layer in data["overlay"]:
+        if layer["type"] == "captions" and adjustments.caption_edits:
+            _correct_captions(layer, adjustments.caption_edits, {f.family: f for f in plan.fonts})
+    if adjustments.caption_edits and not any(layer["type"] == "captions" for layer in data["overlay"]):
+        raise AdjustmentError("this plan has no captions to correct", field="caption_edits")
     try:
         # A plan built before its floors were recorded (no min_size) takes the default floors.
         design.enforce(data, base_dir=base_dir, min_sizes=dict(LayoutRules().min_sizes), picks=adjustments.colors)
@@ -83,6 +88,48 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
     if breaches := design.violations(adjusted, base_dir):
         raise AdjustmentError("these changes break the layout: " + "; ".join(breaches[:3]), field="adjustments")
     return adjusted
+
+
+def _correct_captions(layer: dict, edits: dict[str, str], fonts: dict) -> None:
+    """A reviewer's corrected words for caption groups (a misspelt name): the group's time is kept, shared by
+    its words as before (or by length, when the number of words changed), and the group is laid out again."""
+    from pipeline import captions
+    from pipeline.contracts.plan import Box
+
+    sourced = {f["text"].lstrip("+") for f in layer.get("sources", [])}
+    font = fonts[layer["font"]]
+    box = Box.model_validate(layer["box"])
+    for key, text in edits.items():
+        field = f"caption_edits.{key}"
+        index = int(key)
+        if index >= len(layer["groups"]):
+            raise AdjustmentError(f"there is no caption group {index} (there are {len(layer['groups'])})",
+                                  field=field)
+        for number in numbers_in(text):
+            if number not in sourced:
+                raise AdjustmentError(f"the number {number} in caption group {index} does not come from the data",
+                                      field=field)
+        group = layer["groups"][index]
+        old = group["words"]
+        if all(word["text"] == word["text"].upper() for word in old):
+            text = text.upper()
+        new = text.split()
+        if len(new) == len(old):
+            timed = [(word, old_word["start"], old_word["end"]) for word, old_word in zip(new, old, strict=True)]
+        else:
+            span, total = group["end"] - group["start"], sum(len(word) for word in new)
+            timed, cursor = [], group["start"]
+            for word in new:
+                length = span * len(word) / total
+                timed.append((word, round(cursor, 4), round(cursor + length, 4)))
+                cursor += length
+        placed = captions.place(timed, font_file=font.file, size=layer["size"], box=box,
+                                line_height=layer["line_height"], ascent=font.ascent)
+        ink = design.caption_group_ink(placed, font_file=font.file, size=layer["size"], ascent=font.ascent,
+                                       stroke=layer.get("stroke_width") or 0.0, line_height=layer["line_height"])
+        if not design.inside(ink, design.box_rect(layer["box"])) or len(placed["lines_y"]) > 2:
+            raise AdjustmentError(f"caption group {index} does not fit in two lines: shorten it", field=field)
+        group["lines_y"], group["words"] = placed["lines_y"], placed["words"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +237,7 @@ class _Builder:
         # Below the logo's row at the top of the safe area; the card sits above the odds stamp and the
         # compliance band at its foot.
         top = max(self.top + 150 * u, h * (0.14 if self.kind == "reel" else 0.1))
-        floor = self.overlay_top()
+        floor = self.content_bottom()
         layers = [self.text(f"{sid}_headline", "headline", segment.headline, font=self.heading, size=head,
                             box=(x, top, inner, h * 0.2), valign="bottom", start=start, end=end,
                             color=brand.text_color if segment.kind.value != "hook" else brand.accent_color,
@@ -217,6 +264,21 @@ class _Builder:
 
     def band_height(self) -> float:
         return self.preset.compliance.size * self.u * 2 * 1.15 + 40 * self.u
+
+    def has_captions(self) -> bool:
+        return self.kind == "reel" and self.preset.captions.enabled and any(s.words for s in self.audio.segments)
+
+    def caption_box(self) -> tuple[float, float, float, float]:
+        """Two lines of captions just above the odds stamp: inside the safe area, clear of the scene's text."""
+        size = self.preset.captions.size * self.u
+        height = size * (1.15 * 2 + 0.4)
+        return (self.left, self.overlay_top() - height - 10 * self.u, self.right - self.left, height)
+
+    def content_bottom(self) -> float:
+        """Where the scenes' own text and cards must end: above the captions, or the overlay."""
+        if self.has_captions():
+            return self.caption_box()[1] - 16 * self.u
+        return self.overlay_top()
 
     def overlay_top(self) -> float:
         """Where the overlay's texts begin, from the foot of the safe area up: the band, then the odds stamp."""
@@ -256,7 +318,83 @@ class _Builder:
             ly = self.top + 10 * u if self.zones else m * 0.6
             layers.append({"type": "image", "id": "logo", "asset": logo.file, "start": 0, "end": duration,
                            "box": {"x": lx, "y": ly, "width": lw, "height": lh}})
+        if self.has_captions():
+            layers.append(self.captions())
         return layers
+
+    def captions(self) -> dict:
+        """The narration's timed words as a caption layer: grouped, timed and laid out (pipeline/captions.py)."""
+        from pipeline import captions
+        from pipeline.contracts.plan import Box
+
+        style = self.preset.captions
+        words = [((w.word.upper() if style.uppercase else w.word), w.start, w.end)
+                 for segment in self.audio.segments for w in segment.words if w.word.strip()]
+        x, y, width, height = self.caption_box()
+        box = Box(x=x, y=y, width=width, height=height)
+        size, floor = style.size * self.u, min(style.size, style.min_size) * self.u
+        stroke = round(max(2.0, size * 0.08), 2)
+        font = self.heading
+        groups = captions.group_words(words, max_words=style.max_words, max_chars=style.max_chars)
+        laid = []
+        pending = list(groups)
+        while pending:
+            group = pending.pop(0)
+            placed = self.fit_caption(group, box, size, floor, stroke)
+            if placed is None and len(group) > 1:
+                # Even at the smallest size the group does not fit: show it as two.
+                half = len(group) // 2
+                pending[:0] = [group[:half], group[half:]]
+                continue
+            if placed is None:
+                raise PipelineError(f"the caption word {group[0][0]!r} does not fit the caption box", layer="L5",
+                                    hint="lower the captions' size or raise the preset's width")
+            laid.append((group, placed))
+        timed = captions.timed_groups([group for group, _ in laid], self.audio.duration)
+        out = []
+        for (start, end, words_timed), (_, placed) in zip(timed, laid, strict=True):
+            for word, (_, word_start, word_end) in zip(placed["words"], words_timed, strict=False):
+                word["start"], word["end"] = round(word_start, 4), round(max(word_end, word_start + 1e-3), 4)
+            out.append({"start": round(start, 4), "end": round(end, 4), "lines_y": placed["lines_y"],
+                        "words": placed["words"], "size": placed["size"]})
+        # One size for the whole layer: the smallest any group needed; every group is laid out again at it (a
+        # smaller size can wrap differently, so the size steps down until all of them fit).
+        size = min(group.pop("size") for group in out)
+        while True:
+            again = [self.fit_caption(words_group, box, size, size, stroke) for words_group, _ in laid]
+            if all(again):
+                break
+            if size <= floor + 1e-6:
+                raise PipelineError("the captions do not fit their box at the smallest caption size", layer="L5",
+                                    hint="lower the captions' words per line or their smallest size")
+            size = max(floor, round(size * design.SHRINK * 2) / 2)
+        for group, placed in zip(out, again, strict=True):
+            group["lines_y"] = placed["lines_y"]
+            for word, placed_word in zip(group["words"], placed["words"], strict=False):
+                word["x"], word["width"], word["line"] = placed_word["x"], placed_word["width"], placed_word["line"]
+        figures = [f for segment in self.script.segments for f in segment.figures]
+        return {"type": "captions", "id": "captions", "font": font.family, "size": size, "color": style.color,
+                "highlight_color": style.highlight_color, "highlight": style.highlight,
+                "box_color": design.outline_for(style.highlight_color), "stroke_color": design.outline_for(
+                    style.color), "stroke_width": stroke, "box": box.model_dump(), "line_height": 1.15,
+                "groups": out, "sources": [f.model_dump() for f in figures], "start": 0,
+                "end": self.audio.duration, "min_size": round(floor, 2)}
+
+    def fit_caption(self, group, box, size: float, floor: float, stroke: float) -> dict | None:
+        from pipeline import captions
+
+        font = self.heading
+        while True:
+            placed = captions.place(group, font_file=font.file, size=size, box=box, line_height=1.15,
+                                    ascent=font.ascent)
+            ink = design.caption_group_ink(placed, font_file=font.file, size=size, ascent=font.ascent,
+                                           stroke=stroke, line_height=1.15)
+            if design.inside(ink, design.box_rect(box.model_dump())) and len(placed["lines_y"]) <= 2:
+                placed["size"] = size
+                return placed
+            if size <= floor + 1e-6:
+                return None
+            size = max(floor, round(size * design.SHRINK * 2) / 2)
 
     def build(self) -> RenderPlan:
         timings = {t.segment_id: t for t in self.audio.segments}

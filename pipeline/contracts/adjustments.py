@@ -13,6 +13,7 @@ class Adjustments(Contract):
                                  description="seconds added to when on-screen text appears")
     text_edits: dict[str, str] = Field(default={}, description="layer id -> new text")
     colors: dict[str, HexColor] = Field(default={}, description="layer id -> a colour from the brand palette")
+    caption_edits: dict[str, str] = Field(default={}, description="caption group number -> its corrected words")
 
     @field_validator("layer_scale")
     @classmethod
@@ -31,6 +32,16 @@ class Adjustments(Contract):
             if len(text) > 400:
                 raise ValueError(f"the text of {layer_id} is longer than 400 characters")
         return {k: v.strip() for k, v in value.items()}
+
+    @field_validator("caption_edits")
+    @classmethod
+    def _caption_edits(cls, value: dict[str, str]) -> dict[str, str]:
+        for group, text in value.items():
+            if not group.isdigit():
+                raise ValueError(f"caption group {group!r} is not a number")
+            if not text.strip() or len(text) > 120:
+                raise ValueError(f"the words of caption group {group} must be 1 to 120 characters")
+        return {k: " ".join(v.split()) for k, v in value.items()}
 
     def is_empty(self) -> bool:
         return self == Adjustments()

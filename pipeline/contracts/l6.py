@@ -9,12 +9,12 @@ from pipeline.contracts.base import Contract, JobFile
 
 
 class OutputFile(Contract):
-    kind: Literal["video", "poster", "slide", "image"]
+    kind: Literal["video", "poster", "slide", "image", "captions"]
     file: JobFile
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     bytes: int = Field(gt=0)
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
+    width: int | None = Field(default=None, gt=0, description="pictures and videos; not caption files")
+    height: int | None = Field(default=None, gt=0)
     duration: float | None = None
     frames: int | None = None
     video_codec: str | None = None

@@ -142,7 +142,54 @@ class ShapeLayer(LayerBase):
     fill_opacity: float = Field(default=1.0, ge=0, le=1)
 
 
-Layer = Annotated[TextLayer | ImageLayer | ShapeLayer, Field(discriminator="type")]
+class CaptionWord(Contract):
+    text: str = Field(min_length=1, max_length=80)
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    x: float = Field(description="pen origin of the word on its line")
+    width: float = Field(ge=0, description="the word's advance width")
+    line: int = Field(default=0, ge=0, description="which line of its group")
+
+
+class CaptionGroup(Contract):
+    """A few words shown together, from the first word's start to `end`; one of them is highlighted at a time."""
+
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    lines_y: list[float] = Field(min_length=1, description="the top of each line box")
+    words: list[CaptionWord] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CaptionGroup:
+        if self.end <= self.start:
+            raise ValueError("a caption group ends before it starts")
+        for word in self.words:
+            if word.line >= len(self.lines_y):
+                raise ValueError(f"caption word {word.text!r} is on line {word.line}, which the group does not have")
+        return self
+
+
+class CaptionLayer(LayerBase):
+    """Word-timed captions: both renderers show, at time t, the group whose time holds t, with the word whose
+    time holds t highlighted (pipeline/motion.py caption_state; static/previews/motion.js captionState)."""
+
+    type: Literal["captions"] = "captions"
+    font: str
+    size: float = Field(gt=4, le=400)
+    color: HexColor
+    highlight_color: HexColor
+    highlight: Literal["color", "box"] = "box"
+    box_color: HexColor = Field(default="#000000", description="the box behind the highlighted word (box style)")
+    stroke_color: HexColor | None = None
+    stroke_width: float = Field(default=0, ge=0, le=20)
+    box: Box = Field(description="where captions may go")
+    line_height: float = Field(default=1.15, ge=0.8, le=2)
+    groups: list[CaptionGroup] = Field(min_length=1)
+    sources: list[Figure] = []
+    min_size: float | None = Field(default=None, gt=0)
+
+
+Layer = Annotated[TextLayer | ImageLayer | ShapeLayer | CaptionLayer, Field(discriminator="type")]
 
 
 class Scene(Contract):
@@ -206,7 +253,7 @@ class RenderPlan(Contract):
             if layer.id in ids:
                 raise ValueError(f"layer id {layer.id} is used twice")
             ids.add(layer.id)
-            if isinstance(layer, TextLayer) and layer.font not in families:
+            if isinstance(layer, TextLayer | CaptionLayer) and layer.font not in families:
                 raise ValueError(f"layer {layer.id} uses font {layer.font!r}, which the plan does not list")
         if not any(isinstance(layer, TextLayer) and layer.role == TextRole.COMPLIANCE for layer in self.overlay):
             raise ValueError("every plan carries the compliance text in its overlay")

@@ -157,6 +157,20 @@ class LayoutRules(Contract):
         return value
 
 
+class CaptionStyle(Contract):
+    """Word-timed captions on reels: a few words at a time, the one being spoken highlighted."""
+
+    enabled: bool = True
+    max_words: int = Field(default=4, ge=1, le=10)
+    max_chars: int = Field(default=24, ge=6, le=60)
+    size: int = Field(default=64, ge=24, le=160, description="px at a 1080-wide frame")
+    min_size: int = Field(default=40, ge=12, le=160, description="the smallest a group may shrink to fit")
+    color: HexColor = "#FFFFFF"
+    highlight_color: HexColor = "#FFD400"
+    highlight: Literal["color", "box"] = "box"
+    uppercase: bool = True
+
+
 class PresetConfig(Contract):
     format: FormatSpec
     providers: Providers = Providers()
@@ -167,6 +181,7 @@ class PresetConfig(Contract):
     preview: PreviewSpec = PreviewSpec()
     compliance: ComplianceSpec = ComplianceSpec()
     layout: LayoutRules = LayoutRules()
+    captions: CaptionStyle = CaptionStyle()
     hashtags: list[str] = Field(default=[], max_length=30)
 
     @property

@@ -17,7 +17,7 @@ from PIL import Image
 from pipeline.context import LayerContext, RecordedAsset
 from pipeline.contracts import ContentKind, OutputFile, RenderPlan, RenderResult
 from pipeline.errors import RenderError
-from pipeline.files import check_image, save_image, sha256_file
+from pipeline.files import atomic_write_bytes, check_image, save_image, sha256_file
 from pipeline.media import ffmpeg
 from pipeline.motion import still_time
 from pipeline.registry import LayerInput
@@ -59,6 +59,22 @@ def _output(ctx: LayerContext, path: Path, kind: str, **info) -> OutputFile:
                                    height=info.get("height"), duration=info.get("duration"),
                                    metadata={k: v for k, v in info.items() if k not in ("width", "height")}))
     return OutputFile(kind=kind, file=ctx.rel(path), sha256=digest, bytes=path.stat().st_size, **info)
+
+
+def caption_files(plan: RenderPlan, ctx: LayerContext, out_dir: Path) -> list[OutputFile]:
+    """SRT and WebVTT beside the video, from the plan's captions: the same groups and times it shows."""
+    from pipeline import captions
+    from pipeline.contracts.plan import CaptionLayer
+
+    layer = next((item for item in plan.overlay if isinstance(item, CaptionLayer)), None)
+    if layer is None:
+        return []
+    made = []
+    for name, text in (("captions.srt", captions.srt(layer)), ("captions.vtt", captions.webvtt(layer))):
+        path = out_dir / name
+        atomic_write_bytes(path, text.encode())
+        made.append(_output(ctx, path, "captions", duration=plan.duration))
+    return made
 
 
 def chunk_folder(out: Path) -> Path:
@@ -125,6 +141,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
         first = plan.scenes[0]
         files.append(render_still(compositor, still_time(first, [*first.layers, *plan.overlay]), ctx,
                                   out_dir / "poster.jpg", "poster"))
+        files += caption_files(plan, ctx, out_dir)
     elif plan.kind == ContentKind.CAROUSEL:
         for index, scene in enumerate(plan.scenes, start=1):
             files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,

@@ -16,9 +16,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from pipeline.contracts import RenderPlan
-from pipeline.contracts.plan import Entrance, ImageLayer, Scene, ShapeLayer, TextLayer
+from pipeline.contracts.plan import CaptionLayer, Entrance, ImageLayer, Scene, ShapeLayer, TextLayer
 from pipeline.errors import RenderError
-from pipeline.motion import kenburns_view, layer_state
+from pipeline.motion import caption_state, kenburns_view, layer_state
 from pipeline.text import load_font
 
 
@@ -82,6 +82,51 @@ def _text_image(layer: TextLayer, plan: RenderPlan) -> tuple[Image.Image, int, i
                   anchor="ls", stroke_width=stroke,
                   stroke_fill=hex_rgb(layer.stroke_color) if layer.stroke_color and stroke else None)
     return image, x0, y0
+
+
+def _caption_images(layer: CaptionLayer, plan: RenderPlan) -> list[tuple[Image.Image, int, int, list]]:
+    """Per caption group: the group's words drawn plain, and for each word its highlighted look (the box and
+    the word on it, or the word in the highlight colour), to be laid over the plain group while it is spoken."""
+    from pipeline.design import highlight_box
+
+    font_ref = plan.font(layer.font)
+    font = load_font(font_ref.file, layer.size)
+    stroke = int(round(layer.stroke_width))
+    stroke_fill = hex_rgb(layer.stroke_color) if layer.stroke_color and stroke else None
+    ascent = font_ref.ascent * layer.size
+    box = layer.box
+    x0, y0 = int(np.floor(box.x)) - stroke - 8, int(np.floor(box.y)) - stroke - 8
+    size = (int(np.ceil(box.width)) + 2 * stroke + 16, int(np.ceil(box.height)) + 2 * stroke + 16)
+    made = []
+    for group in layer.groups:
+        plain = Image.new("RGBA", size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(plain)
+        for word in group.words:
+            draw.text((word.x - x0, group.lines_y[word.line] + ascent - y0), word.text, font=font,
+                      fill=hex_rgb(layer.color), anchor="ls", stroke_width=stroke, stroke_fill=stroke_fill)
+        highlights = []
+        for word in group.words:
+            baseline = group.lines_y[word.line] + ascent
+            if layer.highlight == "box":
+                bx, by, bw, bh, radius = highlight_box(word.model_dump(), group.model_dump(), layer.size,
+                                                       layer.line_height)
+                image = Image.new("RGBA", (max(1, bw), max(1, bh)), (0, 0, 0, 0))
+                mark = ImageDraw.Draw(image)
+                mark.rounded_rectangle([0, 0, bw - 1, bh - 1], radius=radius, fill=hex_rgb(layer.highlight_color))
+                mark.text((word.x - bx, baseline - by), word.text, font=font, fill=hex_rgb(layer.box_color),
+                          anchor="ls")
+                highlights.append(Sprite.from_image(image, bx, by))
+            else:
+                pad = stroke + 8
+                left, top = int(np.floor(word.x)) - pad, int(np.floor(group.lines_y[word.line])) - pad
+                tall = int(np.ceil(layer.size * max(layer.line_height, 1.3))) + 2 * pad
+                image = Image.new("RGBA", (int(np.ceil(word.width)) + 2 * pad, tall), (0, 0, 0, 0))
+                ImageDraw.Draw(image).text((word.x - left, baseline - top), word.text, font=font,
+                                           fill=hex_rgb(layer.highlight_color), anchor="ls", stroke_width=stroke,
+                                           stroke_fill=stroke_fill)
+                highlights.append(Sprite.from_image(image, left, top))
+        made.append((plain, x0, y0, highlights))
+    return made
 
 
 def _shape_image(layer: ShapeLayer) -> tuple[Image.Image, int, int]:
@@ -155,13 +200,22 @@ class Compositor:
         raise RenderError(f"unknown layer type {type(layer).__name__}", layer="L6")
 
     def _prepare(self) -> None:
+        self._captions: list[tuple[CaptionLayer, list]] = []
         for layer in self.plan.all_layers():
+            if isinstance(layer, CaptionLayer):
+                groups = [(Sprite.from_image(image, x, y), highlights)
+                          for image, x, y, highlights in _caption_images(layer, self.plan)]
+                self._captions.append((layer, groups))
+                continue
             image, x, y = self._layer_image(layer)
             self._sprites[layer.id] = Sprite.from_image(image, x, y)
-        # Overlay layers shown for the whole piece without motion are merged into one sprite.
+        # Overlay layers shown for the whole piece without motion are merged into one sprite (captions change
+        # with every word: they are drawn per frame, last).
         static = [layer for layer in self.plan.overlay if layer.start <= 0 and layer.end >= self.plan.duration
-                  and layer.motion.enter == Entrance.NONE and layer.motion.exit == "none"]
-        self._moving_overlay = [layer for layer in self.plan.overlay if layer not in static]
+                  and layer.motion.enter == Entrance.NONE and layer.motion.exit == "none"
+                  and not isinstance(layer, CaptionLayer)]
+        self._moving_overlay = [layer for layer in self.plan.overlay if layer not in static
+                                and not isinstance(layer, CaptionLayer)]
         if static:
             canvas = Image.new("RGBA", self.size, (0, 0, 0, 0))
             for layer in static:
@@ -242,6 +296,13 @@ class Compositor:
             self._static_overlay.blend(frame)
         for layer in self._moving_overlay:
             self._blend_layer(frame, layer, t)
+        for layer, groups in self._captions:
+            group, word = caption_state(layer, t)
+            if group is not None:
+                plain, highlights = groups[group]
+                plain.blend(frame)
+                if word is not None:
+                    highlights[word].blend(frame)
         return frame
 
     def frame(self, t: float) -> np.ndarray:

@@ -1,6 +1,6 @@
 // PreviewCanvas: draws a RenderPlan at any time t, the way L6's compositor does (pipeline/render/compositor.py).
 // Text is never wrapped here: the plan's lines and positions are final.
-import { kenburnsView, layerState } from "./motion.js";
+import { captionState, kenburnsView, layerState } from "./motion.js";
 
 function rgba(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);
@@ -117,7 +117,64 @@ export class PreviewCanvas {
     return [left, top, right, bottom];
   }
 
+  // One formula for the box behind a highlighted caption word (highlight_box in pipeline/design.py).
+  highlightBox(word, group, layer) {
+    const pad = layer.size * 0.14;
+    const top = group.lines_y[word.line];
+    return [Math.round(word.x - pad), Math.round(top - 0.1 * layer.size), Math.round(word.width + 2 * pad),
+      Math.round(layer.size * (layer.line_height + 0.3)), Math.round(layer.size * 0.18)];
+  }
+
+  drawCaptions(layer, t) {
+    const [g, w] = captionState(layer, t);
+    if (g === null) return;
+    const { ctx } = this;
+    const group = layer.groups[g];
+    const font = this.plan.fonts.find((f) => f.family === layer.font);
+    const ascent = font.ascent * layer.size;
+    const stroke = Math.round(layer.stroke_width);
+    ctx.save();
+    ctx.font = `${layer.size}px "${layer.font}"`;
+    ctx.textBaseline = "alphabetic";
+    ctx.textAlign = "left";
+    ctx.lineJoin = "round";
+    // As L6 does: the group plain first, then the spoken word's highlight over it.
+    for (const word of group.words) {
+      const baseline = group.lines_y[word.line] + ascent;
+      if (stroke > 0 && layer.stroke_color) {
+        ctx.lineWidth = 2 * stroke;
+        ctx.strokeStyle = layer.stroke_color;
+        ctx.strokeText(word.text, word.x, baseline);
+      }
+      ctx.fillStyle = layer.color;
+      ctx.fillText(word.text, word.x, baseline);
+    }
+    if (w !== null) {
+      const word = group.words[w];
+      const baseline = group.lines_y[word.line] + ascent;
+      if (layer.highlight === "box") {
+        const [x, y, bw, bh, radius] = this.highlightBox(word, group, layer);
+        ctx.fillStyle = layer.highlight_color;
+        ctx.beginPath();
+        ctx.roundRect(x, y, bw, bh, radius);
+        ctx.fill();
+        ctx.fillStyle = layer.box_color;
+        ctx.fillText(word.text, word.x, baseline);
+      } else {
+        if (stroke > 0 && layer.stroke_color) {
+          ctx.lineWidth = 2 * stroke;
+          ctx.strokeStyle = layer.stroke_color;
+          ctx.strokeText(word.text, word.x, baseline);
+        }
+        ctx.fillStyle = layer.highlight_color;
+        ctx.fillText(word.text, word.x, baseline);
+      }
+    }
+    ctx.restore();
+  }
+
   drawLayer(layer, t) {
+    if (layer.type === "captions") { this.drawCaptions(layer, t); return; }
     const state = layerState(layer, t);
     if (state.alpha <= 0) return;
     const { ctx } = this;

@@ -72,7 +72,8 @@ $("retry-button")?.addEventListener("click", async (e) => {
 async function review() {
   const caps = capabilities();
   studio.capabilities = caps;
-  const desk = { adjustments: { text_scale: 1, timing_offset: 0, text_edits: {}, colors: {} }, snapshots: () => ({}) };
+  const desk = { adjustments: { text_scale: 1, timing_offset: 0, text_edits: {}, colors: {}, caption_edits: {} },
+    snapshots: () => ({}) };
   studio.adjustments = desk.adjustments;
   if ($("approve")) decisionButtons(desk);
   showMode(caps.mode, MODE_TEXT[caps.mode]);
@@ -328,6 +329,27 @@ function adjustPanel(plan, desk, { onPlan, seek }) {
     label.append(input, colour);
     row.append(label, meter, warning);
     return row;
+  }));
+
+  // Captions: each group's words can be corrected (a misspelt name); their timing stays the narration's.
+  const captions = plan.overlay.find((layer) => layer.type === "captions");
+  const box = $("caption-edits");
+  if (!captions || !box) return;
+  box.hidden = false;
+  box.querySelector("summary").textContent = `Captions (${captions.groups.length} lines)`;
+  box.querySelector("div").replaceChildren(...captions.groups.map((group, index) => {
+    const original = group.words.map((word) => word.text).join(" ");
+    const input = Object.assign(document.createElement("input"), { value: original });
+    input.dataset.caption = index;
+    input.addEventListener("focus", () => seek({ end: group.end }, { start: group.start - 0.6 + 1e-3 }));
+    input.addEventListener("input", () => {
+      if (input.value.trim() && input.value !== original) adjustments.caption_edits[index] = input.value;
+      else delete adjustments.caption_edits[index];
+      send(performance.now());
+    });
+    const label = document.createElement("label");
+    label.append(Object.assign(document.createElement("span"), { textContent: `${group.start.toFixed(1)} s` }), input);
+    return label;
   }));
 }
 

@@ -50,3 +50,19 @@ export function kenburnsView(background, scene, t, imageSize, outSize) {
   const y = Math.min(Math.max(cy * ih - height / 2, 0), ih - height);
   return [x, y, width, height];
 }
+
+// [group, word] of a caption layer shown at time t (caption_state in pipeline/motion.py).
+export function captionState(layer, t) {
+  if (t < layer.start || t >= layer.end) return [null, null];
+  for (let g = 0; g < layer.groups.length; g++) {
+    const group = layer.groups[g];
+    if (group.start <= t && t < group.end) {
+      for (let w = 0; w < group.words.length; w++) {
+        const word = group.words[w];
+        if (word.start <= t && t < word.end) return [g, w];
+      }
+      return [g, null];
+    }
+  }
+  return [null, null];
+}

@@ -51,10 +51,23 @@ def page_plan(page) -> RenderPlan:
     return RenderPlan.model_validate(page.evaluate("studio.view.plan"))
 
 
+def caption_moments(plan) -> set[float]:
+    """Times in the middle of caption words and exactly at word boundaries, across the piece."""
+    layer = next((item for item in plan.overlay if item.type == "captions"), None)
+    if layer is None:
+        return set()
+    moments = set()
+    for group in layer.groups[:: max(1, len(layer.groups) // 4)]:
+        for word in group.words[:2]:
+            moments |= {word.start, round((word.start + word.end) / 2, 4)}
+    return moments
+
+
 def assert_parity(page, job, label: str) -> list[float]:
     plan = page_plan(page)
     compositor = Compositor(plan, job.work_dir)
-    times = sorted({round(s.start + min(0.7, (s.end - s.start) / 2), 3) for s in plan.scenes} | {0.05})
+    times = sorted({round(s.start + min(0.7, (s.end - s.start) / 2), 3) for s in plan.scenes} | {0.05}
+                   | caption_moments(plan))
     scores = []
     for t in times:
         score = ssim(canvas_at(page, t), compositor.frame(t))
@@ -268,3 +281,57 @@ def test_the_adjust_panel_shows_fit_and_contrast_before_sending(staff_page, pres
     snapshot = page.evaluate("(t) => studio.view.snapshot(t)", t)
     page.uncheck("#show-zones")
     assert snapshot == page.evaluate("(t) => studio.view.snapshot(t)", t)
+
+
+def test_captions_in_the_preview_stay_with_the_audio_and_can_be_corrected(staff_page, presets):
+    """The canvas draws the captions from the plan in step with the narration (the audio is the clock):
+    measured while it plays, how far the drawn frame is from the audio being heard. A caption's wording can
+    be corrected in the adjust panel, and the canvas shows the correction."""
+    page = staff_page
+    small = presets["reel_hype"]
+    small.config["segments"].update(props=1, hook=False)
+    small.save()
+    job = job_in_review(small)
+    open_review(page, job)
+    page.click("#play")
+    drift = page.evaluate("""async () => {
+        const p = studio.player, samples = [];
+        for (let i = 0; i < 40 && p.playing; i++) {
+            await new Promise(r => requestAnimationFrame(r));
+            const stamp = p.audio.getOutputTimestamp();
+            // the audio heard now (the output's own timestamp), against the frame on the canvas
+            const heard = (stamp.contextTime ?? p.audio.currentTime) - p.startedAt;
+            if (heard > 0) samples.push(Math.abs(p.frame / p.plan.fps - heard));
+            await new Promise(r => setTimeout(r, 100));
+        }
+        return samples;
+    }""")
+    page.click("#play")
+    assert len(drift) >= 20
+    worst = max(drift) * 1000
+    logging.getLogger("tests.browser").warning("preview audio vs canvas over %s samples: max %.0f ms, median %.0f ms",
+                                               len(drift), worst, float(np.median(drift)) * 1000)
+    report_figure("preview_sync", {"samples": len(drift), "max_ms": round(worst, 1),
+                                   "median_ms": round(float(np.median(drift)) * 1000, 1)})
+    assert worst <= 100
+    # correct a caption's wording: the plan that comes back carries it, and the canvas draws it
+    plan = page_plan(page)
+    captions = next(layer for layer in plan.overlay if layer.type == "captions")
+    group = captions.groups[1]
+    page.click("#caption-edits summary")
+    page.locator("input[data-caption='1']").fill("JAYSON " + " ".join(w.text for w in group.words[1:]))
+    page.wait_for_function("(studio.adjustCount || 0) > 0", timeout=10000)
+    corrected = next(layer for layer in page_plan(page).overlay if layer.type == "captions").groups[1]
+    assert corrected.words[0].text == "JAYSON"
+    t = (group.words[0].start + group.words[0].end) / 2
+    compositor = Compositor(page_plan(page), job.work_dir)
+    assert ssim(canvas_at(page, t), compositor.frame(t)) >= PARITY_BAR
+
+
+def report_figure(name: str, data: dict) -> None:
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "var" / "reliability"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(data))

@@ -285,11 +285,28 @@ def test_llm_answer_without_content_names_the_field(upstream, tmp_path):
 # --- L4 cloud speech
 
 
-def test_openai_speech(upstream, tmp_path):
-    upstream.route("POST", "/v1/audio/speech", lambda seen: fake.ok(fake.wav_bytes(0.8)))
+def test_openai_speech_comes_with_word_timings(upstream, tmp_path):
+    """OpenAI's speech endpoint answers audio only; the words are timed by aligning the script to it."""
+    from pipeline.layers.l4_audio import espeak_lib
+
+    spoken = espeak_lib.speak("Hello there, sports fans", voice="en-gb", words_per_minute=160, pitch=40)
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(spoken.rate)
+        out.writeframes((spoken.samples * 32767).astype("<i2").tobytes())
+    upstream.route("POST", "/v1/audio/speech", lambda seen: fake.ok(buffer.getvalue(),
+                                                                     headers={"Content-Type": "audio/wav"}))
     upstream.fail("/v1/audio/speech", "503")
-    speech = cloud.openai_speech("Hello there", VoiceSpec(), {}, ctx_for(upstream, tmp_path, "L4"))
-    assert speech.rate == 22050 and 0.7 < len(speech.samples) / speech.rate <= 0.8
+    speech = cloud.openai_speech("Hello there, sports fans", VoiceSpec(), {}, ctx_for(upstream, tmp_path, "L4"))
+    assert speech.rate == spoken.rate and 1.0 < len(speech.samples) / speech.rate <= len(spoken.samples) / spoken.rate
+    assert [w[0] for w in speech.words] == ["Hello", "there,", "sports", "fans"]
+    starts = [w[1] for w in speech.words]
+    assert starts == sorted(starts) and starts[-1] > 0.5
 
 
 def test_elevenlabs_gives_word_timings(upstream, tmp_path):

@@ -12,6 +12,7 @@ from pipeline.context import LayerContext
 from pipeline.contracts.preset import VoiceSpec
 from pipeline.errors import AudioGenerationError
 from pipeline.http import provider_client
+from pipeline.layers.l4_audio import align
 from pipeline.wire import Wire, parse_answer
 
 ELEVEN_RATE = 22050
@@ -53,7 +54,9 @@ def openai_speech(text: str, voice: VoiceSpec, options: dict, ctx: LayerContext)
     samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)
-    return Speech(samples=audio.trim_silence(samples, rate), rate=rate)
+    samples = audio.trim_silence(samples, rate)
+    # OpenAI's speech comes without word timings: they are found by aligning the script to it (align.py).
+    return Speech(samples=samples, rate=rate, words=align.align(text, samples, rate, voice))
 
 
 def words_from_characters(chars: list[str], starts: list[float], ends: list[float]) -> list[tuple[str, float, float]]:

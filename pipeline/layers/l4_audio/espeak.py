@@ -1,34 +1,27 @@
-"""Offline speech with eSpeak NG (Debian package espeak-ng, installed by `make`)."""
+"""Offline speech with eSpeak NG (Debian package espeak-ng, installed by `make`), with word timings.
+
+The speech and the word timings come from one synthesis through eSpeak NG's library (espeak_lib.py): the
+engine reports where each word starts as it speaks it.
+"""
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
-from pipeline import audio, proc
+from pipeline import audio
 from pipeline.context import LayerContext
 from pipeline.contracts.preset import VoiceSpec
-from pipeline.errors import AudioGenerationError, ConfigurationError
-
-TIMEOUT_S = 60
+from pipeline.layers.l4_audio import espeak_lib
 
 
-def _binary() -> str:
-    found = shutil.which("espeak-ng") or shutil.which("espeak")
-    if not found:
-        raise ConfigurationError("eSpeak NG is not installed", layer="L4", provider="espeak",
-                                 hint="run `make run` as root, or `apt-get install espeak-ng`")
-    return found
+def shift_words(words, offset_s: float, length_s: float) -> list[tuple[str, float, float]]:
+    """Word times after the audio's first `offset_s` seconds were cut, kept inside the audio's length."""
+    return [(word, round(min(max(start - offset_s, 0.0), length_s), 4),
+             round(min(max(end - offset_s, 0.0), length_s), 4)) for word, start, end in words]
 
 
 def synthesize(text: str, voice: VoiceSpec, options: dict, ctx: LayerContext):
     from pipeline.layers.l4_audio import Speech
 
-    with tempfile.TemporaryDirectory(dir=ctx.layer_dir) as tmp:
-        out = Path(tmp) / "speech.wav"
-        proc.run([_binary(), "-v", voice.voice, "-s", voice.words_per_minute, "-p", voice.pitch, "-w", out,
-                  "--", text], timeout=TIMEOUT_S, what="espeak-ng",
-                 error=lambda message, stderr="", retryable=False: AudioGenerationError(
-                     message, layer="L4", provider="espeak", retryable=retryable))
-        samples, rate = audio.read_wav(out)
-    return Speech(samples=audio.trim_silence(samples, rate), rate=rate)
+    spoken = espeak_lib.speak(text, voice=voice.voice, words_per_minute=voice.words_per_minute, pitch=voice.pitch)
+    start, end = audio.speech_bounds(spoken.samples, spoken.rate)
+    samples = spoken.samples[start:end]
+    return Speech(samples=samples, rate=spoken.rate,
+                  words=shift_words(spoken.words, start / spoken.rate, len(samples) / spoken.rate))

@@ -35,6 +35,14 @@ class _Event(ctypes.Structure):
                 ("user_data", ctypes.c_void_p), ("id", ctypes.c_void_p)]
 
 
+class _Voice(ctypes.Structure):
+    """espeak_VOICE from speak_lib.h: a voice asked for by language."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
@@ -77,7 +85,9 @@ class _Engine:
 
     def speak(self, text: str, *, voice: str, words_per_minute: int, pitch: int) -> Spoken:
         self.chunks, self.events = [], []
-        if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+        # By name first (the command line's -v: "en-us", "en-us+f3"), then by language ("en-gb").
+        if self.lib.espeak_SetVoiceByName(voice.encode()) != 0 and self.lib.espeak_SetVoiceByProperties(
+                ctypes.byref(_Voice(languages=voice.split("+")[0].encode()))) != 0:
             raise ConfigurationError(f"eSpeak NG has no voice {voice!r}", layer="L4", provider="espeak",
                                      field="voice.voice", hint="pick a voice from `espeak-ng --voices`")
         self.lib.espeak_SetParameter(PARAMETER_RATE, int(words_per_minute), 0)

@@ -1,0 +1,102 @@
+"""Captions: the narration's timed words grouped into short lines, laid out once with the real font, and
+written out as SRT and WebVTT beside the video.
+
+`caption_groups` is called by the plan builder (and again when a reviewer corrects a caption's wording);
+the groups it returns are final: both renderers draw them as they are (CaptionLayer in the plan).
+"""
+from __future__ import annotations
+
+from pipeline.contracts.plan import Box
+from pipeline.text import layout, load_font
+
+SENTENCE_END = (".", "!", "?", ";", ":", ",")
+# How long a group stays up after its last word when no group follows straight away.
+HOLD_S = 0.35
+MIN_GROUP_S = 0.05
+
+
+def group_words(words: list[tuple[str, float, float]], *, max_words: int, max_chars: int) -> list[list[tuple]]:
+    """Split timed words into groups: at most `max_words` words and `max_chars` characters, and a new group
+    after the end of a sentence or clause."""
+    groups: list[list[tuple]] = []
+    current: list[tuple] = []
+    for word in words:
+        text = " ".join(w[0] for w in [*current, word])
+        if current and (len(current) >= max_words or len(text) > max_chars):
+            groups.append(current)
+            current = []
+        current.append(word)
+        if word[0].endswith(SENTENCE_END):
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def place(words: list[tuple[str, float, float]], *, font_file: str, size: float, box: Box,
+          line_height: float, ascent: float) -> dict:
+    """Lay a group's words out centred in the box (wrapping onto a second line when needed); each word gets its
+    pen position on its line."""
+    text = " ".join(w[0] for w in words)
+    # Wrapped inside the box less the highlight's padding, so a highlighted word at the end of a line stays
+    # inside the box too (the padding is wider than the outline: design.highlight_box).
+    pad = size * 0.14
+    inner = Box(x=box.x + pad, y=box.y, width=max(1.0, box.width - 2 * pad), height=box.height)
+    lines = layout(text, font_file=font_file, size=size, box=inner, align="center", valign="middle",
+                   line_height=line_height)
+    font = load_font(font_file, size)
+    placed, index = [], 0
+    for line_number, line in enumerate(lines):
+        tokens = line.text.split()
+        cursor = ""
+        for token in tokens:
+            prefix = f"{cursor} " if cursor else ""
+            x = line.x + font.getlength(prefix)
+            word = words[min(index, len(words) - 1)]
+            placed.append({"text": token, "start": word[1], "end": word[2], "x": round(x, 2),
+                           "width": round(font.getlength(token), 2), "line": line_number})
+            cursor = f"{prefix}{token}"
+            index += 1
+    return {"lines_y": [line.y for line in lines], "words": placed}
+
+
+def timed_groups(groups: list[list[tuple]], duration: float) -> list[tuple[float, float, list[tuple]]]:
+    """Each group's time: from its first word to the next group's first word (or a short hold after its last
+    word); each word highlighted until the next word of its group starts."""
+    timed = []
+    for index, group in enumerate(groups):
+        start = group[0][1]
+        following = groups[index + 1][0][1] if index + 1 < len(groups) else None
+        end = min(group[-1][2] + HOLD_S, following) if following is not None else min(group[-1][2] + HOLD_S,
+                                                                                        duration)
+        end = max(end, start + MIN_GROUP_S)
+        words = []
+        for position, (text, word_start, _) in enumerate(group):
+            word_end = group[position + 1][1] if position + 1 < len(group) else end
+            words.append((text, word_start, max(word_end, word_start)))
+        timed.append((start, end, words))
+    return timed
+
+
+def _stamp(seconds: float, separator: str) -> str:
+    millis = int(round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def cues(layer) -> list[tuple[float, float, str]]:
+    """(start, end, text) for each caption group of a plan's caption layer."""
+    return [(group.start, group.end, " ".join(word.text for word in group.words)) for group in layer.groups]
+
+
+def srt(layer) -> str:
+    return "\n".join(f"{index}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n{text}\n"
+                     for index, (start, end, text) in enumerate(cues(layer), start=1))
+
+
+def webvtt(layer) -> str:
+    return "WEBVTT\n\n" + "\n".join(f"{_stamp(start, '.')} --> {_stamp(end, '.')}\n{text}\n"
+                                     for start, end, text in cues(layer))

@@ -1,0 +1,177 @@
+"""Captions: word timings from every voice, a caption layer in the plan, SRT/WebVTT, corrections, and the
+highlight in the final MP4 changing on the frame of its word."""
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline import audio, captions, design
+from pipeline.contracts import Adjustments, PresetConfig
+from pipeline.contracts.plan import CaptionLayer
+from pipeline.contracts.preset import VoiceSpec
+from pipeline.layers.l4_audio import align, espeak, espeak_lib
+from pipeline.plan import AdjustmentError, apply_adjustments
+
+ROOT = Path(__file__).resolve().parents[2]
+HOP = 0.01
+
+
+def onsets(samples: np.ndarray, rate: int) -> list[float]:
+    """Where sound starts after a pause: 10 ms frames rising above a level after at least 80 ms below it."""
+    hop = int(HOP * rate)
+    energy = np.array([np.sqrt(np.mean(samples[i:i + hop] ** 2)) for i in range(0, len(samples) - hop, hop)])
+    loud = energy > 0.02
+    found, quiet = [], 8
+    for index, on in enumerate(loud):
+        if on and quiet >= 8:
+            found.append(index * HOP)
+        quiet = 0 if on else quiet + 1
+    return found
+
+
+def test_the_offline_voice_times_each_word_where_it_is_heard():
+    """eSpeak NG's own word events: each word's start within 80 ms of the sound it makes (words spoken with
+    pauses between them, so that each start is an onset in the audio)."""
+    text = "Allen. Over. Yards. Tonight. Lock. Cook."
+    speech = espeak.synthesize(text, VoiceSpec(), {}, None)
+    heard = onsets(speech.samples, speech.rate)
+    assert [w[0] for w in speech.words] == text.split()
+    for word, start, _ in speech.words:
+        # the sound nearest the word's start (a stop inside a word, like To-night, makes an onset of its own)
+        nearest = min(heard, key=lambda onset: abs(onset - start))
+        assert abs(start - nearest) <= 0.08, (word, start, nearest)
+
+
+def test_word_timings_are_not_an_even_split():
+    speech = espeak.synthesize("Go Cincinnati Bengals over forty seven and a half", VoiceSpec(), {}, None)
+    lengths = [end - start for _, start, end in speech.words]
+    assert max(lengths) > 2 * min(lengths)
+
+
+def test_speech_without_timings_is_aligned_to_its_script():
+    """A narration from another voice and speed (as OpenAI's would be): the script spoken by the offline voice
+    is aligned to it; each word lands within 80 ms of where that narration's own engine put it."""
+    text = "Josh Allen over 262.5 passing yards. He's averaging 268.2 over his last five."
+    narration = espeak_lib.speak(text, voice="en-gb", words_per_minute=150, pitch=35)
+    start, end = audio.speech_bounds(narration.samples, narration.rate)
+    truth = [max(0.0, word_start - start / narration.rate) for _, word_start, _ in narration.words]
+    words = align.align(text, narration.samples[start:end], narration.rate, VoiceSpec())
+    assert [w[0] for w in words] == text.split()
+    for (word, got, _), expected in zip(words, truth, strict=True):
+        assert abs(got - expected) <= 0.08, (word, got, expected)
+
+
+def shipped(slug: str, **captions_style) -> PresetConfig:
+    config = copy.deepcopy(json.loads((ROOT / "presets" / "data" / f"{slug}.json").read_text())["config"])
+    config.setdefault("captions", {}).update(captions_style)
+    return PresetConfig.model_validate(config)
+
+
+@pytest.fixture(scope="module")
+def reel(tmp_path_factory):
+    from presets.services import sample_plan
+
+    return sample_plan(shipped("reel_hype"), tmp_path_factory.mktemp("reel"))
+
+
+def caption_layer(plan) -> CaptionLayer | None:
+    return next((layer for layer in plan.overlay if isinstance(layer, CaptionLayer)), None)
+
+
+def test_reels_carry_captions_inside_the_safe_area_by_default(reel):
+    plan, work = reel
+    layer = caption_layer(plan)
+    assert layer is not None and layer.highlight == "box"
+    words = [w for g in layer.groups for w in g.words]
+    assert len(words) > 40 and all(w.text == w.text.upper() for w in words)
+    for group in layer.groups:
+        assert len(group.words) <= 4 and group.start < group.end
+        assert [w.start for w in group.words] == sorted(w.start for w in group.words)
+    starts = [g.start for g in layer.groups]
+    assert starts == sorted(starts) and all(a.end <= b.start + 1e-6 for a, b in zip(layer.groups, layer.groups[1:],
+                                                                                  strict=False))
+    assert design.violations(plan, work) == []
+
+
+def test_a_preset_can_turn_captions_off_and_stills_have_none(tmp_path):
+    from presets.services import sample_plan
+
+    plan, _ = sample_plan(shipped("reel_hype", enabled=False), tmp_path / "off")
+    assert caption_layer(plan) is None
+    still, _ = sample_plan(shipped("single_image_stat"), tmp_path / "still")
+    assert caption_layer(still) is None
+
+
+def test_srt_and_webvtt_follow_the_groups(reel):
+    plan, _ = reel
+    layer = caption_layer(plan)
+    srt, vtt = captions.srt(layer), captions.webvtt(layer)
+    first = layer.groups[0]
+    text = " ".join(w.text for w in first.words)
+    assert srt.startswith(f"1\n{captions._stamp(first.start, ',')} --> {captions._stamp(first.end, ',')}\n{text}\n")
+    assert vtt.startswith("WEBVTT\n\n") and f"{captions._stamp(first.start, '.')} --> " in vtt
+    assert srt.count(" --> ") == vtt.count(" --> ") == len(layer.groups)
+
+
+def test_a_reviewer_corrects_a_caption_and_its_timing_follows_the_narration(reel):
+    plan, work = reel
+    layer = caption_layer(plan)
+    index = next(i for i, g in enumerate(layer.groups) if len(g.words) >= 2)
+    group = layer.groups[index]
+    wording = " ".join(["Jayson"] + [w.text for w in group.words[1:]])
+    adjusted = caption_layer(apply_adjustments(plan, Adjustments(caption_edits={str(index): wording}),
+                                               base_dir=work))
+    after = adjusted.groups[index]
+    assert after.words[0].text == "JAYSON"
+    assert [(w.start, w.end) for w in after.words] == [(w.start, w.end) for w in group.words]
+    # another number of words: the group's time is shared by length, start and end unchanged
+    fewer = caption_layer(apply_adjustments(plan, Adjustments(caption_edits={str(index): "Tatum"}),
+                                            base_dir=work)).groups[index]
+    assert fewer.words[0].start == group.start and fewer.words[-1].end == pytest.approx(group.end, abs=1e-3)
+    with pytest.raises(AdjustmentError, match="999"):
+        apply_adjustments(plan, Adjustments(caption_edits={str(index): "over 999 yards"}), base_dir=work)
+    with pytest.raises(AdjustmentError, match="two lines"):
+        apply_adjustments(plan, Adjustments(caption_edits={str(index): "W" * 100}), base_dir=work)
+    with pytest.raises(AdjustmentError, match="no caption group"):
+        apply_adjustments(plan, Adjustments(caption_edits={"9999": "x"}), base_dir=work)
+
+
+def test_the_highlight_changes_on_the_frame_of_its_word_in_the_final_mp4(tmp_path):
+    """Render a small captioned reel, decode the frames either side of word boundaries: the highlighted word
+    (where the highlight colour is) changes exactly when its word starts, to the frame."""
+    from pipeline.context import LayerContext
+    from pipeline.layers.l6_assembly import render_video
+    from pipeline.media import ffmpeg
+    from pipeline.render.compositor import Compositor
+    from pipeline.render.video import Encoder
+    from presets.services import sample_plan
+
+    config = shipped("reel_hype", size=56)
+    config = config.model_copy(update={"format": config.format.model_copy(update={"width": 540, "height": 960})})
+    config = config.model_copy(update={"segments": config.segments.model_copy(update={"props": 1, "hook": False,
+                                                                                       "cta": False})})
+    plan, work = sample_plan(config, tmp_path)
+    layer = caption_layer(plan)
+    out = work / "L6" / "captioned.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    render_video(plan, Compositor(plan, work), LayerContext(job_id="t", layer="L6", work_dir=work), out, Encoder())
+    fps = plan.fps
+    yellow = np.array(design.hex_rgb(layer.highlight_color))
+    checked = 0
+    for group in layer.groups[:6]:
+        for before, after in zip(group.words, group.words[1:], strict=False):
+            boundary = int(np.ceil(after.start * fps - 1e-9))
+            if boundary / fps >= group.end or (boundary - 1) / fps < before.start:
+                continue
+            for frame, word in ((boundary - 1, before), (boundary, after)):
+                pixels = ffmpeg.decode_frame(out, frame, fps, (plan.width, plan.height)).astype(int)
+                x0, y0, x1, y1 = (int(v) for v in design.box_rect(layer.box.model_dump()))
+                region = pixels[y0:y1, x0:x1]
+                mask = (np.abs(region - yellow).sum(axis=2) < 60)
+                assert mask.sum() > 50, (frame, word.text)
+                centre = x0 + np.nonzero(mask)[1].mean()
+                assert word.x - 2 <= centre <= word.x + word.width + 2, (frame, word.text, centre)
+            checked += 1
+    assert checked >= 4
