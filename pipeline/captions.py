@@ -6,6 +6,9 @@ the groups it returns are final: both renderers draw them as they are (CaptionLa
 """
 from __future__ import annotations
 
+import copy
+import functools
+
 from pipeline.contracts.plan import Box
 from pipeline.text import layout, load_font
 
@@ -37,7 +40,15 @@ def group_words(words: list[tuple[str, float, float]], *, max_words: int, max_ch
 def place(words: list[tuple[str, float, float]], *, font_file: str, size: float, box: Box,
           line_height: float, ascent: float) -> dict:
     """Lay a group's words out centred in the box (wrapping onto a second line when needed); each word gets its
-    pen position on its line."""
+    pen position on its line. Cached: the preset editor lays the same captions out on every edit."""
+    placed = _place(tuple(tuple(word) for word in words), font_file, size, (box.x, box.y, box.width, box.height),
+                    line_height)
+    return copy.deepcopy(placed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _place(words: tuple, font_file: str, size: float, area: tuple, line_height: float) -> dict:
+    box = Box(x=area[0], y=area[1], width=area[2], height=area[3])
     text = " ".join(w[0] for w in words)
     # Wrapped inside the box less the highlight's padding, so a highlighted word at the end of a line stays
     # inside the box too (the padding is wider than the outline: design.highlight_box).

@@ -52,9 +52,13 @@ class TextTooLong(PipelineError):
 # ---------------------------------------------------------------------------------------------- text geometry
 
 
+@functools.lru_cache(maxsize=65536)
+def _glyph_box(text: str, font_file: str, size: float, stroke: int) -> tuple[int, int, int, int]:
+    return load_font(font_file, size).getbbox(text, anchor="ls", stroke_width=stroke)
+
+
 def ink_rect(lines, *, font_file: str, size: float, ascent: float, stroke: float = 0.0) -> Rect:
     """The box around every glyph of the laid-out lines, outline included, in frame pixels."""
-    font = load_font(font_file, size)
     x0 = y0 = float("inf")
     x1 = y1 = float("-inf")
     for line in lines:
@@ -63,7 +67,7 @@ def ink_rect(lines, *, font_file: str, size: float, ascent: float, stroke: float
         y = line["y"] if isinstance(line, dict) else line.y
         if not text.strip():
             continue
-        left, top, right, bottom = font.getbbox(text, anchor="ls", stroke_width=int(round(stroke)))
+        left, top, right, bottom = _glyph_box(text, font_file, size, int(round(stroke)))
         baseline = y + ascent * size
         x0, y0, x1, y1 = min(x0, x + left), min(y0, baseline + top), max(x1, x + right), max(y1, baseline + bottom)
     if x0 == float("inf"):

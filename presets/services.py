@@ -170,12 +170,21 @@ def sample_plan(config: PresetConfig, work_dir: Path | None = None, *, measure_f
 
 def _thumbnail(frame) -> str:
     image = Image.fromarray(frame)
-    # reducing_gap: shrink by whole factors first (fast), then Lanczos the rest (sharp).
-    image = image.resize((THUMB_WIDTH, round(image.height * THUMB_WIDTH / image.width)), Image.LANCZOS,
-                         reducing_gap=2.0)
+    factor = image.width // THUMB_WIDTH
+    if image.width == factor * THUMB_WIDTH:
+        image = image.reduce(factor)  # a whole factor (1080 -> 270): a box filter, fast and clean
+    else:
+        image = image.resize((THUMB_WIDTH, round(image.height * THUMB_WIDTH / image.width)), Image.LANCZOS,
+                             reducing_gap=2.0)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _captions_at(layer, times: list[float]):
+    """The caption layer with only the groups shown at `times` (the others are never drawn in a thumbnail)."""
+    shown = [group for group in layer.groups if any(group.start <= t < group.end for t in times)]
+    return layer.model_copy(update={"groups": shown or layer.groups[:1]})
 
 
 def preset_thumbnails(config: PresetConfig) -> list[dict]:
@@ -192,8 +201,11 @@ def preset_thumbnails(config: PresetConfig) -> list[dict]:
     else:
         picks = [(f"slide {i} of {len(plan.scenes)}" if plan.kind == "carousel" else "image", scene)
                  for i, scene in enumerate(plan.scenes[:THUMB_SLIDES], start=1)]
-    # Only the scenes drawn are prepared: the compositor pre-draws every layer of the plan it is given.
-    shown = plan.model_copy(update={"scenes": list({scene.id: scene for _, scene in picks}.values())})
+    # Only the scenes and caption lines drawn are prepared: the compositor pre-draws every layer it is given.
+    times = [still_time(scene, [*scene.layers, *plan.overlay]) for _, scene in picks]
+    overlay = [_captions_at(layer, times) if layer.type == "captions" else layer for layer in plan.overlay]
+    shown = plan.model_copy(update={"scenes": list({scene.id: scene for _, scene in picks}.values()),
+                                    "overlay": overlay})
     compositor = Compositor(shown, folder, keep_pictures=True)
     thumbs = []
     for label, scene in picks:

@@ -24,7 +24,7 @@ def default_pipeline() -> Pipeline:
             LayerSpec("L3", "ideas", l3_ideas.run, Script, needs=("L1", "L2"),
                       config_keys=("providers.ideas", "hashtags"), version="2", uses_variant=True),
             LayerSpec("L4", "audio", l4_audio.run, AudioPackage, needs=("L2", "L3"),
-                      config_keys=("providers.audio", "voice"), version="1"),
+                      config_keys=("providers.audio", "voice"), version="2"),
             LayerSpec("L5", "media", l5_media.run, MediaPackage, needs=("L1", "L3"),
                       config_keys=("providers.media", "format", "brand.logo"), version="2", uses_variant=True),
             LayerSpec("L6", "assembly", l6_assembly.run, RenderResult, cacheable=False, timeout_s=1800,

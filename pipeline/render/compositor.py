@@ -125,7 +125,9 @@ def _caption_images(layer: CaptionLayer, plan: RenderPlan) -> list[tuple[Image.I
                                            fill=hex_rgb(layer.highlight_color), anchor="ls", stroke_width=stroke,
                                            stroke_fill=stroke_fill)
                 highlights.append(Sprite.from_image(image, left, top))
-        made.append((plain, x0, y0, highlights))
+        # Only the words' own pixels: a smaller sprite to prepare and to blend on every frame.
+        left, top, right, bottom = plain.getbbox() or (0, 0, 1, 1)
+        made.append((plain.crop((left, top, right, bottom)), x0 + left, y0 + top, highlights))
     return made
 
 

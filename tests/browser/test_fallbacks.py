@@ -95,7 +95,7 @@ def test_when_the_preview_files_fail_to_load_it_falls_back_and_reject_works(staf
     open_in(page, job)
     assert page.evaluate("studio.mode") == "partial" and "did not load" in page.inner_text("#capabilities")
     assert page.locator("#static-preview img").count() >= 1
-    page.locator("#reject-form summary, details summary").first.click()
+    page.locator(".actions details summary").click()
     page.fill("#reject-form [name=reason]", "the picture is off brand")
     page.click("#reject-form button[type=submit]")
     job = wait_for_status(job, Job.Status.REJECTED)
