@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ from pipeline.registry import LayerInput
 from presets.models import Preset
 from presets.uploads import clean_font, clean_image
 
+logger = logging.getLogger("presets")
 SAMPLE_MATCHUP = "nfl-20261122-buf-kc"
 THUMB_WIDTH = 270
 THUMB_CACHE_S = 24 * 3600
@@ -143,7 +145,8 @@ def _compute_sample(pipeline, offline: PresetConfig, folder: Path) -> None:
         try:
             scratch.rename(folder)
         except OSError:
-            pass  # another request published the same sample first; this one is dropped below
+            # Another request published the same sample first: its copy is kept, this one is dropped below.
+            logger.info("preset sample %s was published by another request", folder.name)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -138,36 +138,29 @@ export class PreviewCanvas {
     ctx.textBaseline = "alphabetic";
     ctx.textAlign = "left";
     ctx.lineJoin = "round";
-    // As L6 does: the group plain first, then the spoken word's highlight over it.
-    for (const word of group.words) {
+    const draw = (word, fill, outline) => {
       const baseline = group.lines_y[word.line] + ascent;
-      if (stroke > 0 && layer.stroke_color) {
-        ctx.lineWidth = 2 * stroke;
+      if (outline && stroke > 0 && layer.stroke_color) {
+        ctx.lineWidth = 2 * stroke;   // Pillow's stroke_width is the distance outside the glyph
         ctx.strokeStyle = layer.stroke_color;
         ctx.strokeText(word.text, word.x, baseline);
       }
-      ctx.fillStyle = layer.color;
+      ctx.fillStyle = fill;
       ctx.fillText(word.text, word.x, baseline);
-    }
+    };
+    // As L6 does: the group plain first, then the spoken word's highlight over it.
+    for (const word of group.words) draw(word, layer.color, true);
     if (w !== null) {
       const word = group.words[w];
-      const baseline = group.lines_y[word.line] + ascent;
       if (layer.highlight === "box") {
         const [x, y, bw, bh, radius] = this.highlightBox(word, group, layer);
         ctx.fillStyle = layer.highlight_color;
         ctx.beginPath();
         ctx.roundRect(x, y, bw, bh, radius);
         ctx.fill();
-        ctx.fillStyle = layer.box_color;
-        ctx.fillText(word.text, word.x, baseline);
+        draw(word, layer.box_color, false);
       } else {
-        if (stroke > 0 && layer.stroke_color) {
-          ctx.lineWidth = 2 * stroke;
-          ctx.strokeStyle = layer.stroke_color;
-          ctx.strokeText(word.text, word.x, baseline);
-        }
-        ctx.fillStyle = layer.highlight_color;
-        ctx.fillText(word.text, word.x, baseline);
+        draw(word, layer.highlight_color, true);
       }
     }
     ctx.restore();
