@@ -66,7 +66,8 @@ SECTIONS = [
         Control("brand.text_color", "Text colour", "palette_pick"),
         Control("brand.accent_color", "Accent colour (stats)", "palette_pick"),
         Control("layout.legibility", "When a colour does not read", "select", options=(
-            ("stroke", "outline the text"), ("panel", "put a panel behind it"), ("refuse", "refuse a reviewer's pick"))),
+            ("stroke", "outline the text"), ("panel", "put a panel behind it"),
+            ("refuse", "refuse a reviewer's pick"))),
         Control("brand.margin", "Margin (px)", "number", low=0, high=400),
         Control("compliance.text", "Compliance line", "text"),
         Control("compliance.size", "Compliance size", "number", low=18, high=80),

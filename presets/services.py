@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import base64
-import logging
 import hashlib
 import io
 import json
+import logging
 import re
 import shutil
 import tempfile

@@ -239,9 +239,8 @@ def metrics_dashboard(request):
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
 def preset_builder(request, slug):
-    from presets.forms import PresetForm
-
     from presets import editor
+    from presets.forms import PresetForm
 
     preset = get_object_or_404(Preset, slug=slug)
     form = PresetForm(request.POST or None, instance=preset)
