@@ -108,8 +108,10 @@ def test_l7_exports_to_a_folder(shipped, staff_user, settings):
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error_message
     exported = settings.PIPELINE["EXPORT_DIR"] / str(job.pk) / "v2"
-    assert {p.name for p in exported.iterdir()} >= {"final.mp4", "poster.jpg", "metadata.json"}
+    assert {p.name for p in exported.iterdir()} >= {"final.mp4", "poster.jpg", "metadata.json", "captions.srt",
+                                                     "captions.vtt"}
     assert json.loads((exported / "metadata.json").read_text())["plan_version"] == 2
+    assert (exported / "captions.vtt").read_text().startswith("WEBVTT")
 
 
 def test_l7_webhook_posts_with_an_idempotency_key(shipped, staff_user, upstream, settings):
