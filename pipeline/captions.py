@@ -74,19 +74,27 @@ def _place(words: tuple, font_file: str, size: float, area: tuple, line_height: 
 
 def timed_groups(groups: list[list[tuple]], duration: float) -> list[tuple[float, float, list[tuple]]]:
     """Each group's time: from its first word to the next group's first word (or a short hold after its last
-    word); each word highlighted until the next word of its group starts."""
-    timed = []
+    word); each word highlighted until the next word of its group starts.
+
+    Groups never overlap and always last a moment, whatever the word times say (an aligned voice can give
+    several words the same start): a group starts no earlier than the one before it ended, and a group with
+    no time left before the end of the piece is dropped."""
+    timed: list[tuple[float, float, list[tuple]]] = []
+    previous_end = 0.0
     for index, group in enumerate(groups):
-        start = group[0][1]
-        following = groups[index + 1][0][1] if index + 1 < len(groups) else None
-        end = min(group[-1][2] + HOLD_S, following) if following is not None else min(group[-1][2] + HOLD_S,
-                                                                                        duration)
+        start = max(group[0][1], previous_end)
+        if start + MIN_GROUP_S > duration:
+            break
+        following = groups[index + 1][0][1] if index + 1 < len(groups) else duration
+        end = min(max(group[-1][2], start) + HOLD_S, max(following, start + MIN_GROUP_S), duration)
         end = max(end, start + MIN_GROUP_S)
         words = []
         for position, (text, word_start, _) in enumerate(group):
-            word_end = group[position + 1][1] if position + 1 < len(group) else end
-            words.append((text, word_start, max(word_end, word_start)))
+            word_start = min(max(word_start, start), end)
+            following_word = group[position + 1][1] if position + 1 < len(group) else end
+            words.append((text, word_start, min(max(following_word, word_start), end)))
         timed.append((start, end, words))
+        previous_end = end
     return timed
 
 

@@ -351,6 +351,7 @@ class _Builder:
                                     hint="lower the captions' size or raise the preset's width")
             laid.append((group, placed))
         timed = captions.timed_groups([group for group, _ in laid], self.audio.duration)
+        laid = laid[: len(timed)]  # groups with no time left before the end are dropped
         out = []
         for (start, end, words_timed), (_, placed) in zip(timed, laid, strict=True):
             for word, (_, word_start, word_end) in zip(placed["words"], words_timed, strict=False):

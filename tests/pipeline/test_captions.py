@@ -175,3 +175,20 @@ def test_the_highlight_changes_on_the_frame_of_its_word_in_the_final_mp4(tmp_pat
                 assert word.x - 2 <= centre <= word.x + word.width + 2, (frame, word.text, centre)
             checked += 1
     assert checked >= 4
+
+
+@pytest.mark.parametrize("starts", [
+    [0.0] * 9,                                  # an aligner that put every word at the start
+    [0.5, 0.5, 0.5, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7],
+    [3.0, 2.0, 1.0, 0.5, 4.0, 4.0, 9.0, 9.5, 12.0],  # out of order, and past the end of a 10 s piece
+])
+def test_caption_groups_never_overlap_and_always_last_a_moment(starts):
+    """Word times from an aligner can be degenerate; the groups made from them still take turns."""
+    words = [(f"W{i}", start, start + 0.2) for i, start in enumerate(starts)]
+    groups = captions.group_words(words, max_words=3, max_chars=24)
+    timed = captions.timed_groups(groups, duration=10.0)
+    assert timed
+    for (start, end, group_words), following in zip(timed, [*timed[1:], None], strict=True):
+        assert end - start >= captions.MIN_GROUP_S - 1e-9 and end <= 10.0
+        assert following is None or following[0] >= end - 1e-9
+        assert all(start <= w_start <= w_end <= end for _, w_start, w_end in group_words)
