@@ -44,7 +44,11 @@ def test_carousel_thumbnails_are_its_first_slides(staff_client, shipped):
 
 def test_the_sample_is_computed_once_and_reused_across_edits(staff_client, shipped, media_root, monkeypatch):
     """L1-L5 of the sample run once per content of the preset; a size, colour or zone edit only redraws."""
+    from django.core.cache import cache
+
     from pipeline.layers import l4_audio
+
+    cache.clear()  # thumbnails drawn by an earlier run (Redis keeps them) would hide the count
 
     calls = []
     original = l4_audio.run
