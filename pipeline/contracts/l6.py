@@ -19,6 +19,8 @@ class OutputFile(Contract):
     frames: int | None = None
     video_codec: str | None = None
     audio_codec: str | None = None
+    scenes: int | None = Field(default=None, ge=1, description="videos: the scene chunks joined")
+    scenes_reused: int | None = Field(default=None, ge=0, description="videos: chunks found in the scene cache")
 
 
 class RenderResult(Contract):

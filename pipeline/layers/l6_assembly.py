@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -22,18 +23,29 @@ from pipeline.media import ffmpeg
 from pipeline.motion import still_time
 from pipeline.registry import LayerInput
 from pipeline.render import parity
-from pipeline.render.chunks import join, plan_chunks, render_all, render_chunk
+from pipeline.render.chunks import (
+    Stopped,
+    cache_folder,
+    is_cached,
+    join,
+    plan_chunks,
+    prune,
+    render_all,
+    render_chunk,
+)
 from pipeline.render.compositor import Compositor
-from pipeline.render.video import Encoder, encode_frames, mux
+from pipeline.render.video import Encoder, mux
 
 
 def encoder_from(options) -> Encoder:
     return Encoder(preset=options.get("RENDER_PRESET", "veryfast"), crf=int(options.get("RENDER_CRF", 20)))
 
 
-def check_video(path: Path, plan: RenderPlan) -> ffmpeg.MediaInfo:
-    """Streams, codecs, size, frame count and duration within one frame of the plan, and a clean full decode."""
-    info = ffmpeg.read_back(path)
+def check_video(path: Path, plan: RenderPlan, packets: list[str] | None = None) -> ffmpeg.MediaInfo:
+    """Streams, codecs, size, frame count and duration within one frame of the plan, a clean audio decode, and
+    the video: with `packets` (those of the scene chunks it was joined from, each decoded in full when it was
+    made) every stored packet must be those bytes in that order; without, a clean full decode."""
+    info = ffmpeg.read_back(path, decode_video=packets is None, packets=packets is not None)
     problems = []
     if info.video_codec != "h264" or info.pix_fmt != "yuv420p":
         problems.append(f"video is {info.video_codec}/{info.pix_fmt}, expected h264/yuv420p")
@@ -43,6 +55,10 @@ def check_video(path: Path, plan: RenderPlan) -> ffmpeg.MediaInfo:
         problems.append(f"audio is {info.audio_codec}, expected aac")
     if info.frames is None or abs(info.frames - plan.frame_count) > 1:
         problems.append(f"{info.frames} frames, expected {plan.frame_count}")
+    elif packets is not None and info.packets != packets:
+        changed = next((i for i, (a, b) in enumerate(zip(info.packets, packets, strict=False)) if a != b),
+                       min(len(info.packets), len(packets)))
+        problems.append(f"frame {changed} is not the bytes its scene chunk holds")
     if info.duration is None or abs(info.duration - plan.frame_count / plan.fps) > 1.0 / plan.fps + 0.05:
         problems.append(f"duration {info.duration} s, expected {plan.frame_count / plan.fps:.3f} s")
     if info.errors:
@@ -77,15 +93,13 @@ def caption_files(plan: RenderPlan, ctx: LayerContext, out_dir: Path) -> list[Ou
     return made
 
 
-def chunk_folder(out: Path) -> Path:
-    """Where the chunks of `out` are rendered: shared by every worker helping with it."""
-    return out.parent / f".chunks-{out.stem}"
-
-
 def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, out: Path,
                  encoder: Encoder, chunk_seconds: float = 0.0) -> OutputFile:
+    """Render the plan's scene chunks that are not in the job's scene cache (asking helpers when the render is
+    spread over workers), join them, mix in the audio, check the file, and move it into place."""
     total = plan.frame_count
-    chunks = plan_chunks(plan, chunk_seconds)
+    folder = cache_folder(ctx.work_dir)
+    chunks = plan_chunks(plan, ctx.work_dir, encoder, chunk_seconds)
     last = {"shown": -1.0}
 
     def progress(fraction: float) -> None:
@@ -93,23 +107,20 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
             last["shown"] = fraction
             ctx.progress(0.95 * fraction, f"frame {int(fraction * total)} of {total}")
 
+    missing = sum(not is_cached(folder, chunk) for chunk in chunks)
+    if chunk_seconds > 0 and missing > 1 and ctx.fan_out is not None:
+        ctx.fan_out(missing - 1)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".render-") as tmp:
         video_only = Path(tmp) / "video.mp4"
         staged = Path(tmp) / out.name
-        if len(chunks) == 1:
-            encode_frames(plan, compositor, staged, encoder, progress=lambda done: progress(done / total),
-                          audio_from=ctx.work_dir)
-        else:
-            if ctx.fan_out is not None:
-                ctx.fan_out(len(chunks) - 1)
-            folder = chunk_folder(out)
-            join(render_all(plan, compositor, folder, chunks, encoder, progress=progress), video_only)
-            shutil.rmtree(folder, ignore_errors=True)
-            mux(plan, video_only, staged, ctx.work_dir)
-        info = check_video(staged, plan)
+        packets, rendered = render_all(plan, compositor, folder, chunks, encoder, progress=progress)
+        join(folder, chunks, video_only)
+        mux(plan, video_only, staged, ctx.work_dir)
+        info = check_video(staged, plan, packets)
         os.replace(staged, out)
     return _output(ctx, out, "video", width=info.width, height=info.height, duration=info.duration,
-                   frames=info.frames, video_codec=info.video_codec, audio_codec=info.audio_codec)
+                   frames=info.frames, video_codec=info.video_codec, audio_codec=info.audio_codec,
+                   scenes_reused=len(chunks) - rendered, scenes=len(chunks))
 
 
 def render_still(compositor: Compositor, t: float, ctx: LayerContext, out: Path, kind: str) -> OutputFile:
@@ -137,7 +148,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
     chunk_seconds = float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0)
     files: list[OutputFile] = []
     if plan.kind == ContentKind.REEL:
-        files.append(render_video(plan, compositor, ctx, out_dir / "final.mp4", encoder, chunk_seconds))
+        files.append(render_video(plan, compositor, ctx, out_dir / _video_name(plan), encoder, chunk_seconds))
         first = plan.scenes[0]
         files.append(render_still(compositor, still_time(first, [*first.layers, *plan.overlay]), ctx,
                                   out_dir / "poster.jpg", "poster"))
@@ -148,11 +159,13 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
                                       out_dir / f"slide_{index:02d}.png", "slide"))
             ctx.progress(0.5 * index / len(plan.scenes), f"slide {index}")
         if inputs.preset.format.carousel_reel:
-            files.append(render_video(plan, compositor, ctx, out_dir / "slides.mp4", encoder, chunk_seconds))
+            files.append(render_video(plan, compositor, ctx, out_dir / _video_name(plan), encoder, chunk_seconds))
     else:
         scene = plan.scenes[0]
         files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
                                   out_dir / "image.png", "image"))
+    if any(f.kind == "video" for f in files):
+        prune(cache_folder(ctx.work_dir), plan_chunks(plan, ctx.work_dir, encoder, chunk_seconds))
     parity = parity_scores(plan, compositor, ctx.work_dir, files, inputs.snapshots)
     ctx.progress(1.0, "rendered")
     return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity,
@@ -183,12 +196,42 @@ def parity_scores(plan: RenderPlan, compositor: Compositor, work_dir: Path, file
     return scores
 
 
+def _video_name(plan: RenderPlan) -> str:
+    return "final.mp4" if plan.kind == ContentKind.REEL else "slides.mp4"
+
+
+def has_video(plan: RenderPlan, preset) -> bool:
+    return plan.kind == ContentKind.REEL or (plan.kind == ContentKind.CAROUSEL and preset.format.carousel_reel)
+
+
 def help(inputs: LayerInput, ctx: LayerContext) -> int:
-    """A helper worker's part of a chunked render: render the chunks nobody has claimed yet. Returns how many."""
+    """A helper worker's part of a spread render: render the chunks nobody has claimed yet. Returns how many."""
     plan = inputs.plan
-    name = "final.mp4" if plan.kind == ContentKind.REEL else "slides.mp4"
-    out = ctx.layer_dir / f"v{inputs.plan_version}" / name
-    chunks = plan_chunks(plan, float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
+    chunks = plan_chunks(plan, ctx.work_dir, encoder_from(ctx.options),
+                         float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
     compositor = Compositor(plan, ctx.work_dir)
+    return sum(render_chunk(plan, compositor, cache_folder(ctx.work_dir), chunk, encoder_from(ctx.options))
+               for chunk in chunks)
+
+
+def render_ahead(plan: RenderPlan, ctx: LayerContext, give_way: Callable[[], bool]) -> int:
+    """The speculative render: put the plan's scene chunks in the cache before anyone approves it, so that
+    approving it costs only the join. `give_way()` is asked between chunks and every half second of video
+    while drawing; when it says so, the chunk in hand is given back and Stopped is raised. Returns chunks
+    rendered."""
     encoder = encoder_from(ctx.options)
-    return sum(render_chunk(plan, compositor, chunk_folder(out), chunk, encoder) for chunk in chunks)
+    chunks = plan_chunks(plan, ctx.work_dir, encoder, float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
+    folder = cache_folder(ctx.work_dir)
+    compositor = Compositor(plan, ctx.work_dir)
+    every = max(1, int(plan.fps / 2))
+
+    def check(done: int) -> None:
+        if done % every == 0 and give_way():
+            raise Stopped()
+
+    rendered = 0
+    for chunk in chunks:
+        if give_way():
+            raise Stopped()
+        rendered += render_chunk(plan, compositor, folder, chunk, encoder, progress=check)
+    return rendered

@@ -73,6 +73,8 @@ class MediaInfo:
     audio_codec: str | None = None
     frames: int | None = None
     errors: list[str] = field(default_factory=list)
+    # The MD5 of every video packet, in order, as stored in the file (with `read_back(..., packets=True)`).
+    packets: list[str] | None = None
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -82,10 +84,22 @@ _AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)")
 _FRAME = re.compile(r"frame=\s*(\d+)")
 
 
-def read_back(path: Path, *, layer: str = "L6", timeout: float = 300) -> MediaInfo:
-    """Decode the whole file once: its streams, size, codecs, duration and frame count, and any decode errors."""
-    done = run(["-v", "info", "-stats", "-i", path, "-map", "0:v:0?", "-map", "0:a:0?", "-f", "null", "-"],
-               what=f"reading back {Path(path).name}", layer=layer, timeout=timeout)
+def read_back(path: Path, *, layer: str = "L6", timeout: float = 300, decode_video: bool = True,
+              packets: bool = False) -> MediaInfo:
+    """Read the whole file once: its streams, size, codecs, duration, frame count and any decode errors.
+
+    The audio is always decoded. The video is decoded unless `decode_video` is off; with `packets`, every
+    video packet's bytes are hashed as they are stored. A file joined from chunks that were each decoded in
+    full when they were made is checked by its packets instead: every byte is read and compared with those
+    chunks', which catches a truncated, corrupt or short file without decoding every frame again.
+    """
+    args = ["-v", "info", "-stats", "-i", path]
+    args += ["-map", "0:v:0?", "-map", "0:a:0?"] if decode_video else ["-map", "0:a:0?"]
+    args += ["-f", "null", "-"]
+    if packets:
+        args += ["-map", "0:v:0", "-c", "copy", "-f", "framemd5", "pipe:1"]
+    done = run(args, what=f"reading back {Path(path).name}", layer=layer, timeout=timeout,
+               capture_stdout=packets)
     text = done.stderr
     info = MediaInfo()
     if match := _DURATION.search(text):
@@ -101,8 +115,15 @@ def read_back(path: Path, *, layer: str = "L6", timeout: float = 300) -> MediaIn
             info.audio_codec = match.group(1)
         if "error" in line.lower() and "Stream" not in line:
             info.errors.append(line.strip())
-    frames = _FRAME.findall(text)
-    info.frames = int(frames[-1]) if frames else None
+    if packets:
+        # framemd5 lines: stream, dts, pts, duration, size, hash[, side data]
+        info.packets = [line.split(",")[5].strip() for line in done.stdout.decode("ascii", "replace").splitlines()
+                        if line and not line.startswith("#")]
+    if decode_video:
+        frames = _FRAME.findall(text)
+        info.frames = int(frames[-1]) if frames else None
+    else:
+        info.frames = len(info.packets or [])
     return info
 
 

@@ -1,23 +1,48 @@
-"""Splitting a render into chunks at scene boundaries, rendering each on its own, joining them without re-encoding.
+"""A video is rendered as chunks cut at scene boundaries, each kept in the job's scene cache under a key.
 
-A chunk is claimed by creating its claim file exclusively in the job's folder, so
-the L6 task and the chunk tasks on other workers never render the same chunk;
-whoever is free renders the next unclaimed one. Finished chunks are written
-atomically. All chunks share the encoder settings, so the concat demuxer can join
-them by copying the streams.
+A chunk's key is a hash of everything its pixels depend on: the scenes and overlay
+layers it shows (with their times), the pictures' and fonts' bytes, the size, the
+frame range, the encoder settings and the compositor's version. A render reuses
+every chunk whose key is already in the cache and renders only the others, so a
+plan rendered ahead of approval (the speculative render) or a plan with one scene
+changed costs only what changed. All chunks share the encoder settings and start
+on a keyframe, so the concat demuxer joins them by copying the streams.
+
+A chunk is claimed by creating its claim file exclusively in the cache folder, so
+the L6 task, helper tasks and the speculative render never render the same chunk;
+whoever is free renders the next unclaimed one. A chunk is decoded in full when it
+is made; its packets' hashes are kept beside it, so the joined file can be checked
+byte for byte without decoding it again.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.contracts import RenderPlan
+from pipeline.contracts.plan import CaptionLayer, ImageLayer
 from pipeline.errors import RenderError
+from pipeline.files import atomic_write_bytes, sha256_file
 from pipeline.media import ffmpeg
-from pipeline.render.compositor import Compositor
+from pipeline.render.compositor import Compositor, scene_at
 from pipeline.render.video import Encoder, encode_frames
+from pipeline.text import font_path
+
+# Part of every key: change it whenever the compositor would draw any pixel differently, so that chunks
+# drawn by the old code are never joined with the new.
+COMPOSITOR_VERSION = "1"
+CLAIM_STALE_S = 60.0   # a claim not touched for this long belongs to a worker that died
+TOUCH_EVERY_S = 2.0
+
+
+class Stopped(Exception):
+    """The caller asked a render to stop between frames (the speculative render gives way)."""
 
 
 @dataclass(frozen=True)
@@ -25,28 +50,77 @@ class Chunk:
     index: int
     first: int   # first frame
     count: int   # frames
+    key: str
 
     @property
     def name(self) -> str:
-        return f"chunk_{self.index:03d}.mp4"
+        return f"{self.key}.mp4"
+
+    @property
+    def record_name(self) -> str:
+        return f"{self.key}.json"
 
 
-def plan_chunks(plan: RenderPlan, seconds: float) -> list[Chunk]:
-    """Chunks of about `seconds`, cut only where a scene starts (frame-exact); one chunk when seconds <= 0."""
+def cache_folder(work_dir: Path) -> Path:
+    """The job's scene cache: chunks of every plan rendered or rendered ahead for it, shared by its workers."""
+    return Path(work_dir) / "L6" / "scenes"
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    return sha256_file(Path(path))
+
+
+def _digest(path: Path) -> str:
+    """The sha256 of a picture or font, computed once per version of the file."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise RenderError(f"{path.name} is missing", layer="L6", field=path.name) from exc
+    return _file_digest(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def chunk_key(plan: RenderPlan, first: int, count: int, base_dir: Path, encoder: Encoder) -> str:
+    """A hash of everything the pixels of frames [first, first + count) depend on."""
+    start, end = first / plan.fps, (first + count) / plan.fps
+    shown = {scene_at(plan, index / plan.fps).id for index in range(first, first + count)}
+    scenes = [scene for scene in plan.scenes if scene.id in shown]
+    overlay = []
+    for layer in plan.overlay:
+        if layer.start >= end or layer.end <= start:
+            continue
+        if isinstance(layer, CaptionLayer):
+            groups = [group for group in layer.groups if group.start < end and group.end > start]
+            layer = layer.model_copy(update={"groups": groups})
+        overlay.append(layer)
+    layers = [*(layer for scene in scenes for layer in scene.layers), *overlay]
+    pictures = {scene.background.asset for scene in scenes if scene.background.asset}
+    pictures |= {layer.asset for layer in layers if isinstance(layer, ImageLayer)}
+    families = {layer.font for layer in layers if hasattr(layer, "font")}
+    described = {
+        "compositor": COMPOSITOR_VERSION, "size": [plan.width, plan.height], "fps": plan.fps,
+        "frames": [first, count], "encoder": asdict(encoder),
+        "scenes": [scene.model_dump(mode="json") for scene in scenes],
+        "overlay": [layer.model_dump(mode="json") for layer in overlay],
+        "pictures": {name: _digest(Path(base_dir) / name) for name in sorted(pictures)},
+        "fonts": {family: [plan.font(family).model_dump(mode="json"), _digest(font_path(plan.font(family).file))]
+                  for family in sorted(families)},
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
+def plan_chunks(plan: RenderPlan, base_dir: Path, encoder: Encoder, seconds: float = 0.0) -> list[Chunk]:
+    """One chunk per scene, or with `seconds` > 0 chunks of at least that long, cut only where a scene
+    starts (frame-exact)."""
     total = plan.frame_count
-    if seconds <= 0:
-        return [Chunk(0, 0, total)]
     cuts = [0]
     for scene in plan.scenes[1:]:
         frame = int(round(scene.start * plan.fps))
-        if 0 < frame < total and (frame - cuts[-1]) / plan.fps >= seconds:
+        if 0 < frame < total and frame > cuts[-1] and (frame - cuts[-1]) / plan.fps >= seconds:
             cuts.append(frame)
     cuts.append(total)
-    return [Chunk(i, start, end - start) for i, (start, end) in enumerate(zip(cuts, cuts[1:], strict=False))]
-
-
-CLAIM_STALE_S = 60.0   # a claim not touched for this long belongs to a worker that died
-TOUCH_EVERY_S = 2.0
+    return [Chunk(index, begin, end - begin, chunk_key(plan, begin, end - begin, base_dir, encoder))
+            for index, (begin, end) in enumerate(zip(cuts, cuts[1:], strict=False))]
 
 
 def _claim_path(folder: Path, chunk: Chunk) -> Path:
@@ -70,14 +144,18 @@ def _release_if_stale(folder: Path, chunk: Chunk) -> None:
         pass
 
 
+def is_cached(folder: Path, chunk: Chunk) -> bool:
+    return (folder / chunk.name).exists() and (folder / chunk.record_name).exists()
+
+
 def render_chunk(plan: RenderPlan, compositor: Compositor, folder: Path, chunk: Chunk, encoder: Encoder,
-                 progress=lambda done: None) -> bool:
-    """Render `chunk` into `folder` unless someone else has claimed it. True when this call rendered it."""
+                 progress: Callable[[int], None] = lambda done: None) -> bool:
+    """Render `chunk` into the cache unless it is there or someone else has claimed it. True when this call
+    rendered it. `progress` may raise Stopped to give the chunk back between frames."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / chunk.name
-    if target.exists() or not _claim(folder, chunk):
+    if is_cached(folder, chunk) or not _claim(folder, chunk):
         return False
-    staged = folder / f".{chunk.name}.part.mp4"
+    staged = folder / f".{chunk.key}.part.mp4"
     last_touch = time.monotonic()
 
     def beat(done: int) -> None:
@@ -89,45 +167,87 @@ def render_chunk(plan: RenderPlan, compositor: Compositor, folder: Path, chunk: 
 
     try:
         encode_frames(plan, compositor, staged, encoder, first=chunk.first, count=chunk.count, progress=beat)
-        os.replace(staged, target)
+        # The one full decode of these frames: whatever is joined from this chunk later is compared with
+        # the packets recorded here.
+        info = ffmpeg.read_back(staged)
+        if info.errors or info.frames != chunk.count:
+            raise RenderError(f"scene chunk {chunk.index + 1} failed its read-back: {info.frames} frames of "
+                              f"{chunk.count}, {'; '.join(info.errors[:3]) or 'no decode errors'}", layer="L6")
+        packets = ffmpeg.read_back(staged, decode_video=False, packets=True).packets
+        atomic_write_bytes(folder / chunk.record_name, json.dumps(
+            {"frames": chunk.count, "sha256": sha256_file(staged), "packets": packets}).encode())
+        os.replace(staged, folder / chunk.name)
     except BaseException:
         # Give the chunk back so another worker (or a retry) can take it.
         staged.unlink(missing_ok=True)
-        (folder / f"{chunk.name}.claim").unlink(missing_ok=True)
+        _claim_path(folder, chunk).unlink(missing_ok=True)
         raise
+    _claim_path(folder, chunk).unlink(missing_ok=True)
     return True
 
 
+def cached_packets(folder: Path, chunk: Chunk) -> list[str] | None:
+    """The recorded packets of a cached chunk, if the file is still the one recorded; a chunk changed on disk
+    is dropped from the cache (and so rendered again)."""
+    try:
+        record = json.loads((folder / chunk.record_name).read_text())
+        if sha256_file(folder / chunk.name) == record["sha256"] and len(record["packets"]) == chunk.count:
+            return record["packets"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    (folder / chunk.name).unlink(missing_ok=True)
+    (folder / chunk.record_name).unlink(missing_ok=True)
+    return None
+
+
 def render_all(plan: RenderPlan, compositor: Compositor, folder: Path, chunks: list[Chunk], encoder: Encoder,
-               progress=lambda fraction: None, wait_timeout_s: float = 3600, poll_s: float = 0.25) -> list[Path]:
-    """Render every unclaimed chunk here, then wait for the ones other workers are rendering."""
+               progress: Callable[[float], None] = lambda fraction: None, wait_timeout_s: float = 3600,
+               poll_s: float = 0.25) -> tuple[list[str], int]:
+    """Render every chunk that is neither cached nor claimed and wait for the ones others are rendering.
+    Returns the video packets the joined file must hold, and how many chunks had to be rendered."""
     total = sum(c.count for c in chunks)
-    done_frames = 0
-    for chunk in chunks:
-        base = done_frames
-        render_chunk(plan, compositor, folder, chunk, encoder,
-                     progress=lambda n, b=base: progress((b + n) / total))
-        done_frames += chunk.count
     deadline = time.monotonic() + wait_timeout_s
-    while not all((folder / c.name).exists() for c in chunks):
+    fresh = {chunk.key for chunk in chunks if not is_cached(folder, chunk)}
+    while True:
+        done_frames = 0
         for chunk in chunks:
-            if not (folder / chunk.name).exists():
+            base = done_frames
+            if not is_cached(folder, chunk):
                 _release_if_stale(folder, chunk)
-                render_chunk(plan, compositor, folder, chunk, encoder)
+                render_chunk(plan, compositor, folder, chunk, encoder,
+                             progress=lambda n, b=base: progress((b + n) / total))
+            done_frames += chunk.count
+        if all(is_cached(folder, chunk) for chunk in chunks):
+            recorded = [cached_packets(folder, chunk) for chunk in chunks]
+            if all(packets is not None for packets in recorded):
+                return [packet for packets in recorded for packet in packets], len(fresh)
+            fresh |= {chunk.key for chunk, packets in zip(chunks, recorded, strict=True) if packets is None}
+            continue  # a cached chunk had changed on disk: it was dropped, render it again
         if time.monotonic() > deadline:
-            missing = [c.name for c in chunks if not (folder / c.name).exists()]
-            raise RenderError(f"chunks {', '.join(missing)} were not rendered in time", layer="L6", retryable=True)
+            missing = [str(c.index + 1) for c in chunks if not is_cached(folder, c)]
+            raise RenderError(f"scene chunks {', '.join(missing)} were not rendered in time", layer="L6",
+                              retryable=True)
         time.sleep(poll_s)
-    return [folder / c.name for c in chunks]
 
 
-def join(paths: list[Path], out: Path, *, timeout_s: float = 600) -> None:
-    """Join chunk files with the concat demuxer, copying the video stream (no re-encode)."""
-    if len(paths) == 1:
-        os.replace(paths[0], out)
-        return
+def join(folder: Path, chunks: list[Chunk], out: Path, *, timeout_s: float = 600) -> None:
+    """Join cached chunks with the concat demuxer, copying the video stream (no re-encode)."""
     listing = out.with_suffix(".txt")
-    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in paths))
-    ffmpeg.run(["-y", "-f", "concat", "-safe", "0", "-i", listing, "-c", "copy", "-movflags", "+faststart", out],
-               what="joining the chunks", layer="L6", timeout=timeout_s)
-    listing.unlink(missing_ok=True)
+    listing.write_text("".join(f"file '{(folder / c.name).resolve()}'\n" for c in chunks))
+    try:
+        # auto_convert off: the packets are copied as the chunks store them (no parameter sets written into
+        # keyframes), so the joined file can be compared with the chunks byte for byte.
+        ffmpeg.run(["-y", "-auto_convert", "0", "-f", "concat", "-safe", "0", "-i", listing, "-c", "copy", "-f", "mp4",
+                    out],
+                   what="joining the scene chunks", layer="L6", timeout=timeout_s)
+    finally:
+        listing.unlink(missing_ok=True)
+
+
+def prune(folder: Path, keep: list[Chunk]) -> None:
+    """Drop cached chunks this job will not use again (the plan it rendered keeps its own)."""
+    wanted = {name for chunk in keep for name in (chunk.name, chunk.record_name)}
+    for path in folder.glob("*"):
+        if path.name in wanted or path.name.endswith(".claim") or path.name.startswith("."):
+            continue
+        path.unlink(missing_ok=True)

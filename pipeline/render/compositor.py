@@ -22,6 +22,14 @@ from pipeline.motion import caption_state, kenburns_view, layer_state
 from pipeline.text import load_font
 
 
+def scene_at(plan: RenderPlan, t: float) -> Scene:
+    """The scene shown at time t (before the first scene: the first; from the last one's start on: the last)."""
+    for scene in plan.scenes:
+        if scene.start <= t < scene.end:
+            return scene
+    return plan.scenes[-1] if t >= plan.scenes[-1].start else plan.scenes[0]
+
+
 def hex_rgb(color: str) -> tuple[int, int, int]:
     return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
 
@@ -163,7 +171,7 @@ class Compositor:
         self.size = (plan.width, plan.height)
         self._images: dict[str, Image.Image] = {}
         self._arrays: dict[str, np.ndarray] = {}
-        self._sprites: dict[str, Sprite] = {}
+        self._sprites: dict[str, Sprite | list] = {}  # by layer id: a sprite, or a caption layer's groups
         self._static_overlay: Sprite | None = None
         self._moving_overlay = []
         self._prepare()
@@ -202,22 +210,16 @@ class Compositor:
         raise RenderError(f"unknown layer type {type(layer).__name__}", layer="L6")
 
     def _prepare(self) -> None:
-        self._captions: list[tuple[CaptionLayer, list]] = []
-        for layer in self.plan.all_layers():
-            if isinstance(layer, CaptionLayer):
-                groups = [(Sprite.from_image(image, x, y), highlights)
-                          for image, x, y, highlights in _caption_images(layer, self.plan)]
-                self._captions.append((layer, groups))
-                continue
-            image, x, y = self._layer_image(layer)
-            self._sprites[layer.id] = Sprite.from_image(image, x, y)
-        # Overlay layers shown for the whole piece without motion are merged into one sprite (captions change
-        # with every word: they are drawn per frame, last).
+        """The overlay shown for the whole piece without motion, merged into one sprite now; every other
+        layer's sprite is drawn the first time a frame needs it, so a render from cached scenes (which only
+        draws its poster) prepares only what that one frame shows."""
         static = [layer for layer in self.plan.overlay if layer.start <= 0 and layer.end >= self.plan.duration
                   and layer.motion.enter == Entrance.NONE and layer.motion.exit == "none"
                   and not isinstance(layer, CaptionLayer)]
+        # Captions change with every word: they are drawn per frame, last.
         self._moving_overlay = [layer for layer in self.plan.overlay if layer not in static
                                 and not isinstance(layer, CaptionLayer)]
+        self._caption_layers = [layer for layer in self.plan.overlay if isinstance(layer, CaptionLayer)]
         if static:
             canvas = Image.new("RGBA", self.size, (0, 0, 0, 0))
             for layer in static:
@@ -230,13 +232,22 @@ class Compositor:
             if bbox:
                 self._static_overlay = Sprite.from_image(canvas.crop(bbox), bbox[0], bbox[1])
 
+    def _sprite(self, layer) -> Sprite:
+        if layer.id not in self._sprites:
+            image, x, y = self._layer_image(layer)
+            self._sprites[layer.id] = Sprite.from_image(image, x, y)
+        return self._sprites[layer.id]
+
+    def _caption_sprites(self, layer: CaptionLayer) -> list:
+        if layer.id not in self._sprites:
+            self._sprites[layer.id] = [(Sprite.from_image(image, x, y), highlights)
+                                       for image, x, y, highlights in _caption_images(layer, self.plan)]
+        return self._sprites[layer.id]
+
     # -- drawing -----------------------------------------------------------------------------
 
     def scene_at(self, t: float) -> Scene:
-        for scene in self.plan.scenes:
-            if scene.start <= t < scene.end:
-                return scene
-        return self.plan.scenes[-1] if t >= self.plan.scenes[-1].start else self.plan.scenes[0]
+        return scene_at(self.plan, t)
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 - one compositor per render; static backgrounds repeat
     def _static_background(self, scene_id: str) -> np.ndarray:
@@ -272,14 +283,14 @@ class Compositor:
         state = layer_state(layer, t)
         if state.alpha <= 0:
             return
-        sprite = self._sprites[layer.id]
+        sprite = self._sprite(layer)
         if state.scale != 1.0:
             sprite = self._scaled(layer.id, round(state.scale, 3))
         sprite.blend(frame, state.alpha, int(round(state.dx)), int(round(state.dy)))
 
     @functools.lru_cache(maxsize=64)  # noqa: B019
     def _scaled(self, layer_id: str, scale: float) -> Sprite:
-        """A layer's sprite scaled about its centre (the pop entrance)."""
+        """A layer's sprite scaled about its centre (the pop entrance; its sprite is drawn by then)."""
         base = self._sprites[layer_id]
         h, w = base.rgba.shape[:2]
         size = (max(1, int(w * scale)), max(1, int(h * scale)))
@@ -298,10 +309,10 @@ class Compositor:
             self._static_overlay.blend(frame)
         for layer in self._moving_overlay:
             self._blend_layer(frame, layer, t)
-        for layer, groups in self._captions:
+        for layer in self._caption_layers:
             group, word = caption_state(layer, t)
             if group is not None:
-                plain, highlights = groups[group]
+                plain, highlights = self._caption_sprites(layer)[group]
                 plain.blend(frame)
                 if word is not None:
                     highlights[word].blend(frame)

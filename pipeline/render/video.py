@@ -52,17 +52,13 @@ class Encoder:
 
 def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: Encoder, *, first: int = 0,
                   count: int | None = None, progress: Callable[[int], None] = lambda done: None,
-                  timeout_s: float = 3600, audio_from: Path | None = None) -> int:
-    """Encode frames [first, first + count) of the plan into `out`. Returns the frames written.
-
-    With `audio_from` (the job folder) the plan's audio is mixed in by the same FFmpeg run: a whole
-    render then needs no second pass over the video. Chunks are video only; their audio is muxed once.
-    """
+                  timeout_s: float = 3600) -> int:
+    """Encode frames [first, first + count) of the plan, video only, into `out`. Returns the frames written.
+    The audio is mixed in once, when the chunks are joined (`mux`)."""
     total = plan.frame_count if count is None else count
     width, height = plan.width, plan.height
-    inputs, audio_options = audio_args(plan, audio_from, first_input=1) if audio_from else ([], ["-an"])
     process = ffmpeg.popen_writer(["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
-                                   "-r", str(plan.fps), "-i", "-", *inputs, *audio_options, *encoder.video_args(),
+                                   "-r", str(plan.fps), "-i", "-", "-an", *encoder.video_args(),
                                    "-t", f"{total / plan.fps:.6f}", "-movflags", "+faststart", "-f", "mp4",
                                    str(out)])
     _widen_pipe(process.stdin)
@@ -165,7 +161,7 @@ def audio_args(plan: RenderPlan, base_dir: Path, first_input: int) -> tuple[list
 
 
 def mux(plan: RenderPlan, video: Path, out: Path, base_dir: Path, *, timeout_s: float = 600) -> None:
-    """Add the plan's audio tracks to a video made of joined chunks, copying the video stream."""
+    """Add the plan's audio tracks to the video joined from its chunks, copying the video stream."""
     inputs, options = audio_args(plan, base_dir, first_input=1)
     args = ["-y", "-i", str(video), *inputs, *(options if inputs else ["-map", "0:v:0"]), "-c:v", "copy",
             "-t", f"{plan.frame_count / plan.fps:.6f}", "-movflags", "+faststart", "-f", "mp4", str(out)]

@@ -108,18 +108,107 @@ def test_chunked_render_matches_single_pass(tmp_path):
     single, single_out = render(plan, tmp_path, "single.mp4")
     chunked, chunked_out = render(plan, tmp_path, "chunked.mp4", chunk_seconds=0.9)
     assert single.frames == chunked.frames == plan.frame_count
-    assert not list((tmp_path / "L6").glob(".chunks-*"))
+    assert (single.scenes, chunked.scenes) == (4, 2)
     for index in range(0, plan.frame_count, 7):
         a = ffmpeg.decode_frame(single_out, index, FPS, (W, H))
         b = ffmpeg.decode_frame(chunked_out, index, FPS, (W, H))
         assert ssim(a, b) >= 0.98, index
 
 
-def test_read_back_refuses_a_video_that_does_not_match_the_plan(plan, tmp_path):
-    _, out = render(plan, tmp_path)
-    longer = make_plan(tmp_path, scenes=3)
-    with pytest.raises(RenderError, match="frames, expected 90"):
-        check_video(out, longer)
+def every_frame(path) -> bytes:
+    return ffmpeg.run(["-i", path, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"], capture_stdout=True).stdout
+
+
+def test_a_render_from_the_scene_cache_is_frame_identical_to_one_from_scratch(tmp_path):
+    """given: one job folder rendered from scratch, another whose chunks were rendered ahead of approval
+    when: both render the plan
+    then: the second only joins, and every decoded frame of the two files is the same"""
+    from pipeline.layers.l6_assembly import render_ahead
+
+    scratch, ahead = tmp_path / "scratch", tmp_path / "ahead"
+    for folder in (scratch, ahead):
+        folder.mkdir()
+        plan = make_plan(folder, scenes=3, seconds=0.5)
+    ctx = LayerContext(job_id="t", layer="L6", work_dir=ahead)
+    assert render_ahead(plan, ctx, give_way=lambda: False) == 3
+    from_scratch, scratch_out = render(plan, scratch)
+    from_cache, cache_out = render(plan, ahead)
+    assert (from_scratch.scenes_reused, from_cache.scenes_reused) == (0, 3)
+    assert every_frame(scratch_out) == every_frame(cache_out)
+    assert len(every_frame(cache_out)) == plan.frame_count * W * H * 3 // 2
+
+
+def test_an_adjusted_plan_renders_only_the_scenes_it_changed(plan, tmp_path):
+    # as approval makes it: the built plan through apply_adjustments, here with nothing to change
+    plan = apply_adjustments(plan, Adjustments(), base_dir=tmp_path)
+    render(plan, tmp_path)
+    edited = apply_adjustments(plan, Adjustments(text_edits={"headline1": "ALLEN 263.5 LOCK"}), base_dir=tmp_path)
+    output, _ = render(edited, tmp_path, "edited.mp4")
+    assert (output.scenes, output.scenes_reused) == (2, 1)
+    # a change that reaches every scene (the text size) reuses nothing
+    bigger = apply_adjustments(plan, Adjustments(text_scale=1.2), base_dir=tmp_path)
+    assert render(bigger, tmp_path, "bigger.mp4")[0].scenes_reused == 0
+
+
+def test_a_cached_chunk_changed_on_disk_is_rendered_again(plan, tmp_path):
+    from pipeline.render.chunks import cache_folder
+
+    first, _ = render(plan, tmp_path)
+    chunk = sorted(cache_folder(tmp_path).glob("*.mp4"))[0]
+    data = bytearray(chunk.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+    again, out = render(plan, tmp_path, "again.mp4")
+    assert again.scenes_reused == 1
+    assert every_frame(out) == every_frame(tmp_path / first.file)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "short"])
+def test_read_back_refuses_a_damaged_file(plan, tmp_path, damage):
+    """given: a rendered reel and the packets of its chunks; when: the file is damaged; then: the check fails"""
+    from pipeline.render.chunks import cache_folder, cached_packets, plan_chunks
+
+    output, out = render(plan, tmp_path)
+    chunks = plan_chunks(plan, tmp_path, Encoder())
+    packets = [p for chunk in chunks for p in cached_packets(cache_folder(tmp_path), chunk)]
+    check_video(out, plan, packets)  # the good file passes
+    data = out.read_bytes()
+    if damage == "truncated":
+        out.write_bytes(data[: len(data) * 2 // 3])
+    elif damage == "corrupt":
+        middle = bytearray(data)
+        for offset in range(len(data) // 2, len(data) // 2 + 64):
+            middle[offset] ^= 0x5A
+        out.write_bytes(bytes(middle))
+    else:
+        # a well-formed file that lacks the last scene
+        ffmpeg.run(["-y", "-i", tmp_path / output.file, "-t", "1.0", "-c", "copy", tmp_path / "short.mp4"])
+        out = tmp_path / "short.mp4"
+    with pytest.raises(RenderError, match="failed its read-back check"):
+        check_video(out, plan, packets)
+    with pytest.raises(RenderError, match="failed its read-back check"):
+        check_video(out, plan)
+
+
+def test_a_render_ahead_gives_way_when_asked_and_gives_its_chunk_back(plan, tmp_path):
+    """given: a render ahead that is told to give way after its first chunk is under way
+    then: it stops between frames and leaves no chunk, claim or part file; asked again later, it finishes"""
+    from pipeline.layers.l6_assembly import render_ahead
+    from pipeline.render.chunks import Stopped, cache_folder
+
+    calls = []
+
+    def give_way() -> bool:
+        calls.append(1)
+        return len(calls) > 1  # let the first chunk start, then stop between its frames
+
+    ctx = LayerContext(job_id="t", layer="L6", work_dir=tmp_path)
+    with pytest.raises(Stopped):
+        render_ahead(plan, ctx, give_way=give_way)
+    assert len(calls) == 2
+    assert [p.name for p in cache_folder(tmp_path).iterdir()] == []
+    assert render_ahead(plan, ctx, give_way=lambda: False) == 2
+    assert render(plan, tmp_path)[0].scenes_reused == 2
 
 
 # --- motion formulas
