@@ -32,6 +32,13 @@ class Job(models.Model):
     # Set when a reviewer re-runs the job with fresh data: cached layer outputs from before it are not reused.
     fresh_after = models.DateTimeField(null=True, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0)
+    # The render ahead (jobs/services/render_ahead.py): the adjustments of the plan to render while the job
+    # waits for review (None: as built), a token that changes with each wish, the token last rendered in
+    # full, and when a task for it was queued.
+    ahead_adjustments = models.JSONField(null=True, blank=True)
+    ahead_wanted = models.CharField(max_length=32, blank=True)
+    ahead_done = models.CharField(max_length=32, blank=True)
+    ahead_queued_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

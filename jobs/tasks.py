@@ -10,5 +10,9 @@ def help_layer(job_id: str, layer: str) -> None:
     services.layer_help(job_id=job_id, layer=layer)
 
 
+def render_ahead(job_id: str) -> int:
+    return services.render_ahead_run(job_id=job_id)
+
+
 def watchdog() -> int:
-    return len(services.watchdog_run())
+    return len(services.watchdog_run()) + len(services.render_ahead_idle())

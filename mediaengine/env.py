@@ -39,6 +39,9 @@ LAYER_MAX_ATTEMPTS = env.int("LAYER_MAX_ATTEMPTS", default=5)
 RENDER_TIMEOUT_S = env.int("RENDER_TIMEOUT_S", default=1800)
 HEARTBEAT_STALE_S = env.int("HEARTBEAT_STALE_S", default=120)
 RENDER_CHUNK_SECONDS = env.float("RENDER_CHUNK_SECONDS", default=0.0)
+# Render a plan's scene chunks while it waits for review, on workers nothing else needs, so that
+# approving it costs only the join.
+RENDER_AHEAD = env.bool("RENDER_AHEAD", default=True)
 
 # FFmpeg: the binary imageio-ffmpeg ships, unless this names another.
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")

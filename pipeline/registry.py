@@ -57,6 +57,9 @@ class LayerSpec:
     uses_variant: bool = False
     # Work another worker can do while the layer runs (L6: render unclaimed chunks), asked for with ctx.fan_out.
     help: Callable[[LayerInput, LayerContext], object] | None = None
+    # Work that can be done before the job is approved (L6: render the plan's scene chunks while it waits for
+    # review): ahead(inputs with the plan, ctx, give_way) -> chunks rendered; raises when give_way() says stop.
+    ahead: Callable[[LayerInput, LayerContext, Callable[[], bool]], int] | None = None
 
 
 @dataclass(frozen=True)

@@ -126,9 +126,12 @@ def job_plan(request, job_id):
     if request.method == "GET":
         return JsonResponse(selectors.plan_payload(job, RenderPlan.model_validate(version.plan), version))
     try:
-        plan = services.plan_preview(job=job, adjustments=_json_body(request).get("adjustments"))
+        adjustments = _json_body(request).get("adjustments")
+        plan = services.plan_preview(job=job, adjustments=adjustments)
     except services.InvalidInput as exc:
         return _errors(exc)
+    # The plan the reviewer is looking at is the one to render ahead (its unchanged scenes are cached).
+    services.render_ahead_want(job.pk, adjustments or None)
     return JsonResponse(selectors.plan_payload(job, plan))
 
 

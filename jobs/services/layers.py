@@ -102,11 +102,16 @@ def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
                         options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"), **kwargs)
 
 
+def running_inline() -> bool:
+    """Inside `inline_queue` (run_job, the benchmarks): one process runs the job, with no workers beside it."""
+    return _inline_queue.get() is not None
+
+
 def enqueue_helpers(job_id, layer: str, count: int) -> None:
     """Queue `count` helper tasks for a running layer (they return at once when there is nothing left to do)."""
     from django_q.tasks import async_task
 
-    if _inline_queue.get() is not None:
+    if running_inline():
         return  # run_job renders in this one process: there are no other workers to help
     for index in range(count):
         async_task("jobs.tasks.help_layer", str(job_id), layer, task_name=f"{layer} helper {index + 1} {job_id}",

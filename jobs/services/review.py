@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -12,7 +15,7 @@ from jobs.locks import job_for_update
 from jobs.models import Job, PlanVersion
 from jobs.selectors import built_plan_version, next_plan_number
 from jobs.services.events import event_record
-from jobs.services.layers import current_pipeline, enqueue_layer, layer_context
+from jobs.services.layers import current_pipeline, enqueue_layer, layer_context, running_inline
 from jobs.services.state import IllegalTransition, job_transition
 from pipeline.contracts import Adjustments, JobInputs, PresetConfig, RenderPlan
 from pipeline.plan import AdjustmentError, apply_adjustments
@@ -21,6 +24,10 @@ from presets.models import Preset
 
 logger = logging.getLogger("jobs")
 S = Job.Status
+# Statuses of jobs that need the workers more than a plan nobody has approved yet (the render ahead).
+BUSY = (S.QUEUED, S.RUNNING, S.APPROVED, S.RENDERING)
+# A queued render-ahead task not started for this long is taken for lost, and another may be queued.
+QUEUED_STALE = timedelta(minutes=10)
 
 
 class InvalidInput(ValueError):
@@ -77,6 +84,7 @@ def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
     if preset.preview.enabled and not job.auto_approve:
         job_transition(job, S.AWAITING_REVIEW, review_ready_at=now, current_layer="")
         event_record(job_id=job.pk, type="plan.ready", payload={"version": number})
+        render_ahead_want(job.pk)
         return version
     version.approved_at = now
     version.note = "approved without review: " + ("asked for at creation" if job.auto_approve
@@ -86,6 +94,31 @@ def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
     event_record(job_id=job.pk, type="plan.approved", payload={"version": number, "auto": True})
     enqueue_layer(job.pk, pipeline.next_after(pipeline.review_after), pipeline=pipeline)
     return version
+
+
+def render_ahead_want(job_id, adjustments: dict | None = None) -> None:
+    """Ask for the plan with these adjustments (None: as built) to be rendered ahead, replacing any earlier
+    wish. Only while the job waits for review."""
+    if not settings.PIPELINE.get("RENDER_AHEAD"):
+        return
+    wished = Job.objects.filter(pk=job_id, status=S.AWAITING_REVIEW).update(
+        ahead_adjustments=adjustments, ahead_wanted=uuid.uuid4().hex)
+    if wished:
+        queue_render_ahead(job_id)
+
+
+def queue_render_ahead(job_id) -> None:
+    """Queue one render-ahead task for the job, unless one is already waiting (it reads the newest wish)."""
+    from django_q.tasks import async_task
+
+    if running_inline():
+        return  # run_job and the benchmarks run a job in one process: nothing renders beside it
+    now = timezone.now()
+    queued = Job.objects.filter(pk=job_id).filter(
+        Q(ahead_queued_at__isnull=True) | Q(ahead_queued_at__lt=now - QUEUED_STALE)).update(ahead_queued_at=now)
+    if queued:
+        transaction.on_commit(lambda: async_task("jobs.tasks.render_ahead", str(job_id), group=str(job_id),
+                                                 task_name=f"render ahead {job_id} {now.timestamp():.3f}"))
 
 
 def base_plan(job: Job) -> RenderPlan:

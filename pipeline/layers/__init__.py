@@ -28,7 +28,7 @@ def default_pipeline() -> Pipeline:
             LayerSpec("L5", "media", l5_media.run, MediaPackage, needs=("L1", "L3"),
                       config_keys=("providers.media", "format", "brand.logo"), version="2", uses_variant=True),
             LayerSpec("L6", "assembly", l6_assembly.run, RenderResult, cacheable=False, timeout_s=1800,
-                      help=l6_assembly.help),
+                      help=l6_assembly.help, ahead=l6_assembly.render_ahead),
             LayerSpec("L7", "distribution", l7_distribution.run, DistributionResult, needs=("L6",),
                       config_keys=("providers.distribution",), cacheable=False,
                       applies=l7_distribution.applies,

@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from pipeline.context import LayerContext, RecordedAsset
-from pipeline.contracts import ContentKind, OutputFile, RenderPlan, RenderResult
+from pipeline.contracts import ContentKind, OutputFile, PresetConfig, RenderPlan, RenderResult
 from pipeline.errors import RenderError
 from pipeline.files import atomic_write_bytes, check_image, save_image, sha256_file
 from pipeline.media import ffmpeg
@@ -200,7 +200,7 @@ def _video_name(plan: RenderPlan) -> str:
     return "final.mp4" if plan.kind == ContentKind.REEL else "slides.mp4"
 
 
-def has_video(plan: RenderPlan, preset) -> bool:
+def has_video(plan: RenderPlan, preset: PresetConfig) -> bool:
     return plan.kind == ContentKind.REEL or (plan.kind == ContentKind.CAROUSEL and preset.format.carousel_reel)
 
 
@@ -214,11 +214,14 @@ def help(inputs: LayerInput, ctx: LayerContext) -> int:
                for chunk in chunks)
 
 
-def render_ahead(plan: RenderPlan, ctx: LayerContext, give_way: Callable[[], bool]) -> int:
+def render_ahead(inputs: LayerInput, ctx: LayerContext, give_way: Callable[[], bool]) -> int:
     """The speculative render: put the plan's scene chunks in the cache before anyone approves it, so that
     approving it costs only the join. `give_way()` is asked between chunks and every half second of video
     while drawing; when it says so, the chunk in hand is given back and Stopped is raised. Returns chunks
     rendered."""
+    plan = inputs.plan
+    if not has_video(plan, inputs.preset):
+        return 0  # stills take a moment to draw at approval
     encoder = encoder_from(ctx.options)
     chunks = plan_chunks(plan, ctx.work_dir, encoder, float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
     folder = cache_folder(ctx.work_dir)

@@ -115,6 +115,19 @@ def test_chunked_render_matches_single_pass(tmp_path):
         assert ssim(a, b) >= 0.98, index
 
 
+def ahead_inputs(plan):
+    """What the render ahead gets: the plan, and the shipped reel preset it was built with."""
+    import json
+
+    from pipeline.contracts import JobInputs, PresetConfig
+    from pipeline.registry import LayerInput
+    from presets.management.commands.load_presets import DATA_DIR
+
+    preset = json.loads((DATA_DIR / "reel_hype.json").read_text())
+    return LayerInput(job=JobInputs(sport="nfl", matchup_id="g"),
+                      preset=PresetConfig.model_validate(preset["config"]), plan=plan)
+
+
 def every_frame(path) -> bytes:
     return ffmpeg.run(["-i", path, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"], capture_stdout=True).stdout
 
@@ -130,7 +143,7 @@ def test_a_render_from_the_scene_cache_is_frame_identical_to_one_from_scratch(tm
         folder.mkdir()
         plan = make_plan(folder, scenes=3, seconds=0.5)
     ctx = LayerContext(job_id="t", layer="L6", work_dir=ahead)
-    assert render_ahead(plan, ctx, give_way=lambda: False) == 3
+    assert render_ahead(ahead_inputs(plan), ctx, give_way=lambda: False) == 3
     from_scratch, scratch_out = render(plan, scratch)
     from_cache, cache_out = render(plan, ahead)
     assert (from_scratch.scenes_reused, from_cache.scenes_reused) == (0, 3)
@@ -204,10 +217,10 @@ def test_a_render_ahead_gives_way_when_asked_and_gives_its_chunk_back(plan, tmp_
 
     ctx = LayerContext(job_id="t", layer="L6", work_dir=tmp_path)
     with pytest.raises(Stopped):
-        render_ahead(plan, ctx, give_way=give_way)
+        render_ahead(ahead_inputs(plan), ctx, give_way=give_way)
     assert len(calls) == 2
     assert [p.name for p in cache_folder(tmp_path).iterdir()] == []
-    assert render_ahead(plan, ctx, give_way=lambda: False) == 2
+    assert render_ahead(ahead_inputs(plan), ctx, give_way=lambda: False) == 2
     assert render(plan, tmp_path)[0].scenes_reused == 2
 
 

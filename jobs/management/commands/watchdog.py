@@ -4,7 +4,8 @@ from jobs import services
 
 
 class Command(BaseCommand):
-    help = "Queue again every layer whose heartbeat went stale (its worker died). Also scheduled every minute."
+    help = ("Queue again every layer whose heartbeat went stale (its worker died); when no job needs the workers, "
+            "queue the render ahead of jobs in review. Also scheduled every minute.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--stale-after", type=float, default=None, help="seconds (default: HEARTBEAT_STALE_S)")
@@ -14,3 +15,5 @@ class Command(BaseCommand):
         for job_id, layer in requeued:
             self.stdout.write(f"queued again: {layer} of job {job_id}")
         self.stdout.write(f"{len(requeued)} stale layer(s) queued again")
+        ahead = services.render_ahead_idle()
+        self.stdout.write(f"{len(ahead)} job(s) in review queued to render ahead")
