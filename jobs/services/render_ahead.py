@@ -3,11 +3,12 @@
 When a job reaches review, the plan as built is wished for; each adjustment the
 reviewer makes replaces the wish (render_ahead_want, in jobs/services/review.py).
 A low-priority task renders the wished plan's scene chunks into the job's scene
-cache (pipeline/render/chunks.py), so that approving it costs only the join. It gives way, between half seconds of video,
-as soon as any other job needs a worker (it never delays another job's layers;
-the watchdog queues it again when the workers are idle), when the job leaves
-review (approved, rejected, cancelled), and when a newer wish arrives (it then
-renders that one: its unchanged scenes are already cached).
+cache (pipeline/render/chunks.py), so that approving it costs only the join.
+It gives way, between half seconds of video, as soon as any other job needs a
+worker (it never delays another job's layers; the watchdog queues it again when
+the workers are idle), when the job leaves review (approved, rejected,
+cancelled), and when a newer wish arrives (it then renders that one: its
+unchanged scenes are already cached).
 """
 from __future__ import annotations
 
