@@ -117,3 +117,31 @@ def tiny_pipeline() -> Pipeline:
         review_after="L3",
         build_plan=build_plan,
     )
+
+
+def scenes_plan(inputs: LayerInput, ctx: LayerContext) -> RenderPlan:
+    """The tiny plan in two scenes of one second on pictures, the headline in the second: two scene chunks."""
+    from pipeline.layers.l5_media import procedural
+
+    plan = build_plan(inputs, ctx).model_dump(mode="json")
+    for index, colours in enumerate([("#00338D", "#E31837"), ("#0B0F1A", "#FFB81C")]):
+        procedural.energy(plan["width"], plan["height"], *colours, f"scene{index}").save(
+            ctx.work_dir / f"bg{index}.jpg", quality=90)
+    headline = plan["scenes"][0]["layers"][0]
+    headline.update(start=1.0, end=2.0)
+    plan["scenes"] = [
+        {"id": "s1", "start": 0, "end": 1.0, "layers": [],
+         "background": {"asset": "bg0.jpg", "kenburns": {"from_scale": 1.0, "to_scale": 1.1}}},
+        {"id": "s2", "start": 1.0, "end": 2.0, "layers": [headline],
+         "background": {"asset": "bg1.jpg", "kenburns": {"from_scale": 1.1, "to_scale": 1.0}}}]
+    return RenderPlan.model_validate(plan)
+
+
+def with_real_render() -> Pipeline:
+    """The tiny layers up to review, then the real L6 (with its render ahead) on a two-scene plan."""
+    from pipeline.layers import l6_assembly
+
+    base = tiny_pipeline()
+    real_l6 = LayerSpec("L6", "assembly", l6_assembly.run, RenderResult, cacheable=False, help=l6_assembly.help,
+                        ahead=l6_assembly.render_ahead)
+    return Pipeline(layers=(*base.layers[:3], real_l6), review_after="L3", build_plan=scenes_plan)
