@@ -11,6 +11,7 @@ from jobs.services.layers import (
 from jobs.services.recordings import recording_save
 from jobs.services.render_ahead import render_ahead_idle, render_ahead_run
 from jobs.services.review import (
+    BUSY,
     InvalidInput,
     OddsMoved,
     job_approve,
@@ -28,7 +29,7 @@ from jobs.services.review import (
 from jobs.services.state import FINAL, TRANSITIONS, IllegalTransition, job_transition
 
 __all__ = [
-    "FINAL", "TRANSITIONS", "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
+    "BUSY", "FINAL", "TRANSITIONS", "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
     "enqueue_layer", "event_record", "inline_queue", "job_approve", "job_cancel", "job_create", "job_group",
     "job_reject", "job_rerun", "job_retry", "job_skip_preview", "job_transition", "layer_help", "layer_run",
     "odds_changes", "plan_preview", "plan_ready", "recording_save", "render_ahead_idle", "render_ahead_run",

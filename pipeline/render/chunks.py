@@ -115,7 +115,11 @@ def plan_chunks(plan: RenderPlan, base_dir: Path, encoder: Encoder, seconds: flo
     total = plan.frame_count
     cuts = [0]
     for scene in plan.scenes[1:]:
+        # The scene's first frame: the first whose time is not before its start (what scene_at shows), so that
+        # a chunk holds only its own scenes and a change to one scene changes one chunk.
         frame = int(round(scene.start * plan.fps))
+        if frame / plan.fps < scene.start:
+            frame += 1
         if 0 < frame < total and frame > cuts[-1] and (frame - cuts[-1]) / plan.fps >= seconds:
             cuts.append(frame)
     cuts.append(total)

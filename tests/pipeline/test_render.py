@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.audio import write_wav
 from pipeline.context import LayerContext
@@ -315,3 +317,33 @@ def test_a_render_killed_midway_leaves_the_previous_good_file(tmp_path):
     child.wait()
     assert out.read_bytes() == before
     assert not [p for p in (tmp_path / "L6").iterdir() if p.suffix == ".mp4" and p.name != "final.mp4"]
+
+
+@given(durations=st.lists(st.floats(min_value=0.01, max_value=4.0, allow_nan=False), min_size=1, max_size=8),
+       fps=st.sampled_from([24, 25, 30, 60]))
+@settings(max_examples=60, deadline=None)
+def test_no_scene_is_drawn_in_two_chunks(tmp_path_factory, durations, fps):
+    """Scene times come from the narration's timing: whatever they are, each frame of a chunk shows one of
+    that chunk's own scenes, so changing one scene changes one chunk (found: a scene starting a hair after a
+    frame time had its first frame cut into the next scene's chunk)."""
+    from pipeline.render.chunks import plan_chunks
+    from pipeline.render.compositor import scene_at
+
+    starts = np.concatenate([[0.0], np.cumsum(durations)])
+    plan = RenderPlan.model_validate({
+        "kind": "reel", "width": 64, "height": 64, "fps": fps, "duration": float(starts[-1]),
+        "fonts": [font_ref("DejaVu Sans Bold", "DejaVuSans-Bold.ttf").model_dump()],
+        "palette": ["#FFFFFF"], "overlay": [{
+            "type": "text", "id": "compliance", "role": "compliance", "text": "21+", "font": "DejaVu Sans Bold",
+            "size": 14, "base_size": 14, "color": "#FFFFFF", "box": {"x": 0, "y": 40, "width": 64, "height": 20},
+            "start": 0, "end": float(starts[-1]), "editable": False,
+            "lines": [{"text": "21+", "x": 0, "y": 40, "width": 20}]}],
+        "scenes": [{"id": f"s{i}", "start": float(a), "end": float(b), "background": {"color": "#102030"},
+                    "layers": []} for i, (a, b) in enumerate(zip(starts, starts[1:], strict=False))]})
+    chunks = plan_chunks(plan, tmp_path_factory.mktemp("chunks"), Encoder())
+    assert sum(chunk.count for chunk in chunks) == plan.frame_count
+    seen: set[str] = set()
+    for chunk in chunks:
+        shown = {scene_at(plan, i / fps).id for i in range(chunk.first, chunk.first + chunk.count)}
+        assert not shown & seen
+        seen |= shown

@@ -63,9 +63,9 @@ def test_ffmpeg_failure_fails_the_job_with_its_stderr(approved_job, staff_user, 
     fake_ffmpeg(body)
     original = video.encode_frames
     monkeypatch.setattr(video, "encode_frames", lambda *a, **kw: original(*a, **{**kw, "timeout_s": 2}))
-    from pipeline.layers import l6_assembly
+    from pipeline.render import chunks
 
-    monkeypatch.setattr(l6_assembly, "encode_frames", video.encode_frames)
+    monkeypatch.setattr(chunks, "encode_frames", video.encode_frames)
     fds_before = open_fds()
     # when
     services.job_approve(job_id=approved_job.pk, user=staff_user)

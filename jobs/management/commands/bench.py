@@ -5,27 +5,35 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from jobs import services
 from jobs.models import Job
+from pipeline.contracts import RenderPlan
 from presets.models import Preset
 
 
 class Command(BaseCommand):
     help = ("Benchmarks. `bench preview`: job created -> plan ready for review (reel_hype, offline providers). "
-            "`bench render`: L6 on the fixed workload against the naive MoviePy baseline and the x264 floor.")
+            "`bench render`: L6 on the fixed workload against the naive MoviePy baseline and the x264 floor. "
+            "`bench approve`: Approve -> final file, after the render ahead, with one scene changed, and cold.")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("which", choices=["preview", "render"])
+        parser.add_argument("which", choices=["preview", "render", "approve"])
         parser.add_argument("--runs", type=int, default=5, help="preview: jobs to time (at least 5)")
         parser.add_argument("--bench-dir", default=str(settings.BASE_DIR.parent / "shared" / "bench"),
                             help="render: the folder with make_workload.py, the baseline and the floor")
         parser.add_argument("--skip-baseline", action="store_true", help="render: leave out the slow baseline")
 
     def handle(self, *args, which: str, **options) -> None:
-        result = self.preview(options["runs"]) if which == "preview" else self.render(options)
+        if which == "preview":
+            result = self.preview(options["runs"])
+        elif which == "approve":
+            result = self.approve()
+        else:
+            result = self.render(options)
         self.stdout.write(json.dumps(result))
 
     def render(self, options) -> dict:
@@ -37,6 +45,35 @@ class Command(BaseCommand):
         return bench.run(bench_dir, preset=settings.PIPELINE["RENDER_PRESET"], crf=settings.PIPELINE["RENDER_CRF"],
                          skip_baseline=options["skip_baseline"])
 
+    def _preset(self) -> Preset:
+        try:
+            return Preset.objects.get(slug="reel_hype")
+        except Preset.DoesNotExist:
+            raise CommandError("preset reel_hype is missing: run `manage.py setup`") from None
+
+    def _run_queue(self, queue: list) -> None:
+        from jobs import tasks
+
+        while queue:
+            tasks.run_layer(*queue.pop(0))
+
+    def _to_review(self, preset: Preset, day: int) -> tuple[Job, float]:
+        """A cold job (its own date, marked fresh: no layer output reused) run to review through the task code
+        the workers run. Returns the job and the seconds it took."""
+        base = timezone.localdate() + timedelta(days=400)
+        with services.inline_queue() as queue:
+            started = time.perf_counter()
+            job = services.job_create(preset=preset, start=False, inputs={
+                "sport": "nfl", "date": (base + timedelta(days=day)).isoformat(), "source": "fixture"})
+            Job.objects.filter(pk=job.pk).update(fresh_after=timezone.now())
+            services.enqueue_layer(job.pk, services.current_pipeline().first())
+            self._run_queue(queue)
+            elapsed = time.perf_counter() - started
+        job.refresh_from_db()
+        if job.status != Job.Status.AWAITING_REVIEW:
+            raise CommandError(f"job {job.pk} ended {job.status}: {job.error_message}")
+        return job, elapsed
+
     def preview(self, runs: int) -> dict:
         """Each job runs through jobs.tasks.run_layer, the code the django-q2 workers run.
 
@@ -45,30 +82,65 @@ class Command(BaseCommand):
         """
         if runs < 5:
             raise CommandError("--runs must be at least 5")
-        try:
-            preset = Preset.objects.get(slug="reel_hype")
-        except Preset.DoesNotExist:
-            raise CommandError("preset reel_hype is missing: run `manage.py setup`") from None
-        from jobs import tasks
-
+        preset = self._preset()
         totals, layers = [], {}
-        base = timezone.localdate() + timedelta(days=400)
         for index in range(runs):
-            with services.inline_queue() as queue:
-                started = time.perf_counter()
-                job = services.job_create(preset=preset, start=False, inputs={
-                    "sport": "nfl", "date": (base + timedelta(days=index)).isoformat(), "source": "fixture"})
-                Job.objects.filter(pk=job.pk).update(fresh_after=timezone.now())
-                services.enqueue_layer(job.pk, services.current_pipeline().first())
-                while queue:
-                    tasks.run_layer(*queue.pop(0))
-                elapsed = time.perf_counter() - started
-            job.refresh_from_db()
-            if job.status != Job.Status.AWAITING_REVIEW:
-                raise CommandError(f"job {job.pk} ended {job.status}: {job.error_message}")
+            job, elapsed = self._to_review(preset, index)
             totals.append(elapsed)
             for name, duration in job.layer_runs.values_list("layer", "duration_s"):
                 layers.setdefault(name, []).append(duration)
         return {"median_s": round(statistics.median(totals), 3), "runs": runs,
                 "layers": {name: round(statistics.median(values), 3) for name, values in sorted(layers.items())},
                 "min_s": round(min(totals), 3), "max_s": round(max(totals), 3)}
+
+    def _approve_to_done(self, job: Job, adjustments: dict | None = None) -> tuple[float, dict]:
+        """Seconds from the reviewer's Approve to the final file checked and the job done (L6 and what follows
+        run in this process through the task code; a worker's pick-up delay is not in the figure)."""
+        user = get_user_model().objects.filter(is_superuser=True).first()
+        with services.inline_queue() as queue:
+            started = time.perf_counter()
+            services.job_approve(job_id=job.pk, user=user, adjustments=adjustments or {})
+            self._run_queue(queue)
+            elapsed = time.perf_counter() - started
+        job.refresh_from_db()
+        if job.status != Job.Status.DONE:
+            raise CommandError(f"job {job.pk} ended {job.status}: {job.error_message}")
+        output = job.layer_runs.get(layer="L6").output
+        return elapsed, next(f for f in output["files"] if f["kind"] == "video")
+
+    def _render_ahead(self, job: Job) -> float:
+        started = time.perf_counter()
+        services.render_ahead_run(job_id=job.pk)
+        job.refresh_from_db()
+        if job.ahead_done != job.ahead_wanted:
+            busy = Job.objects.filter(status__in=services.BUSY).exclude(pk=job.pk).count()
+            raise CommandError(f"the render ahead of job {job.pk} gave way to {busy} other job(s) queued or running: "
+                               "measure on a desk with no other work")
+        return time.perf_counter() - started
+
+    def approve(self) -> dict:
+        """Three reel_hype jobs: approved as built after the render ahead; approved with one scene's text
+        changed after the render ahead; approved cold (nothing rendered ahead)."""
+        if not settings.PIPELINE.get("RENDER_AHEAD"):
+            raise CommandError("RENDER_AHEAD is off: there is nothing rendered ahead to measure")
+        preset = self._preset()
+        as_built, _ = self._to_review(preset, 100)
+        ahead_s = self._render_ahead(as_built)
+        built_s, built = self._approve_to_done(as_built)
+
+        edited, _ = self._to_review(preset, 101)
+        self._render_ahead(edited)
+        plan = RenderPlan.model_validate(edited.plan_versions.order_by("-number").first().plan)
+        scene = plan.scenes[len(plan.scenes) // 2]
+        layer = next(layer for layer in scene.layers if getattr(layer, "editable", False) and
+                     len(getattr(layer, "text", "").split()) > 1)
+        shorter = " ".join(layer.text.split()[:-1])  # fits, and says nothing the data does not
+        one_s, one = self._approve_to_done(edited, {"text_edits": {layer.id: shorter}})
+
+        cold, _ = self._to_review(preset, 102)
+        cold_s, cold_video = self._approve_to_done(cold)
+        return {"approve_to_done_s": round(built_s, 3), "render_ahead_s": round(ahead_s, 3),
+                "scenes": built["scenes"], "scenes_reused": built["scenes_reused"],
+                "one_scene_changed_s": round(one_s, 3), "one_scene_changed_reused": one["scenes_reused"],
+                "cold_s": round(cold_s, 3), "cold_reused": cold_video["scenes_reused"],
+                "reel_s": built["duration"]}
