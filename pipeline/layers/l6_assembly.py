@@ -25,6 +25,7 @@ from pipeline.registry import LayerInput
 from pipeline.render import parity
 from pipeline.render.chunks import (
     Stopped,
+    audio_track,
     cache_folder,
     is_cached,
     join,
@@ -115,7 +116,7 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
         staged = Path(tmp) / out.name
         packets, rendered = render_all(plan, compositor, folder, chunks, encoder, progress=progress)
         join(folder, chunks, video_only)
-        mux(plan, video_only, staged, ctx.work_dir)
+        mux(plan, video_only, audio_track(plan, ctx.work_dir, folder), staged)
         info = check_video(staged, plan, packets)
         os.replace(staged, out)
     return _output(ctx, out, "video", width=info.width, height=info.height, duration=info.duration,
@@ -165,7 +166,9 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
         files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
                                   out_dir / "image.png", "image"))
     if any(f.kind == "video" for f in files):
-        prune(cache_folder(ctx.work_dir), plan_chunks(plan, ctx.work_dir, encoder, chunk_seconds))
+        folder = cache_folder(ctx.work_dir)
+        prune(folder, [*(folder / chunk.name for chunk in plan_chunks(plan, ctx.work_dir, encoder, chunk_seconds)),
+                       *filter(None, [audio_track(plan, ctx.work_dir, folder)])])
     parity = parity_scores(plan, compositor, ctx.work_dir, files, inputs.snapshots)
     ctx.progress(1.0, "rendered")
     return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity,
@@ -237,4 +240,6 @@ def render_ahead(inputs: LayerInput, ctx: LayerContext, give_way: Callable[[], b
         if give_way():
             raise Stopped()
         rendered += render_chunk(plan, compositor, folder, chunk, encoder, progress=check)
+    if not give_way():
+        audio_track(plan, ctx.work_dir, folder)
     return rendered

@@ -31,7 +31,7 @@ from pipeline.errors import RenderError
 from pipeline.files import atomic_write_bytes, sha256_file
 from pipeline.media import ffmpeg
 from pipeline.render.compositor import Compositor, scene_at
-from pipeline.render.video import Encoder, encode_frames
+from pipeline.render.video import Encoder, encode_frames, mix_audio
 from pipeline.text import font_path
 
 # Part of every key: change it whenever the compositor would draw any pixel differently, so that chunks
@@ -248,9 +248,29 @@ def join(folder: Path, chunks: list[Chunk], out: Path, *, timeout_s: float = 600
         listing.unlink(missing_ok=True)
 
 
-def prune(folder: Path, keep: list[Chunk]) -> None:
-    """Drop cached chunks this job will not use again (the plan it rendered keeps its own)."""
-    wanted = {name for chunk in keep for name in (chunk.name, chunk.record_name)}
+def audio_track(plan: RenderPlan, base_dir: Path, folder: Path) -> Path | None:
+    """The plan's mixed audio, from the cache or mixed now (keyed by the tracks' bytes, gains, offsets and the
+    length). None when the plan has no sound."""
+    if not plan.audio:
+        return None
+    described = {"tracks": [[_digest(Path(base_dir) / track.file), track.gain, track.start] for track in plan.audio],
+                 "frames": plan.frame_count, "fps": plan.fps, "codec": "aac 160k 48 kHz"}
+    key = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]
+    path = folder / f"audio-{key}.m4a"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = folder / f".audio-{key}.{os.getpid()}.part.m4a"
+        try:
+            mix_audio(plan, Path(base_dir), staged)
+            os.replace(staged, path)  # two workers mixing at once write the same bytes
+        finally:
+            staged.unlink(missing_ok=True)
+    return path
+
+
+def prune(folder: Path, keep: list[Path]) -> None:
+    """Drop cached chunks and mixes this job will not use again (the plan it rendered keeps its own)."""
+    wanted = {path.name for path in keep} | {path.with_suffix(".json").name for path in keep}
     for path in folder.glob("*"):
         if path.name in wanted or path.name.endswith(".claim") or path.name.startswith("."):
             continue

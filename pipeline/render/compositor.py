@@ -92,9 +92,9 @@ def _text_image(layer: TextLayer, plan: RenderPlan) -> tuple[Image.Image, int, i
     return image, x0, y0
 
 
-def _caption_images(layer: CaptionLayer, plan: RenderPlan) -> list[tuple[Image.Image, int, int, list]]:
-    """Per caption group: the group's words drawn plain, and for each word its highlighted look (the box and
-    the word on it, or the word in the highlight colour), to be laid over the plain group while it is spoken."""
+def _caption_group_images(layer: CaptionLayer, plan: RenderPlan, index: int) -> tuple[Image.Image, int, int, list]:
+    """One caption group: its words drawn plain, and for each word its highlighted look (the box and the word
+    on it, or the word in the highlight colour), to be laid over the plain group while it is spoken."""
     from pipeline.design import highlight_box
 
     font_ref = plan.font(layer.font)
@@ -105,38 +105,36 @@ def _caption_images(layer: CaptionLayer, plan: RenderPlan) -> list[tuple[Image.I
     box = layer.box
     x0, y0 = int(np.floor(box.x)) - stroke - 8, int(np.floor(box.y)) - stroke - 8
     size = (int(np.ceil(box.width)) + 2 * stroke + 16, int(np.ceil(box.height)) + 2 * stroke + 16)
-    made = []
-    for group in layer.groups:
-        plain = Image.new("RGBA", size, (0, 0, 0, 0))
-        draw = ImageDraw.Draw(plain)
-        for word in group.words:
-            draw.text((word.x - x0, group.lines_y[word.line] + ascent - y0), word.text, font=font,
-                      fill=hex_rgb(layer.color), anchor="ls", stroke_width=stroke, stroke_fill=stroke_fill)
-        highlights = []
-        for word in group.words:
-            baseline = group.lines_y[word.line] + ascent
-            if layer.highlight == "box":
-                bx, by, bw, bh, radius = highlight_box(word.model_dump(), group.model_dump(), layer.size,
-                                                       layer.line_height)
-                image = Image.new("RGBA", (max(1, bw), max(1, bh)), (0, 0, 0, 0))
-                mark = ImageDraw.Draw(image)
-                mark.rounded_rectangle([0, 0, bw - 1, bh - 1], radius=radius, fill=hex_rgb(layer.highlight_color))
-                mark.text((word.x - bx, baseline - by), word.text, font=font, fill=hex_rgb(layer.box_color),
-                          anchor="ls")
-                highlights.append(Sprite.from_image(image, bx, by))
-            else:
-                pad = stroke + 8
-                left, top = int(np.floor(word.x)) - pad, int(np.floor(group.lines_y[word.line])) - pad
-                tall = int(np.ceil(layer.size * max(layer.line_height, 1.3))) + 2 * pad
-                image = Image.new("RGBA", (int(np.ceil(word.width)) + 2 * pad, tall), (0, 0, 0, 0))
-                ImageDraw.Draw(image).text((word.x - left, baseline - top), word.text, font=font,
-                                           fill=hex_rgb(layer.highlight_color), anchor="ls", stroke_width=stroke,
-                                           stroke_fill=stroke_fill)
-                highlights.append(Sprite.from_image(image, left, top))
-        # Only the words' own pixels: a smaller sprite to prepare and to blend on every frame.
-        left, top, right, bottom = plain.getbbox() or (0, 0, 1, 1)
-        made.append((plain.crop((left, top, right, bottom)), x0 + left, y0 + top, highlights))
-    return made
+    group = layer.groups[index]
+    plain = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(plain)
+    for word in group.words:
+        draw.text((word.x - x0, group.lines_y[word.line] + ascent - y0), word.text, font=font,
+                  fill=hex_rgb(layer.color), anchor="ls", stroke_width=stroke, stroke_fill=stroke_fill)
+    highlights = []
+    for word in group.words:
+        baseline = group.lines_y[word.line] + ascent
+        if layer.highlight == "box":
+            bx, by, bw, bh, radius = highlight_box(word.model_dump(), group.model_dump(), layer.size,
+                                                   layer.line_height)
+            image = Image.new("RGBA", (max(1, bw), max(1, bh)), (0, 0, 0, 0))
+            mark = ImageDraw.Draw(image)
+            mark.rounded_rectangle([0, 0, bw - 1, bh - 1], radius=radius, fill=hex_rgb(layer.highlight_color))
+            mark.text((word.x - bx, baseline - by), word.text, font=font, fill=hex_rgb(layer.box_color),
+                      anchor="ls")
+            highlights.append(Sprite.from_image(image, bx, by))
+        else:
+            pad = stroke + 8
+            left, top = int(np.floor(word.x)) - pad, int(np.floor(group.lines_y[word.line])) - pad
+            tall = int(np.ceil(layer.size * max(layer.line_height, 1.3))) + 2 * pad
+            image = Image.new("RGBA", (int(np.ceil(word.width)) + 2 * pad, tall), (0, 0, 0, 0))
+            ImageDraw.Draw(image).text((word.x - left, baseline - top), word.text, font=font,
+                                       fill=hex_rgb(layer.highlight_color), anchor="ls", stroke_width=stroke,
+                                       stroke_fill=stroke_fill)
+            highlights.append(Sprite.from_image(image, left, top))
+    # Only the words' own pixels: a smaller sprite to prepare and to blend on every frame.
+    left, top, right, bottom = plain.getbbox() or (0, 0, 1, 1)
+    return plain.crop((left, top, right, bottom)), x0 + left, y0 + top, highlights
 
 
 def _shape_image(layer: ShapeLayer) -> tuple[Image.Image, int, int]:
@@ -171,7 +169,7 @@ class Compositor:
         self.size = (plan.width, plan.height)
         self._images: dict[str, Image.Image] = {}
         self._arrays: dict[str, np.ndarray] = {}
-        self._sprites: dict[str, Sprite | list] = {}  # by layer id: a sprite, or a caption layer's groups
+        self._sprites: dict[str, Sprite | tuple] = {}  # by layer id, and by caption group ('id#n')
         self._static_overlay: Sprite | None = None
         self._moving_overlay = []
         self._prepare()
@@ -238,11 +236,13 @@ class Compositor:
             self._sprites[layer.id] = Sprite.from_image(image, x, y)
         return self._sprites[layer.id]
 
-    def _caption_sprites(self, layer: CaptionLayer) -> list:
-        if layer.id not in self._sprites:
-            self._sprites[layer.id] = [(Sprite.from_image(image, x, y), highlights)
-                                       for image, x, y, highlights in _caption_images(layer, self.plan)]
-        return self._sprites[layer.id]
+    def _caption_sprites(self, layer: CaptionLayer, group: int) -> tuple[Sprite, list[Sprite]]:
+        """A caption group's plain sprite and its words' highlights, drawn the first time the group is shown."""
+        key = f"{layer.id}#{group}"
+        if key not in self._sprites:
+            image, x, y, highlights = _caption_group_images(layer, self.plan, group)
+            self._sprites[key] = (Sprite.from_image(image, x, y), highlights)
+        return self._sprites[key]
 
     # -- drawing -----------------------------------------------------------------------------
 
@@ -312,7 +312,7 @@ class Compositor:
         for layer in self._caption_layers:
             group, word = caption_state(layer, t)
             if group is not None:
-                plain, highlights = self._caption_sprites(layer)[group]
+                plain, highlights = self._caption_sprites(layer, group)
                 plain.blend(frame)
                 if word is not None:
                     highlights[word].blend(frame)

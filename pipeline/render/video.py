@@ -142,10 +142,12 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
     return written
 
 
-def audio_args(plan: RenderPlan, base_dir: Path, first_input: int) -> tuple[list[str], list[str]]:
-    """FFmpeg inputs for the plan's audio tracks, and the output options that mix them (gains, start offsets)."""
+def mix_audio(plan: RenderPlan, base_dir: Path, out: Path, *, timeout_s: float = 600) -> None:
+    """The plan's audio tracks mixed (gains, start offsets) and encoded to AAC, exactly the video's length.
+    Encoding the narration is the slow part of joining a video (about 40 ms per second of sound), so it is done
+    once per mix and kept with the scene chunks."""
     inputs, filters, labels = [], [], []
-    for index, track in enumerate(plan.audio, start=first_input):
+    for index, track in enumerate(plan.audio):
         path = base_dir / track.file
         if not path.is_file():
             raise RenderError(f"audio track {track.file} is missing", layer="L6", field=track.file)
@@ -153,16 +155,15 @@ def audio_args(plan: RenderPlan, base_dir: Path, first_input: int) -> tuple[list
         delay = int(round(track.start * 1000))
         filters.append(f"[{index}:a]aresample=48000,volume={track.gain:.4f},adelay={delay}:all=1[a{index}]")
         labels.append(f"[a{index}]")
-    if not labels:
-        return [], ["-an"]
     mix = f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest,apad[aout]"
-    return inputs, ["-filter_complex", ";".join([*filters, mix]), "-map", "0:v:0", "-map", "[aout]",
-                    "-c:a", "aac", "-b:a", "160k", "-ar", "48000"]
+    ffmpeg.run(["-y", *inputs, "-filter_complex", ";".join([*filters, mix]), "-map", "[aout]", "-c:a", "aac",
+                "-b:a", "160k", "-ar", "48000", "-t", f"{plan.frame_count / plan.fps:.6f}", "-f", "mp4", str(out)],
+               what="mixing the audio", layer="L6", timeout=timeout_s)
 
 
-def mux(plan: RenderPlan, video: Path, out: Path, base_dir: Path, *, timeout_s: float = 600) -> None:
-    """Add the plan's audio tracks to the video joined from its chunks, copying the video stream."""
-    inputs, options = audio_args(plan, base_dir, first_input=1)
-    args = ["-y", "-i", str(video), *inputs, *(options if inputs else ["-map", "0:v:0"]), "-c:v", "copy",
-            "-t", f"{plan.frame_count / plan.fps:.6f}", "-movflags", "+faststart", "-f", "mp4", str(out)]
-    ffmpeg.run(args, what="muxing the audio", layer="L6", timeout=timeout_s)
+def mux(plan: RenderPlan, video: Path, audio: Path | None, out: Path, *, timeout_s: float = 600) -> None:
+    """The video joined from its chunks and the mixed audio in one file, both streams copied."""
+    inputs = ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0"] if audio else ["-map", "0:v:0"]
+    ffmpeg.run(["-y", "-i", str(video), *inputs, "-c", "copy", "-t", f"{plan.frame_count / plan.fps:.6f}",
+                "-movflags", "+faststart", "-f", "mp4", str(out)], what="muxing the audio", layer="L6",
+               timeout=timeout_s)
