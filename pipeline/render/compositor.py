@@ -8,7 +8,8 @@ view of the background is resampled and the visible sprites are blended.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -19,6 +20,7 @@ from pipeline.contracts import RenderPlan
 from pipeline.contracts.plan import CaptionLayer, Entrance, ImageLayer, Scene, ShapeLayer, TextLayer
 from pipeline.errors import RenderError
 from pipeline.motion import caption_state, kenburns_view, layer_state
+from pipeline.render import yuv
 from pipeline.text import load_font
 
 
@@ -46,6 +48,8 @@ class Sprite:
     y: int
     rgba: np.ndarray     # (h, w, 4) uint8, colour premultiplied by alpha
     inverse: np.ndarray  # (h, w, 4) uint8
+    # Its YUV 4:2:0 planes, made the first time it is drawn at an even or odd column and row.
+    planes: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_image(cls, image: Image.Image, x: int, y: int) -> Sprite:
@@ -71,6 +75,14 @@ class Sprite:
             inverse = cv2.subtract(255, cv2.multiply(cv2.subtract(255, inverse), (opacity,) * 4))
         region = frame[top:bottom, left:right]
         cv2.add(cv2.multiply(region, inverse, scale=1 / 255), colour, dst=region)
+
+    def blend_yuv(self, frame: yuv.Frame, opacity: float = 1.0, dx: int = 0, dy: int = 0) -> None:
+        x, y = self.x + dx, self.y + dy
+        parity = (x % 2, y % 2)
+        if parity not in self.planes:
+            self.planes[parity] = yuv.SpriteYUV.from_premultiplied(self.rgba[..., :3], 255 - self.inverse[..., 0],
+                                                                    *parity)
+        self.planes[parity].blend(frame, opacity, x - parity[0], y - parity[1])
 
 
 def _text_image(layer: TextLayer, plan: RenderPlan) -> tuple[Image.Image, int, int]:
@@ -171,6 +183,8 @@ class Compositor:
         self._arrays: dict[str, np.ndarray] = {}
         self._sprites: dict[str, Sprite | tuple] = {}  # by layer id, and by caption group ('id#n')
         self._static_overlay: Sprite | None = None
+        self._pictures: dict[str, yuv.Picture] = {}
+        self._still_backgrounds: dict[str, yuv.Frame] = {}
         self._moving_overlay = []
         self._prepare()
 
@@ -279,14 +293,34 @@ class Compositor:
             return self._static_background(scene.id).copy()
         return self._background(scene, t)
 
-    def _blend_layer(self, frame: np.ndarray, layer, t: float) -> None:
+    def _layer_sprite(self, layer, t: float) -> tuple[Sprite, float, int, int] | None:
+        """The sprite a layer shows at time t, with its opacity and offset; None while it is not shown."""
         state = layer_state(layer, t)
         if state.alpha <= 0:
-            return
+            return None
         sprite = self._sprite(layer)
         if state.scale != 1.0:
             sprite = self._scaled(layer.id, round(state.scale, 3))
-        sprite.blend(frame, state.alpha, int(round(state.dx)), int(round(state.dy)))
+        return sprite, state.alpha, int(round(state.dx)), int(round(state.dy))
+
+    def _sprites_at(self, scene: Scene, t: float) -> Iterator[tuple[Sprite, float, int, int]]:
+        """What is laid over the background at time t, bottom to top: the scene's layers, the overlay, the
+        caption group and its spoken word. The same list for both colour spaces."""
+        for layer in scene.layers:
+            if drawn := self._layer_sprite(layer, t):
+                yield drawn
+        if self._static_overlay is not None:
+            yield self._static_overlay, 1.0, 0, 0
+        for layer in self._moving_overlay:
+            if drawn := self._layer_sprite(layer, t):
+                yield drawn
+        for layer in self._caption_layers:
+            group, word = caption_state(layer, t)
+            if group is not None:
+                plain, highlights = self._caption_sprites(layer, group)
+                yield plain, 1.0, 0, 0
+                if word is not None:
+                    yield highlights[word], 1.0, 0, 0
 
     @functools.lru_cache(maxsize=64)  # noqa: B019
     def _scaled(self, layer_id: str, scale: float) -> Sprite:
@@ -300,31 +334,50 @@ class Compositor:
         return Sprite(x=base.x + (w - size[0]) // 2, y=base.y + (h - size[1]) // 2, rgba=rgba, inverse=inverse)
 
     def frame_rgba(self, t: float) -> np.ndarray:
-        """The frame at time t as RGBA (height, width, 4): what the encoder path works on."""
+        """The frame at time t as RGBA (height, width, 4): what stills and frame_at are made from."""
         scene = self.scene_at(t)
         frame = self.background(scene, t)
-        for layer in scene.layers:
-            self._blend_layer(frame, layer, t)
-        if self._static_overlay is not None:
-            self._static_overlay.blend(frame)
-        for layer in self._moving_overlay:
-            self._blend_layer(frame, layer, t)
-        for layer in self._caption_layers:
-            group, word = caption_state(layer, t)
-            if group is not None:
-                plain, highlights = self._caption_sprites(layer, group)
-                plain.blend(frame)
-                if word is not None:
-                    highlights[word].blend(frame)
+        for sprite, opacity, dx, dy in self._sprites_at(scene, t):
+            sprite.blend(frame, opacity, dx, dy)
         return frame
 
     def frame(self, t: float) -> np.ndarray:
         """The RGB frame (height, width, 3) at time t."""
         return cv2.cvtColor(self.frame_rgba(t), cv2.COLOR_RGBA2RGB)
 
+    # -- the encoder's planes ----------------------------------------------------------------
+
+    def _picture(self, name: str) -> yuv.Picture:
+        if name not in self._pictures:
+            self._pictures[name] = yuv.Picture.from_rgb(self._pixels(name))
+        return self._pictures[name]
+
+    def _background_yuv(self, scene: Scene, t: float) -> yuv.Frame:
+        width, height = self.size
+        frame = yuv.Frame(width, height)
+        bg = scene.background
+        if bg.asset is None:
+            for plane, value in zip((frame.y, frame.u, frame.v), yuv.colour_planes(hex_rgb(bg.color)), strict=True):
+                plane.fill(value)
+            return frame
+        pixels = self._pixels(bg.asset)
+        self._picture(bg.asset).draw(kenburns_view(bg, scene, t, (pixels.shape[1], pixels.shape[0]), self.size),
+                                     frame)
+        return frame
+
     def frame_yuv420(self, t: float) -> np.ndarray:
-        """The frame at time t as planar YUV 4:2:0 (BT.601, limited range, as FFmpeg's own conversion)."""
-        return cv2.cvtColor(self.frame_rgba(t), cv2.COLOR_RGBA2YUV_I420)
+        """The frame at time t as planar YUV 4:2:0 bytes (BT.601, limited range, as FFmpeg's own conversion),
+        composited in those planes: what the encoder reads."""
+        scene = self.scene_at(t)
+        if scene.background.kenburns is None:
+            if scene.id not in self._still_backgrounds:
+                self._still_backgrounds[scene.id] = self._background_yuv(scene, scene.start)
+            frame = self._still_backgrounds[scene.id].copy()
+        else:
+            frame = self._background_yuv(scene, t)
+        for sprite, opacity, dx, dy in self._sprites_at(scene, t):
+            sprite.blend_yuv(frame, opacity, dx, dy)
+        return frame.data
 
 
 def frame_at(plan: RenderPlan, t: float, base_dir: Path) -> np.ndarray:

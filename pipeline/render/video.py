@@ -92,7 +92,7 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
     try:
         # A frame is drawn in the pool while the one before it is piped to the encoder.
         for index in range(first, first + total):
-            in_flight.append(pool.submit(lambda i=index: compositor.frame_yuv420(i / plan.fps).tobytes()))
+            in_flight.append(pool.submit(lambda i=index: compositor.frame_yuv420(i / plan.fps)))
             if len(in_flight) < AHEAD:
                 continue
             process.stdin.write(in_flight.popleft().result())
