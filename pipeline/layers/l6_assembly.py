@@ -19,6 +19,7 @@ from pipeline.context import LayerContext, RecordedAsset
 from pipeline.contracts import ContentKind, OutputFile, PresetConfig, RenderPlan, RenderResult
 from pipeline.errors import RenderError
 from pipeline.files import atomic_write_bytes, check_image, save_image, sha256_file
+from pipeline.log_context import ContextThreadPool
 from pipeline.media import ffmpeg
 from pipeline.motion import still_time
 from pipeline.registry import LayerInput
@@ -44,8 +45,9 @@ def encoder_from(options) -> Encoder:
 
 def check_video(path: Path, plan: RenderPlan, packets: list[str] | None = None) -> ffmpeg.MediaInfo:
     """Streams, codecs, size, frame count and duration within one frame of the plan, a clean audio decode, and
-    the video: with `packets` (those of the scene chunks it was joined from, each decoded in full when it was
-    made) every stored packet must be those bytes in that order; without, a clean full decode."""
+    the video: with `packets` (those recorded from the scene chunks it was joined from) every stored packet
+    must be those bytes in that order, which a truncated, corrupt or short file cannot pass; without, a clean
+    full decode."""
     info = ffmpeg.read_back(path, decode_video=packets is None, packets=packets is not None)
     problems = []
     if info.video_codec != "h264" or info.pix_fmt != "yuv420p":
@@ -114,9 +116,12 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".render-") as tmp:
         video_only = Path(tmp) / "video.mp4"
         staged = Path(tmp) / out.name
-        packets, rendered = render_all(plan, compositor, folder, chunks, encoder, progress=progress)
-        join(folder, chunks, video_only)
-        mux(plan, video_only, audio_track(plan, ctx.work_dir, folder), staged)
+        with ContextThreadPool(max_workers=1, thread_name_prefix="l6-audio") as beside:
+            # The audio is mixed while the frames are drawn (when it is not in the cache already).
+            audio = beside.submit(audio_track, plan, ctx.work_dir, folder)
+            packets, rendered = render_all(plan, compositor, folder, chunks, progress=progress)
+            join(folder, chunks, video_only)
+            mux(plan, video_only, audio.result(), staged)
         info = check_video(staged, plan, packets)
         os.replace(staged, out)
     return _output(ctx, out, "video", width=info.width, height=info.height, duration=info.duration,
@@ -213,8 +218,7 @@ def help(inputs: LayerInput, ctx: LayerContext) -> int:
     chunks = plan_chunks(plan, ctx.work_dir, encoder_from(ctx.options),
                          float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
     compositor = Compositor(plan, ctx.work_dir)
-    return sum(render_chunk(plan, compositor, cache_folder(ctx.work_dir), chunk, encoder_from(ctx.options))
-               for chunk in chunks)
+    return sum(render_chunk(plan, compositor, cache_folder(ctx.work_dir), chunk) for chunk in chunks)
 
 
 def render_ahead(inputs: LayerInput, ctx: LayerContext, give_way: Callable[[], bool]) -> int:
@@ -239,7 +243,7 @@ def render_ahead(inputs: LayerInput, ctx: LayerContext, give_way: Callable[[], b
     for chunk in chunks:
         if give_way():
             raise Stopped()
-        rendered += render_chunk(plan, compositor, folder, chunk, encoder, progress=check)
+        rendered += render_chunk(plan, compositor, folder, chunk, progress=check)
     if not give_way():
         audio_track(plan, ctx.work_dir, folder)
     return rendered

@@ -89,9 +89,8 @@ def read_back(path: Path, *, layer: str = "L6", timeout: float = 300, decode_vid
     """Read the whole file once: its streams, size, codecs, duration, frame count and any decode errors.
 
     The audio is always decoded. The video is decoded unless `decode_video` is off; with `packets`, every
-    video packet's bytes are hashed as they are stored. A file joined from chunks that were each decoded in
-    full when they were made is checked by its packets instead: every byte is read and compared with those
-    chunks', which catches a truncated, corrupt or short file without decoding every frame again.
+    video packet's bytes are hashed as they are stored (L6 checks a video joined from scene chunks that way,
+    every byte against the chunks', instead of decoding every frame).
     """
     args = ["-v", "info", "-stats", "-i", path]
     args += ["-map", "0:v:0?", "-map", "0:a:0?"] if decode_video else ["-map", "0:a:0?"]

@@ -190,23 +190,30 @@ class Compositor:
 
     # -- preparation -------------------------------------------------------------------------
 
+    def _path(self, name: str) -> Path:
+        path = (self.base_dir / name).resolve()
+        if self.base_dir.resolve() not in path.parents or not path.is_file():
+            raise RenderError(f"the plan names {name}, which is not in the job folder", layer="L6", field=name)
+        return path
+
+    def _decoded(self, name: str) -> Image.Image:
+        try:
+            with Image.open(self._path(name)) as image:
+                image.load()
+                return image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+        except OSError as exc:
+            raise RenderError(f"{name} cannot be decoded ({exc})", layer="L6", field=name) from exc
+
     def _image(self, name: str) -> Image.Image:
         if name not in self._images:
-            path = (self.base_dir / name).resolve()
-            if self.base_dir.resolve() not in path.parents or not path.is_file():
-                raise RenderError(f"the plan names {name}, which is not in the job folder", layer="L6", field=name)
             if self.keep_pictures:
+                path = self._path(name)
                 try:
                     self._images[name], self._arrays[name] = _kept_picture(str(path), path.stat().st_mtime_ns)
                 except OSError as exc:
                     raise RenderError(f"{name} cannot be decoded ({exc})", layer="L6", field=name) from exc
                 return self._images[name]
-            try:
-                with Image.open(path) as image:
-                    image.load()
-                    self._images[name] = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-            except OSError as exc:
-                raise RenderError(f"{name} cannot be decoded ({exc})", layer="L6", field=name) from exc
+            self._images[name] = self._decoded(name)
         return self._images[name]
 
     def _layer_image(self, layer) -> tuple[Image.Image, int, int]:
@@ -348,8 +355,13 @@ class Compositor:
     # -- the encoder's planes ----------------------------------------------------------------
 
     def _picture(self, name: str) -> yuv.Picture:
+        """A background's planes. Unless stills were drawn from it already, the picture is decoded for this
+        and only its planes are kept (a third of its RGBA pixels)."""
         if name not in self._pictures:
-            self._pictures[name] = yuv.Picture.from_rgb(self._pixels(name))
+            if name in self._images:
+                self._pictures[name] = yuv.Picture.from_rgb(np.asarray(self._images[name].convert("RGB")))
+            else:
+                self._pictures[name] = yuv.Picture.from_rgb(np.asarray(self._decoded(name).convert("RGB")))
         return self._pictures[name]
 
     def _background_yuv(self, scene: Scene, t: float) -> yuv.Frame:
@@ -360,9 +372,8 @@ class Compositor:
             for plane, value in zip((frame.y, frame.u, frame.v), yuv.colour_planes(hex_rgb(bg.color)), strict=True):
                 plane.fill(value)
             return frame
-        pixels = self._pixels(bg.asset)
-        self._picture(bg.asset).draw(kenburns_view(bg, scene, t, (pixels.shape[1], pixels.shape[0]), self.size),
-                                     frame)
+        picture = self._picture(bg.asset)
+        picture.draw(kenburns_view(bg, scene, t, picture.size, self.size), frame)
         return frame
 
     def frame_yuv420(self, t: float) -> np.ndarray:

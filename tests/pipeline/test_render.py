@@ -310,13 +310,20 @@ def test_a_render_killed_midway_leaves_the_previous_good_file(tmp_path):
     """)
     child = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     deadline = time.monotonic() + 60
-    while not list((tmp_path / "L6").glob(".render-*/*.mp4")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
+    # killed while scene chunks are being encoded
+    while not list((tmp_path / "L6" / "scenes").glob(".*.part.mp4")) and time.monotonic() < deadline:
+        time.sleep(0.02)
     os.killpg(child.pid, signal.SIGKILL)
     child.wait()
     assert out.read_bytes() == before
     assert not [p for p in (tmp_path / "L6").iterdir() if p.suffix == ".mp4" and p.name != "final.mp4"]
+    # and the render run again finishes, reusing the chunks the killed one finished (its claims are stale)
+    from pipeline.render import chunks
+
+    for claim in (tmp_path / "L6" / "scenes").glob("*.claim"):
+        os.utime(claim, (time.time() - chunks.CLAIM_STALE_S - 1,) * 2)
+    again, _ = render(long_plan, tmp_path)
+    assert again.frames == long_plan.frame_count
 
 
 @given(durations=st.lists(st.floats(min_value=0.01, max_value=4.0, allow_nan=False), min_size=1, max_size=8),
