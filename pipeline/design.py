@@ -235,6 +235,10 @@ def _picture(path: str, mtime: float) -> np.ndarray:
         return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
+# Every eighth pixel each way is plenty for a percentile, and keeps the sample small.
+STEP = 8
+
+
 @functools.lru_cache(maxsize=2048)
 def _backdrop(key: str) -> np.ndarray:
     """Luminances behind a rect over a time range: the background (with its Ken Burns motion) at three moments,
@@ -250,33 +254,38 @@ def _backdrop(key: str) -> np.ndarray:
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 <= x0 or y1 <= y0:
         return np.zeros(0)
+    sampled = (-(-(x1 - x0) // STEP), -(-(y1 - y0) // STEP))  # (width, height) of the sample grid
     samples = []
     for part in spec["scenes"]:
         background = Background.model_validate(part["background"])
         start, end = part["range"]
         for t in (start, (start + end) / 2, max(start, end - 1e-3)):
             if background.asset is None:
-                region = np.broadcast_to(np.array(hex_rgb(background.color), dtype=np.float64), (y1 - y0, x1 - x0, 3))
+                region = np.broadcast_to(np.array(hex_rgb(background.color), dtype=np.float64),
+                                         (sampled[1], sampled[0], 3))
             else:
                 pixels = _picture(part["path"], part["mtime"])
                 scene = _SceneTimes(start=part["scene"][0], end=part["scene"][1])
                 vx, vy, vw, vh = kenburns_view(background, scene, t, (pixels.shape[1], pixels.shape[0]),
                                                (width, height))
                 sx, sy = vw / width, vh / height
-                matrix = np.array([[sx, 0.0, vx + (x0 + 0.5) * sx - 0.5], [0.0, sy, vy + (y0 + 0.5) * sy - 0.5]])
-                region = cv2.warpAffine(pixels, matrix, (x1 - x0, y1 - y0),
-                                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                # Only the sampled pixels (every STEP-th each way) are resampled: the matrix steps STEP output
+                # pixels at a time.
+                matrix = np.array([[sx * STEP, 0.0, vx + (x0 + 0.5) * sx - 0.5],
+                                   [0.0, sy * STEP, vy + (y0 + 0.5) * sy - 0.5]])
+                region = cv2.warpAffine(pixels, matrix, sampled, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                         borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
             for shape in part["shapes"]:
                 sx0, sy0, sx1, sy1 = (int(round(v)) for v in shape["rect"])
-                ax0, ay0, ax1, ay1 = max(sx0, x0) - x0, max(sy0, y0) - y0, min(sx1, x1) - x0, min(sy1, y1) - y0
+                # In sampled pixels: sample j stands at x0 + STEP * j.
+                ax0, ay0 = -(-(max(sx0, x0) - x0) // STEP), -(-(max(sy0, y0) - y0) // STEP)
+                ax1, ay1 = -(-(min(sx1, x1) - x0) // STEP), -(-(min(sy1, y1) - y0) // STEP)
                 if ax1 > ax0 and ay1 > ay0:
                     alpha = shape["opacity"]
                     region = region.copy()
                     region[ay0:ay1, ax0:ax1] = (1 - alpha) * region[ay0:ay1, ax0:ax1] + alpha * np.array(
                         hex_rgb(shape["fill"]), dtype=np.float64)
-            # Every eighth pixel each way is plenty for a percentile, and keeps the sample small.
-            samples.append(luminance(region[::8, ::8]).ravel())
+            samples.append(luminance(region).ravel())
     return np.concatenate(samples) if samples else np.zeros(0)
 
 

@@ -47,10 +47,16 @@ def font_ref(family: str, file: str) -> FontRef:
     return FontRef(family=family, file=file, ascent=ascent / 1000, descent=descent / 1000)
 
 
+@functools.lru_cache(maxsize=65536)
+def text_length(font: ImageFont.FreeTypeFont, text: str) -> float:
+    """The advance width of `text`: fitting a text to its box measures the same words and lines many times."""
+    return font.getlength(text)
+
+
 def _split_long_word(word: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
     pieces, current = [], ""
     for char in word:
-        if current and font.getlength(current + char) > max_width:
+        if current and text_length(font, current + char) > max_width:
             pieces.append(current)
             current = char
         else:
@@ -64,11 +70,11 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]
     for paragraph in text.split("\n"):
         words = []
         for word in paragraph.split():
-            words.extend(_split_long_word(word, font, max_width) if font.getlength(word) > max_width else [word])
+            words.extend(_split_long_word(word, font, max_width) if text_length(font, word) > max_width else [word])
         current = ""
         for word in words:
             candidate = f"{current} {word}" if current else word
-            if current and font.getlength(candidate) > max_width:
+            if current and text_length(font, candidate) > max_width:
                 lines.append(current)
                 current = word
             else:
@@ -91,7 +97,7 @@ def layout(text: str, *, font_file: str, size: float, box: Box, align: str = "le
         top = box.y
     lines = []
     for index, row in enumerate(rows):
-        width = font.getlength(row)
+        width = text_length(font, row)
         if align == "center":
             x = box.x + (box.width - width) / 2
         elif align == "right":
