@@ -69,8 +69,10 @@ def render_ahead_run(*, job_id) -> int:
             except Stopped:
                 continue  # the loop looks again: a newer wish is rendered; anything else ends the task
             except (PipelineError, InvalidInput) as exc:
-                # Nothing is lost: the render at approval does the work, and reports the problem properly.
+                # Nothing is lost: the render at approval does the work, and reports the problem properly. The
+                # wish counts as handled, so the watchdog does not try it again every minute.
                 logger.warning("rendering ahead stopped: %s", exc)
+                Job.objects.filter(pk=job_id, ahead_wanted=wanted).update(ahead_done=wanted)
                 return rendered
         Job.objects.filter(pk=job_id, ahead_wanted=wanted).update(ahead_done=wanted)
 

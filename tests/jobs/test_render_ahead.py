@@ -82,3 +82,22 @@ def test_a_rejected_job_is_not_rendered_ahead(real_render, preset, staff_user, s
     assert services.render_ahead_idle() == []
     assert services.render_ahead_run(job_id=job.pk) == 0
     assert chunks_in(job) == set()
+
+
+def test_a_render_ahead_that_fails_is_not_tried_again_and_approval_names_the_problem(real_render, preset,
+                                                                                    staff_user, settings):
+    """given: a plan in review whose picture has gone from the job folder
+    then: the render ahead stops with a warning and is not queued again; approving is refused, naming the file"""
+    settings.PIPELINE = {**settings.PIPELINE, "RENDER_AHEAD": False}
+    job = in_review(preset)
+    (job.work_dir / "bg1.jpg").unlink()
+    settings.PIPELINE = {**settings.PIPELINE, "RENDER_AHEAD": True}
+    services.render_ahead_want(job.pk)
+    job.refresh_from_db()
+    assert job.ahead_done == job.ahead_wanted
+    assert services.render_ahead_idle() == []
+    with pytest.raises(services.InvalidInput) as refused:
+        services.job_approve(job_id=job.pk, user=staff_user)
+    assert "bg1.jpg" in str(refused.value.errors)
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW
