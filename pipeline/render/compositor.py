@@ -1,9 +1,13 @@
-"""Drawing a RenderPlan into RGB frames (numpy arrays), the same way at every t.
+"""Drawing a RenderPlan into frames, the same way at every t: RGB for stills and frame_at, the encoder's YUV
+4:2:0 planes for video (pipeline/render/yuv.py).
 
-What does not move is drawn once: each text, shape and image layer becomes a
-sprite (an RGBA patch at its place), and the layers that span the whole piece
-without motion are merged into one overlay sprite. Per frame only the Ken Burns
-view of the background is resampled and the visible sprites are blended.
+What does not move is drawn once, the first time a frame shows it: each text,
+shape and image layer becomes a sprite (an RGBA patch at its place), and the
+layers that span the whole piece without motion are merged into one overlay
+sprite. Per frame only the Ken Burns view of the background is resampled and the
+visible sprites (`_sprites_at`, one list for both colour spaces) are blended.
+A compositor is shared by the chunks a render draws side by side: what it
+prepares lazily may be prepared twice, never wrongly.
 """
 from __future__ import annotations
 
