@@ -131,10 +131,14 @@ class Command(BaseCommand):
         edited, _ = self._to_review(preset, 101)
         self._render_ahead(edited)
         plan = RenderPlan.model_validate(edited.plan_versions.order_by("-number").first().plan)
-        scene = plan.scenes[len(plan.scenes) // 2]
-        layer = next(layer for layer in scene.layers if getattr(layer, "editable", False) and
-                     len(getattr(layer, "text", "").split()) > 1)
-        shorter = " ".join(layer.text.split()[:-1])  # fits, and says nothing the data does not
+        # A text of a scene in the middle, edited at the moment of approval (the worst case: an edit made
+        # earlier is rendered ahead too). Its last word dropped, it still fits and says nothing new.
+        middle = plan.scenes[len(plan.scenes) // 2:] + plan.scenes[:len(plan.scenes) // 2]
+        layer = next((layer for scene in middle for layer in scene.layers if getattr(layer, "editable", False)
+                      and len(getattr(layer, "text", "").split()) > 1), None)
+        if layer is None:
+            raise CommandError("the reel_hype plan has no editable text of several words to change")
+        shorter = " ".join(layer.text.split()[:-1])
         one_s, one = self._approve_to_done(edited, {"text_edits": {layer.id: shorter}})
 
         cold, _ = self._to_review(preset, 102)
