@@ -40,8 +40,11 @@ def kill_group(process: subprocess.Popen) -> None:
 
 
 def run(args: Sequence[str], *, timeout: float, error: Callable[..., PipelineError], what: str,
-        input: bytes | None = None, capture_stdout: bool = False, cwd=None) -> Completed:
-    """Run `args` and return its output; raise `error(message, stderr=...)` on failure, timeout or absence."""
+        input: bytes | None = None, capture_stdout: bool = False, cwd=None,
+        keep_stderr: int = STDERR_KEEP) -> Completed:
+    """Run `args` and return its output; raise `error(message, stderr=...)` on failure, timeout or absence.
+    On success the last `keep_stderr` characters of its error output are kept (a caller that reads it keeps
+    more)."""
     args = [str(a) for a in args]
     command = shlex.join(args)
     try:
@@ -67,4 +70,4 @@ def run(args: Sequence[str], *, timeout: float, error: Callable[..., PipelineErr
         logger.error("%s failed with exit code %s: %s\n%s", what, process.returncode, command, tail)
         excerpt = tail.strip().splitlines()[-3:] if tail.strip() else ["(no error output)"]
         raise error(f"{what} failed (exit code {process.returncode}): {' | '.join(excerpt)[:500]}", stderr=tail)
-    return Completed(args=args, returncode=0, stdout=stdout or b"", stderr=stderr[-STDERR_KEEP:])
+    return Completed(args=args, returncode=0, stdout=stdout or b"", stderr=stderr[-keep_stderr:])

@@ -43,9 +43,10 @@ def _error(layer: str):
 
 
 def run(args: list, *, what: str = "ffmpeg", layer: str = "L6", timeout: float = DEFAULT_TIMEOUT_S,
-        input: bytes | None = None, capture_stdout: bool = False) -> proc.Completed:
+        input: bytes | None = None, capture_stdout: bool = False,
+        keep_stderr: int = proc.STDERR_KEEP) -> proc.Completed:
     return proc.run([binary(), "-hide_banner", "-nostdin", *args], timeout=timeout, what=what,
-                    error=_error(layer), input=input, capture_stdout=capture_stdout)
+                    error=_error(layer), input=input, capture_stdout=capture_stdout, keep_stderr=keep_stderr)
 
 
 def popen_writer(args: list) -> subprocess.Popen:
@@ -82,6 +83,7 @@ _VIDEO = re.compile(r"Stream #\S+.*?: Video: (\w+)[^,]*,\s*(\w+)[^,]*(?:\([^)]*\
 _FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
 _AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)")
 _FRAME = re.compile(r"frame=\s*(\d+)")
+READ_BACK_STDERR = 1_000_000
 
 
 def read_back(path: Path, *, layer: str = "L6", timeout: float = 300, decode_video: bool = True,
@@ -92,19 +94,24 @@ def read_back(path: Path, *, layer: str = "L6", timeout: float = 300, decode_vid
     video packet's bytes are hashed as they are stored (L6 checks a video joined from scene chunks that way,
     every byte against the chunks', instead of decoding every frame).
     """
-    args = ["-v", "info", "-stats", "-i", path]
+    # One progress line, the last (its frame count is the figure): a progress line every half second would
+    # push the streams' description out of the stderr tail that is kept, on a slow machine or a long file.
+    args = ["-v", "info", "-stats", "-stats_period", "86400", "-i", path]
     args += ["-map", "0:v:0?", "-map", "0:a:0?"] if decode_video else ["-map", "0:a:0?"]
     args += ["-f", "null", "-"]
     if packets:
         args += ["-map", "0:v:0", "-c", "copy", "-f", "framemd5", "pipe:1"]
+    # All of the error output: the streams are described at its start, however long the rest is.
     done = run(args, what=f"reading back {Path(path).name}", layer=layer, timeout=timeout,
-               capture_stdout=packets)
+               capture_stdout=packets, keep_stderr=READ_BACK_STDERR)
     text = done.stderr
     info = MediaInfo()
-    if match := _DURATION.search(text):
+    # The file's own streams, not the decoded ones FFmpeg describes for its null output.
+    described = text.split("Output #0")[0]
+    if match := _DURATION.search(described):
         hours, minutes, seconds = match.groups()
         info.duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    for line in text.splitlines():
+    for line in described.splitlines():
         if (match := _VIDEO.search(line)) and info.video_codec is None:
             info.video_codec, info.pix_fmt = match.group(1), match.group(2)
             info.width, info.height = int(match.group(3)), int(match.group(4))
@@ -112,8 +119,7 @@ def read_back(path: Path, *, layer: str = "L6", timeout: float = 300, decode_vid
                 info.fps = float(fps.group(1))
         if (match := _AUDIO.search(line)) and info.audio_codec is None:
             info.audio_codec = match.group(1)
-        if "error" in line.lower() and "Stream" not in line:
-            info.errors.append(line.strip())
+    info.errors = [line.strip() for line in text.splitlines() if "error" in line.lower() and "Stream" not in line]
     if packets:
         # framemd5 lines: stream, dts, pts, duration, size, hash[, side data]
         info.packets = [line.split(",")[5].strip() for line in done.stdout.decode("ascii", "replace").splitlines()

@@ -354,3 +354,17 @@ def test_no_scene_is_drawn_in_two_chunks(tmp_path_factory, durations, fps):
         shown = {scene_at(plan, i / fps).id for i in range(chunk.first, chunk.first + chunk.count)}
         assert not shown & seen
         seen |= shown
+
+
+@pytest.mark.parametrize("packets", [False, True])
+def test_read_back_reads_the_files_own_streams_however_long_ffmpeg_talks(tmp_path, packets):
+    """A file whose description fills FFmpeg's error output (long metadata, many progress lines on a slow
+    machine) is still read as what it is (found by CI: a recording read as 'wrapped_avframe', the codec of
+    FFmpeg's own null output, once the file's stream lines had scrolled out of the kept tail)."""
+    out = tmp_path / "talkative.mp4"
+    notes = [arg for index in range(12) for arg in ("-metadata", f"note_{index}={'x' * 400}")]
+    ffmpeg.run(["-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                *notes, "-movflags", "use_metadata_tags", out])
+    info = ffmpeg.read_back(out, decode_video=not packets, packets=packets)
+    assert (info.video_codec, info.pix_fmt, info.width, info.height) == ("h264", "yuv420p", 320, 240)
+    assert info.frames == 30 and not info.errors
