@@ -1,4 +1,3 @@
-from pathlib import Path
 
 from django.apps import AppConfig
 
@@ -11,8 +10,9 @@ class JobsConfig(AppConfig):
         from django.conf import settings
 
         from jobs import checks  # noqa: F401 - registers the system checks
+        from jobs.files import brand_folder
         from pipeline import text
         from pipeline.media import ffmpeg
 
         ffmpeg.configure(settings.PIPELINE.get("FFMPEG_BINARY"))
-        text.configure(Path(settings.MEDIA_ROOT) / "brand" / "fonts")
+        text.configure(brand_folder() / "fonts")

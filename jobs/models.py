@@ -65,8 +65,11 @@ class Job(models.Model):
 
     @property
     def work_dir(self) -> Path:
-        """The job's folder: every file a layer writes for this job lives under it."""
-        return Path(settings.MEDIA_ROOT) / "jobs" / str(self.id)
+        """The job's folder on this machine: every file a layer writes for this job is made under it. With
+        object storage it holds only what this machine fetched or made (jobs/files.py)."""
+        from jobs.files import job_folder
+
+        return job_folder(self.id)
 
     @property
     def is_batch(self) -> bool:

@@ -22,6 +22,21 @@ DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite
 REDIS_URL = env.str("REDIS_URL", default="")
 
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Job files and brand uploads: on local disk under MEDIA_ROOT by default; in an S3-compatible bucket when
+# STORAGE_URL (s3://bucket/prefix?endpoint_url=...&region_name=..., keys as user:password or from AWS_*)
+# or AWS_STORAGE_BUCKET_NAME is set, for web and workers on several machines.
+STORAGE_URL = env.str("STORAGE_URL", default="")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="")
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+# With object storage, each machine's layers work in this local folder (fetched inputs, outputs before they
+# are published). With local disk it is MEDIA_ROOT itself: the store and the work folder are one.
+SCRATCH_ROOT = env.str("SCRATCH_ROOT", default="")
+# How long a signed link to a job file lasts (the studio's media, the webhook's files).
+SIGNED_URL_SECONDS = env.int("SIGNED_URL_SECONDS", default=300)
+WEBHOOK_URL_SECONDS = env.int("WEBHOOK_URL_SECONDS", default=7 * 24 * 3600)
 LOG_DIR = Path(env.str("LOG_DIR", default=str(VAR_DIR / "log")))
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 
@@ -88,3 +103,25 @@ def database_config() -> dict:
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
     return config
+
+
+def storage_options() -> dict | None:
+    """django-storages' S3 options from STORAGE_URL or the AWS_* settings; None for local disk."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    options = {"bucket_name": AWS_STORAGE_BUCKET_NAME, "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+               "region_name": AWS_S3_REGION_NAME, "access_key": AWS_ACCESS_KEY_ID or None,
+               "secret_key": AWS_SECRET_ACCESS_KEY or None, "location": ""}
+    if STORAGE_URL:
+        url = urlsplit(STORAGE_URL)
+        if url.scheme != "s3" or not url.hostname:
+            raise ValueError(f"STORAGE_URL must look like s3://bucket/prefix?endpoint_url=..., not {STORAGE_URL!r}")
+        query = {name: values[-1] for name, values in parse_qs(url.query).items()}
+        options.update(bucket_name=url.hostname, location=url.path.strip("/"),
+                       endpoint_url=query.get("endpoint_url", options["endpoint_url"]),
+                       region_name=query.get("region_name", options["region_name"]))
+        if url.username:
+            options.update(access_key=unquote(url.username), secret_key=unquote(url.password or ""))
+    if not options["bucket_name"]:
+        return None
+    return options

@@ -37,6 +37,8 @@ class LayerContext:
     # Asks other workers to help with this layer: fan_out(helpers) queues that many helper tasks
     # (L6 uses it for chunked renders). None where there are no other workers.
     fan_out: Callable[[int], None] | None = None
+    # L6's scene cache where workers share no disk (pipeline.render.chunks.SharedScenes); None when they do.
+    scenes: Any = None
     assets: list[RecordedAsset] = field(default_factory=list)
 
     @property

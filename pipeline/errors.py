@@ -125,3 +125,10 @@ class LayerTimeoutError(PipelineError):
 
     retryable = True
     default_hint = "the layer kept running out of time; retry, or raise LAYER_TIMEOUT_S"
+
+
+class StoreError(PipelineError):
+    """The object store holding the job's files refused, lost or garbled one."""
+
+    retryable = True
+    default_hint = "check that the object store (STORAGE_URL) is reachable, then retry the job"

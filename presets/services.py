@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from PIL import Image
 
+from jobs.files import brand_fetch, brand_publish, scratch_root
 from pipeline.context import LayerContext
 from pipeline.contracts import JobInputs, PresetConfig
 from pipeline.motion import still_time
@@ -33,7 +34,8 @@ THUMB_SLIDES = 3
 
 
 def brand_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "brand"
+    """This machine's brand folder, holding every upload (fetched from the object store when there is one)."""
+    path = brand_fetch()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -60,6 +62,7 @@ def preset_set_logo(*, preset: Preset, uploaded) -> str:
     from pipeline.files import atomic_write_bytes
 
     atomic_write_bytes(target, buffer.getvalue())
+    brand_publish(name)
     config = json.loads(json.dumps(preset.config))
     config.setdefault("brand", {})["logo"] = name
     preset.config = config
@@ -79,6 +82,7 @@ def preset_add_font(*, preset: Preset, uploaded, role: str, family: str) -> str:
     from pipeline.files import atomic_write_bytes
 
     atomic_write_bytes(folder / name, data)
+    brand_publish(f"fonts/{name}")
     config = json.loads(json.dumps(preset.config))
     config.setdefault("brand", {})[role] = {"family": family.strip() or stem, "file": name}
     preset.config = config
@@ -118,7 +122,7 @@ def sample_outputs(config: PresetConfig):
 
     pipeline = current_pipeline()
     offline = _offline(config)
-    folder = Path(settings.MEDIA_ROOT) / "presets" / "samples" / _sample_key(pipeline, offline)
+    folder = scratch_root() / "presets" / "samples" / _sample_key(pipeline, offline)
     stored = folder / "outputs.json"
     if not stored.is_file():
         _compute_sample(pipeline, offline, folder)

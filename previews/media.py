@@ -8,6 +8,15 @@ class OutsideJobFolder(Exception):
     pass
 
 
+def clean_job_path(requested: str) -> str:
+    """`requested` as a key under the job's prefix in the object store, or OutsideJobFolder: a store has no
+    symlinks, but `..`, `.`, empty segments, backslashes and absolute paths are refused all the same."""
+    if (not requested or requested.startswith("/") or "\\" in requested or "\x00" in requested
+            or any(part in ("", ".", "..") for part in requested.split("/"))):
+        raise OutsideJobFolder(requested)
+    return requested
+
+
 def resolve_job_file(work_dir: Path, requested: str) -> Path:
     """The real path of `requested` under `work_dir`, or OutsideJobFolder.
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
 from jobs.selectors import built_plan_version
 from jobs.services import current_pipeline
@@ -120,7 +121,7 @@ def frames_of(job: Job, plan: RenderPlan, *, width: int = FRAME_WIDTH, first_onl
     from pipeline.motion import still_time
     from pipeline.render.compositor import Compositor
 
-    compositor = Compositor(plan, job.work_dir)
+    compositor = Compositor(plan, job_files_fetch(job.pk))
     frames = []
     for scene in plan.scenes[:1] if first_only else plan.scenes:
         t = still_time(scene, [*scene.layers, *plan.overlay])

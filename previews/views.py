@@ -11,13 +11,13 @@ import mimetypes
 import uuid
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jobs import services
+from jobs import files, services
 from jobs.models import Job, JobEvent
 from jobs.services.calendar import slate_for
 from pipeline.contracts import PresetConfig, RenderPlan
@@ -26,7 +26,7 @@ from presets.models import Preset
 from previews import access, selectors
 from previews.access import staff_required
 from previews.forms import RejectForm, StartJobForm
-from previews.media import OutsideJobFolder, resolve_job_file
+from previews.media import OutsideJobFolder, clean_job_path, resolve_job_file
 
 logger = logging.getLogger("previews")
 MAX_BODY = 4 * 1024 * 1024
@@ -201,6 +201,17 @@ def job_rerun(request, job_id):
 @require_GET
 def job_file(request, job_id, path: str):
     job = get_object_or_404(Job, pk=job_id)
+    if files.remote_store() is not None:
+        # In the object store: the same checks, then a signed link that expires (SIGNED_URL_SECONDS).
+        try:
+            key = clean_job_path(path)
+        except OutsideJobFolder:
+            raise Http404("No such file in this job.") from None
+        if not files.job_file_stored(job.pk, key):
+            raise Http404("No such file in this job.")
+        response = HttpResponseRedirect(files.job_file_url(job.pk, key))
+        response["Cache-Control"] = "private, no-store"
+        return response
     try:
         real = resolve_job_file(job.work_dir, path)
     except OutsideJobFolder:
@@ -323,7 +334,11 @@ def font_file(request, name: str):
     try:
         path = text.font_path(name)
     except PipelineError:
-        raise Http404("No such font.") from None
+        files.brand_fetch()  # uploaded on another machine (object storage): fetch the brand folder once
+        try:
+            path = text.font_path(name)
+        except PipelineError:
+            raise Http404("No such font.") from None
     response = FileResponse(path.open("rb"), content_type="font/otf" if name.endswith(".otf") else "font/ttf")
     response["Cache-Control"] = "private, max-age=86400"
     return response

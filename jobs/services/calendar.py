@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from django.conf import settings
-
+from jobs.files import scratch_root
 from jobs.models import Job
 from jobs.services.layers import layer_context
 from jobs.services.review import job_create
@@ -21,7 +19,7 @@ def slate_for(*, preset: Preset, sport: str, date: dt.date, source: str = ""):
     """The matchups the preset's data source lists for a date (the studio's picker uses this too)."""
     config = PresetConfig.model_validate(preset.config)
     name = source or config.providers.data.name
-    ctx = layer_context("calendar", "L1", Path(settings.MEDIA_ROOT) / "calendar")
+    ctx = layer_context("calendar", "L1", scratch_root() / "calendar")
     return list_slate(name, config.providers.data.options, ctx, sport=sport, date=date)
 
 

@@ -25,6 +25,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
+from jobs import files
 from jobs.locks import job_for_update, layer_run_for_update
 from jobs.models import Asset, Job, LayerRun, Render
 from jobs.selectors import approved_plan_version
@@ -34,7 +35,7 @@ from pipeline import registry
 from pipeline.context import LayerContext, RecordedAsset
 from pipeline.contracts import JobInputs, PresetConfig, RenderPlan
 from pipeline.contracts.base import non_finite_path
-from pipeline.errors import ConfigurationError, ContractError, LayerTimeoutError, PipelineError
+from pipeline.errors import ConfigurationError, ContractError, LayerTimeoutError, PipelineError, StoreError
 from pipeline.log_context import job_context
 from pipeline.registry import LayerInput, LayerSpec, Pipeline
 
@@ -97,9 +98,10 @@ def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
     """The context every layer runs with: its folder, secrets from settings, Django's cache."""
     from django.core.cache import cache
 
-    options = {**settings.PIPELINE, "BRAND_DIR": Path(settings.MEDIA_ROOT) / "brand"}
+    options = {**settings.PIPELINE, "BRAND_DIR": files.brand_folder()}
     return LayerContext(job_id=str(job_id), layer=layer, work_dir=work_dir, secrets=settings.PROVIDER_SECRETS,
-                        options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"), **kwargs)
+                        options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"),
+                        scenes=files.scenes_for(job_id), **kwargs)
 
 
 def running_inline() -> bool:
@@ -128,6 +130,7 @@ def layer_help(*, job_id, layer: str) -> object:
     if not job.layer_runs.filter(layer=layer, status=LayerRun.Status.RUNNING).exists():
         return None
     with job_context(str(job_id), layer):
+        files.job_files_fetch(job.pk)
         return spec.help(gather_inputs(job, pipeline, spec), layer_context(job.pk, layer, job.work_dir))
 
 
@@ -298,11 +301,16 @@ def _reuse_cached(job: Job, spec: LayerSpec, digest: str, attempt: int, pipeline
     if source is None:
         return False
     assets = list(Asset.objects.filter(job_id=source.job_id, layer=spec.name))
-    source_dir = source.job.work_dir
-    if not all((source_dir / asset.path).is_file() for asset in assets):
-        return False
-    for asset in assets:
-        _link_or_copy(source_dir / asset.path, job.work_dir / asset.path)
+    if files.remote_store() is not None:
+        # Copied inside the store; a worker fetches them when a later layer needs them.
+        if not files.job_files_copy(source.job_id, job.pk, [asset.path for asset in assets]):
+            return False
+    else:
+        source_dir = source.job.work_dir
+        if not all((source_dir / asset.path).is_file() for asset in assets):
+            return False
+        for asset in assets:
+            _link_or_copy(source_dir / asset.path, job.work_dir / asset.path)
     run = LayerRun.objects.create(job=job, layer=spec.name, attempt=attempt, input_hash=digest,
                                   status=LayerRun.Status.REUSED, output=source.output, reused_from=source,
                                   finished_at=timezone.now(), duration_s=0.0, progress=1.0)
@@ -379,10 +387,25 @@ def layer_run(*, job_id, layer: str, on_progress=None) -> LayerRun | None:
     pipeline = current_pipeline()
     close_old_connections()
     with job_context(str(job_id), layer):
+        try:
+            # The job's files this machine lacks (object storage), before its inputs are read and checked.
+            files.job_files_fetch(job_id)
+        except StoreError as exc:
+            _fail_unclaimed(job_id, layer, pipeline, exc)
+            return None
         claim = _claim(job_id, layer, pipeline)
         if claim is None:
             return None
         return _execute(job_id, claim, pipeline, on_progress)
+
+
+def _fail_unclaimed(job_id, layer: str, pipeline: Pipeline, error: PipelineError) -> None:
+    """Fail a job whose layer could not even start (its files could not be fetched)."""
+    error.layer = error.layer or layer
+    with transaction.atomic():
+        job = job_for_update(job_id)
+        if job is not None and _runnable(job, pipeline, layer) and _finished_output(job, layer) is None:
+            _fail(job, layer, error)
 
 
 def _execute(job_id, claim: Claim, pipeline: Pipeline, on_progress) -> LayerRun | None:
@@ -404,6 +427,8 @@ def _execute(job_id, claim: Claim, pipeline: Pipeline, on_progress) -> LayerRun 
                                                       context={"base_dir": claim.work_dir})
             if spec.name == pipeline.review_after:
                 plan = build_plan_for(job_id, pipeline, claim.inputs, output, ctx)
+            # Made visible to other machines before the run is recorded (a no-op on local disk).
+            files.job_files_publish(job_id, [(asset.path, asset.sha256) for asset in ctx.assets])
         except ValidationError as exc:
             error = ContractError.from_validation(exc, what=f"the {spec.title} output", layer=spec.name)
             trace = traceback.format_exc()

@@ -15,10 +15,12 @@ from pathlib import Path
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from jobs.files import job_files_publish
 from jobs.models import Job
 from jobs.services.events import event_record
 from jobs.services.review import InvalidInput
 from pipeline.errors import FFmpegError
+from pipeline.files import sha256_file
 from pipeline.media import ffmpeg
 
 logger = logging.getLogger("jobs")
@@ -57,6 +59,7 @@ def recording_save(*, job: Job, uploaded: UploadedFile, user=None) -> dict:
                                               + ("; ".join(info.errors[:2]) or "no frames")]})
         os.replace(remuxed, folder / name)
     path = f"{RECORDINGS}/{name}"
+    job_files_publish(job.pk, [(path, sha256_file(folder / name))])
     event_record(job_id=job.pk, type="recording.saved", payload={
         "file": path, "duration": info.duration, "by": getattr(user, "username", "")})
     logger.info("preview recording %s saved for job %s (%.2f s)", path, job.pk, info.duration)

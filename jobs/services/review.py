@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
+from jobs.files import job_files_fetch
 from jobs.locks import job_for_update
 from jobs.models import Job, PlanVersion
 from jobs.selectors import built_plan_version, next_plan_number
@@ -139,7 +140,8 @@ def parse_adjustments(adjustments: dict | None) -> Adjustments:
 
 def adjusted_plan(job: Job, adjustments: Adjustments) -> RenderPlan:
     try:
-        return apply_adjustments(base_plan(job), adjustments, base_dir=job.work_dir)
+        # The design guard measures the pictures: this machine needs them (fetched once with object storage).
+        return apply_adjustments(base_plan(job), adjustments, base_dir=job_files_fetch(job.pk))
     except AdjustmentError as exc:
         raise InvalidInput({exc.field or "adjustments": [exc.message]}) from exc
 

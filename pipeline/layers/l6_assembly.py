@@ -110,7 +110,7 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
             last["shown"] = fraction
             ctx.progress(0.95 * fraction, f"frame {int(fraction * total)} of {total}")
 
-    missing = sum(not is_cached(folder, chunk) for chunk in chunks)
+    missing = sum(not is_cached(folder, chunk, ctx.scenes) for chunk in chunks)
     if chunk_seconds > 0 and missing > 1 and ctx.fan_out is not None:
         ctx.fan_out(missing - 1)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".render-") as tmp:
@@ -118,8 +118,8 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
         staged = Path(tmp) / out.name
         with ContextThreadPool(max_workers=1, thread_name_prefix="l6-audio") as beside:
             # The audio is mixed while the frames are drawn (when it is not in the cache already).
-            audio = beside.submit(audio_track, plan, ctx.work_dir, folder)
-            packets, rendered = render_all(plan, compositor, folder, chunks, progress=progress)
+            audio = beside.submit(audio_track, plan, ctx.work_dir, folder, ctx.scenes)
+            packets, rendered = render_all(plan, compositor, folder, chunks, progress=progress, shared=ctx.scenes)
             join(folder, chunks, video_only)
             mux(plan, video_only, audio.result(), staged)
         info = check_video(staged, plan, packets)
@@ -218,7 +218,8 @@ def help(inputs: LayerInput, ctx: LayerContext) -> int:
     chunks = plan_chunks(plan, ctx.work_dir, encoder_from(ctx.options),
                          float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
     compositor = Compositor(plan, ctx.work_dir)
-    return sum(render_chunk(plan, compositor, cache_folder(ctx.work_dir), chunk) for chunk in chunks)
+    return sum(render_chunk(plan, compositor, cache_folder(ctx.work_dir), chunk, shared=ctx.scenes)
+               for chunk in chunks)
 
 
 def render_ahead(inputs: LayerInput, ctx: LayerContext, give_way: Callable[[], bool]) -> int:
@@ -243,7 +244,7 @@ def render_ahead(inputs: LayerInput, ctx: LayerContext, give_way: Callable[[], b
     for chunk in chunks:
         if give_way():
             raise Stopped()
-        rendered += render_chunk(plan, compositor, folder, chunk, progress=check)
+        rendered += render_chunk(plan, compositor, folder, chunk, progress=check, shared=ctx.scenes)
     if not give_way():
-        audio_track(plan, ctx.work_dir, folder)
+        audio_track(plan, ctx.work_dir, folder, ctx.scenes)
     return rendered

@@ -13,6 +13,10 @@ the L6 task, helper tasks and the speculative render never render the same chunk
 whoever is free renders the next unclaimed one. A chunk's packets are hashed when
 it is made and the hashes kept beside it, so a file joined from chunks is checked
 byte for byte against them.
+
+Workers that share no disk (job files in an object store) meet through a
+SharedScenes as well: a chunk is claimed there too, published when made, and
+fetched by whoever needs it.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from pipeline.contracts import RenderPlan
 from pipeline.contracts.plan import CaptionLayer, ImageLayer
@@ -41,6 +46,16 @@ COMPOSITOR_VERSION = "1"
 CHUNKS_AT_ONCE = 3  # chunks a render draws and encodes at once
 CLAIM_STALE_S = 60.0   # a claim not touched for this long belongs to a worker that died
 TOUCH_EVERY_S = 2.0
+
+
+class SharedScenes(Protocol):
+    """The job's scene cache where workers on machines with no disk in common meet (jobs/files.py)."""
+
+    def claim(self, name: str) -> bool: ...      # exclusive; a claim older than CLAIM_STALE_S is taken over
+    def touch(self, name: str) -> None: ...      # the claim's worker is still at it
+    def release(self, name: str) -> None: ...
+    def put(self, path: Path) -> None: ...       # publish a finished file under its name
+    def get(self, name: str, dest: Path) -> bool: ...  # fetch a published file; False when there is none
 
 
 class Stopped(Exception):
@@ -138,12 +153,21 @@ def _claim_path(folder: Path, chunk: Chunk) -> Path:
     return folder / f"{chunk.name}.claim"
 
 
-def _claim(folder: Path, chunk: Chunk) -> bool:
+def _claim(folder: Path, chunk: Chunk, shared: SharedScenes | None) -> bool:
     try:
         os.close(os.open(_claim_path(folder, chunk), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
     except FileExistsError:
         return False
+    if shared is not None and not shared.claim(chunk.name):
+        _claim_path(folder, chunk).unlink(missing_ok=True)
+        return False
     return True
+
+
+def _release(folder: Path, chunk: Chunk, shared: SharedScenes | None) -> None:
+    _claim_path(folder, chunk).unlink(missing_ok=True)
+    if shared is not None:
+        shared.release(chunk.name)
 
 
 def _release_if_stale(folder: Path, chunk: Chunk) -> None:
@@ -155,16 +179,28 @@ def _release_if_stale(folder: Path, chunk: Chunk) -> None:
         pass
 
 
-def is_cached(folder: Path, chunk: Chunk) -> bool:
-    return (folder / chunk.name).exists() and (folder / chunk.record_name).exists()
+def is_cached(folder: Path, chunk: Chunk, shared: SharedScenes | None = None) -> bool:
+    """The chunk and its record are in the local cache, fetched from `shared` when another machine made them."""
+    if (folder / chunk.name).exists() and (folder / chunk.record_name).exists():
+        return True
+    if shared is None:
+        return False
+    # The record is published after its chunk: with the record there, the chunk is too.
+    if not shared.get(chunk.record_name, folder / f".{chunk.record_name}.fetched"):
+        return False
+    if not shared.get(chunk.name, folder / chunk.name):
+        (folder / f".{chunk.record_name}.fetched").unlink(missing_ok=True)
+        return False
+    os.replace(folder / f".{chunk.record_name}.fetched", folder / chunk.record_name)
+    return True
 
 
 def render_chunk(plan: RenderPlan, compositor: Compositor, folder: Path, chunk: Chunk,
-                 progress: Callable[[int], None] = lambda done: None) -> bool:
+                 progress: Callable[[int], None] = lambda done: None, shared: SharedScenes | None = None) -> bool:
     """Render `chunk` into the cache unless it is there or someone else has claimed it. True when this call
     rendered it. `progress` may raise Stopped to give the chunk back between frames."""
     folder.mkdir(parents=True, exist_ok=True)
-    if is_cached(folder, chunk) or not _claim(folder, chunk):
+    if is_cached(folder, chunk, shared) or not _claim(folder, chunk, shared):
         return False
     staged = folder / f".{chunk.key}.part.mp4"
     last_touch = time.monotonic()
@@ -173,6 +209,8 @@ def render_chunk(plan: RenderPlan, compositor: Compositor, folder: Path, chunk: 
         nonlocal last_touch
         if time.monotonic() - last_touch > TOUCH_EVERY_S:
             os.utime(_claim_path(folder, chunk))
+            if shared is not None:
+                shared.touch(chunk.name)
             last_touch = time.monotonic()
         progress(done)
 
@@ -190,12 +228,15 @@ def render_chunk(plan: RenderPlan, compositor: Compositor, folder: Path, chunk: 
         atomic_write_bytes(folder / chunk.record_name, json.dumps(
             {"frames": chunk.count, "sha256": sha256_file(staged), "packets": packets}).encode())
         os.replace(staged, folder / chunk.name)
+        if shared is not None:
+            shared.put(folder / chunk.name)
+            shared.put(folder / chunk.record_name)
     except BaseException:
         # Give the chunk back so another worker (or a retry) can take it.
         staged.unlink(missing_ok=True)
-        _claim_path(folder, chunk).unlink(missing_ok=True)
+        _release(folder, chunk, shared)
         raise
-    _claim_path(folder, chunk).unlink(missing_ok=True)
+    _release(folder, chunk, shared)
     return True
 
 
@@ -215,23 +256,25 @@ def cached_packets(folder: Path, chunk: Chunk) -> list[str] | None:
 
 def render_all(plan: RenderPlan, compositor: Compositor, folder: Path, chunks: list[Chunk],
                progress: Callable[[float], None] = lambda fraction: None, wait_timeout_s: float = 3600,
-               poll_s: float = 0.25) -> tuple[list[str], int]:
+               poll_s: float = 0.25, shared: SharedScenes | None = None) -> tuple[list[str], int]:
     """Render every chunk that is neither cached nor claimed and wait for the ones others are rendering.
     Returns the video packets the joined file must hold, and how many chunks had to be rendered."""
     total = sum(c.count for c in chunks)
+    if shared is not None:
+        poll_s = max(poll_s, 1.0)  # each look at a chunk made elsewhere is a request to the store
     deadline = time.monotonic() + wait_timeout_s
-    fresh = {chunk.key for chunk in chunks if not is_cached(folder, chunk)}
+    fresh = {chunk.key for chunk in chunks if not is_cached(folder, chunk, shared)}
     drawn = {chunk.index: 0 for chunk in chunks}
 
     def one(chunk: Chunk) -> None:
-        if not is_cached(folder, chunk):
+        if not is_cached(folder, chunk, shared):
             _release_if_stale(folder, chunk)
 
             def counted(done: int) -> None:
                 drawn[chunk.index] = done
                 progress(sum(drawn.values()) / total)
 
-            render_chunk(plan, compositor, folder, chunk, progress=counted)
+            render_chunk(plan, compositor, folder, chunk, progress=counted, shared=shared)
         drawn[chunk.index] = chunk.count
 
     while True:
@@ -240,7 +283,7 @@ def render_all(plan: RenderPlan, compositor: Compositor, folder: Path, chunks: l
         with ContextThreadPool(max_workers=CHUNKS_AT_ONCE, thread_name_prefix="l6-chunk") as pool:
             for future in [pool.submit(one, chunk) for chunk in chunks]:
                 future.result()
-        if all(is_cached(folder, chunk) for chunk in chunks):
+        if all(is_cached(folder, chunk, shared) for chunk in chunks):
             recorded = [cached_packets(folder, chunk) for chunk in chunks]
             if all(packets is not None for packets in recorded):
                 return [packet for packets in recorded for packet in packets], len(fresh)
@@ -267,7 +310,7 @@ def join(folder: Path, chunks: list[Chunk], out: Path, *, timeout_s: float = 600
         listing.unlink(missing_ok=True)
 
 
-def audio_track(plan: RenderPlan, base_dir: Path, folder: Path) -> Path | None:
+def audio_track(plan: RenderPlan, base_dir: Path, folder: Path, shared: SharedScenes | None = None) -> Path | None:
     """The plan's mixed audio, from the cache or mixed now (keyed by the tracks' bytes, gains, offsets and the
     length). None when the plan has no sound."""
     if not plan.audio:
@@ -276,7 +319,7 @@ def audio_track(plan: RenderPlan, base_dir: Path, folder: Path) -> Path | None:
                  "frames": plan.frame_count, "fps": plan.fps, "codec": "aac 160k 48 kHz"}
     key = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]
     path = folder / f"audio-{key}.m4a"
-    if not path.exists():
+    if not path.exists() and not (shared is not None and shared.get(path.name, path)):
         folder.mkdir(parents=True, exist_ok=True)
         staged = folder / f".audio-{key}.{os.getpid()}.part.m4a"
         try:
@@ -284,6 +327,8 @@ def audio_track(plan: RenderPlan, base_dir: Path, folder: Path) -> Path | None:
             os.replace(staged, path)  # two workers mixing at once write the same bytes
         finally:
             staged.unlink(missing_ok=True)
+        if shared is not None:
+            shared.put(path)
     return path
 
 
