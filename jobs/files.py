@@ -93,13 +93,19 @@ class _Bucket:
             raise self._fail(exc, "looking up", key) from exc
 
     def put_file(self, path: Path, key: str, sha256: str) -> None:
-        """Upload `path` under `key` with its checksum; the store refuses bytes that do not match it."""
-        checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+        """Upload `path` under `key` with a SHA-256 checksum the store computes over the bytes it received, and
+        refuse (deleting the object) if that is not `sha256`."""
+        expected = base64.b64encode(bytes.fromhex(sha256)).decode()
         try:
             with open(path, "rb") as body:
-                self.client.put_object(Bucket=self.name, Key=self.key(key), Body=body, ChecksumSHA256=checksum)
+                answer = self.client.put_object(Bucket=self.name, Key=self.key(key), Body=body,
+                                                ChecksumAlgorithm="SHA256")
         except (ClientError, BotoCoreError) as exc:
             raise self._fail(exc, "storing", key) from exc
+        if answer.get("ChecksumSHA256") != expected:
+            self.delete(key)
+            raise StoreError(f"{key} reached the store as other bytes than were recorded (sha256 "
+                             f"{answer.get('ChecksumSHA256')} stored, {expected} expected)")
 
     def put_new(self, key: str, body: bytes) -> bool:
         """Create `key` only if nothing is there (a conditional put). False when it exists."""
@@ -181,6 +187,7 @@ class _Bucket:
             size = path.stat().st_size
             expected = base64.b64encode(bytes.fromhex(sha256)).decode()
             if stored is None or stored.get("ContentLength") != size or stored.get("ChecksumSHA256") != expected:
+                # (A missing checksum fails too: a store that keeps none cannot show the bytes arrived whole.)
                 raise StoreError(f"{key} did not read back as written ({size} bytes, sha256 {sha256[:12]}…; the "
                                  f"store has {stored and stored.get('ContentLength')} bytes)")
             self.copy(staging, key)

@@ -105,17 +105,17 @@ def database_config() -> dict:
     return config
 
 
-def storage_options() -> dict | None:
+def storage_options(storage_url: str = STORAGE_URL) -> dict | None:
     """django-storages' S3 options from STORAGE_URL or the AWS_* settings; None for local disk."""
     from urllib.parse import parse_qs, unquote, urlsplit
 
     options = {"bucket_name": AWS_STORAGE_BUCKET_NAME, "endpoint_url": AWS_S3_ENDPOINT_URL or None,
                "region_name": AWS_S3_REGION_NAME, "access_key": AWS_ACCESS_KEY_ID or None,
                "secret_key": AWS_SECRET_ACCESS_KEY or None, "location": ""}
-    if STORAGE_URL:
-        url = urlsplit(STORAGE_URL)
+    if storage_url:
+        url = urlsplit(storage_url)
         if url.scheme != "s3" or not url.hostname:
-            raise ValueError(f"STORAGE_URL must look like s3://bucket/prefix?endpoint_url=..., not {STORAGE_URL!r}")
+            raise ValueError(f"STORAGE_URL must look like s3://bucket/prefix?endpoint_url=..., not {storage_url!r}")
         query = {name: values[-1] for name, values in parse_qs(url.query).items()}
         options.update(bucket_name=url.hostname, location=url.path.strip("/"),
                        endpoint_url=query.get("endpoint_url", options["endpoint_url"]),
@@ -125,3 +125,18 @@ def storage_options() -> dict | None:
     if not options["bucket_name"]:
         return None
     return options
+
+
+def default_storage(options: dict | None) -> dict:
+    """STORAGES["default"]: local disk (following MEDIA_ROOT), or the S3 bucket of `options`."""
+    if options is None:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    from botocore.config import Config
+
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        **options, "querystring_auth": True, "querystring_expire": SIGNED_URL_SECONDS, "file_overwrite": True,
+        # Path-style addressing works with every S3-compatible server; signed links use SigV4, which carries
+        # its own expiry. The store is an outside service: the same patience as every other (pipeline/http.py).
+        "client_config": Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                                retries={"max_attempts": 9, "mode": "standard"}, connect_timeout=5,
+                                read_timeout=60)}}

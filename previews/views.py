@@ -21,7 +21,7 @@ from jobs import files, services
 from jobs.models import Job, JobEvent
 from jobs.services.calendar import slate_for
 from pipeline.contracts import PresetConfig, RenderPlan
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, StoreError
 from presets.models import Preset
 from previews import access, selectors
 from previews.access import staff_required
@@ -360,6 +360,8 @@ def job_frames(request, job_id):
         return JsonResponse({"frames": selectors.plan_frames(job, first_only=request.GET.get("first") == "1")})
     except services.InvalidInput as exc:
         return _errors(exc)
+    except StoreError:
+        raise  # 503 in words (previews.middleware): the files are out of reach, the plan is not at fault
     except PipelineError as exc:
         return JsonResponse({"error": exc.describe()}, status=409)
 

@@ -89,3 +89,41 @@ def upstream():
     server = fake.start()
     yield server
     fake.stop(server)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """A real S3-compatible server on 127.0.0.1 (tests/objectstore.py)."""
+    from tests.objectstore import start_server
+    from tests.stack import stop_group
+
+    endpoint, process = start_server(tmp_path_factory.mktemp("s3-logs"))
+    yield endpoint
+    if process is not None:
+        process.terminate()
+        stop_group(process, timeout=10)
+
+
+@pytest.fixture
+def object_store(s3_endpoint, settings, tmp_path):
+    """The product switched to object storage, as STORAGE_URL switches it: a fresh bucket on the S3 server,
+    and this machine's scratch folder (`SCRATCH_ROOT`) apart from MEDIA_ROOT."""
+    from jobs.files import brand_folder
+    from mediaengine import env
+    from pipeline import text
+    from tests.objectstore import new_bucket
+
+    bucket = new_bucket(s3_endpoint)
+    settings.STORAGES = {**settings.STORAGES, "default": env.default_storage(env.storage_options(bucket.url))}
+    settings.SCRATCH_ROOT = tmp_path / "scratch-web"
+    text.configure(brand_folder() / "fonts")
+    yield bucket
+    text.configure(settings.MEDIA_ROOT / "brand" / "fonts")
+
+
+@pytest.fixture(params=["local disk", "object store"])
+def storage_backend(request):
+    """Run a test once on local disk and once on the S3 server."""
+    if request.param == "object store":
+        return request.getfixturevalue("object_store")
+    return None

@@ -125,8 +125,10 @@ def scenes_plan(inputs: LayerInput, ctx: LayerContext) -> RenderPlan:
 
     plan = build_plan(inputs, ctx).model_dump(mode="json")
     for index, colours in enumerate([("#00338D", "#E31837"), ("#0B0F1A", "#FFB81C")]):
-        procedural.energy(plan["width"], plan["height"], *colours, f"scene{index}").save(
-            ctx.work_dir / f"bg{index}.jpg", quality=90)
+        path = ctx.work_dir / f"bg{index}.jpg"
+        procedural.energy(plan["width"], plan["height"], *colours, f"scene{index}").save(path, quality=90)
+        ctx.record_asset(RecordedAsset(path=path.name, kind="background", sha256=hashlib.sha256(
+            path.read_bytes()).hexdigest(), width=plan["width"], height=plan["height"]))
     headline = plan["scenes"][0]["layers"][0]
     headline.update(start=1.0, end=2.0)
     plan["scenes"] = [

@@ -85,20 +85,9 @@ MEDIA_ROOT = env.MEDIA_ROOT
 # One storage interface for job files and brand uploads (jobs/files.py): local disk, or an S3-compatible
 # bucket. With the bucket, layers work in SCRATCH_ROOT and publish what they make.
 _s3 = env.storage_options()
-if _s3 is None:
-    # (No fixed location: it follows MEDIA_ROOT, which is also where the layers work.)
-    STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
-    SCRATCH_ROOT = None
-else:
-    from botocore.config import Config
-
-    STORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-        **_s3, "addressing_style": "path", "signature_version": "s3v4", "querystring_auth": True,
-        "querystring_expire": env.SIGNED_URL_SECONDS, "file_overwrite": True,
-        # The store is an outside service: the same patience as every other (pipeline/http.py).
-        "client_config": Config(retries={"max_attempts": 9, "mode": "standard"}, connect_timeout=5,
-                                read_timeout=60)}}}
-    SCRATCH_ROOT = env.Path(env.SCRATCH_ROOT) if env.SCRATCH_ROOT else env.VAR_DIR / "scratch"
+# (Local disk has no fixed location: it follows MEDIA_ROOT, which is also where the layers work.)
+STORAGES = {"default": env.default_storage(_s3)}
+SCRATCH_ROOT = None if _s3 is None else env.Path(env.SCRATCH_ROOT or env.VAR_DIR / "scratch")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 SIGNED_URL_SECONDS = env.SIGNED_URL_SECONDS
 WEBHOOK_URL_SECONDS = env.WEBHOOK_URL_SECONDS

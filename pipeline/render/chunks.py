@@ -24,6 +24,7 @@ import functools
 import hashlib
 import json
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -225,8 +226,10 @@ def render_chunk(plan: RenderPlan, compositor: Compositor, folder: Path, chunk: 
                               f"{chunk.count} at {info.width}x{info.height}, "
                               f"{'; '.join(info.errors[:3]) or 'no errors'}", layer="L6", retryable=True)
         packets = info.packets
+        # `made_by` says which machine and folder drew it (with object storage, chunks come from anywhere).
         atomic_write_bytes(folder / chunk.record_name, json.dumps(
-            {"frames": chunk.count, "sha256": sha256_file(staged), "packets": packets}).encode())
+            {"frames": chunk.count, "sha256": sha256_file(staged), "packets": packets,
+             "made_by": f"{socket.gethostname()}:{folder.resolve()}"}).encode())
         os.replace(staged, folder / chunk.name)
         if shared is not None:
             shared.put(folder / chunk.name)

@@ -14,8 +14,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def job(tiny_pipeline, preset):
+def job(storage_backend, tiny_pipeline, preset):
+    """A job in review, its files on local disk or in the object store (every test here runs on both)."""
     return services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "nfl-1"})
+
+
+def served(client, url: str):
+    """The response to a GET, following the object store's signed link when the studio hands one out."""
+    response = client.get(url)
+    if response.status_code == 302 and "X-Amz-Signature=" in response["Location"]:
+        import requests
+
+        return requests.get(response["Location"], timeout=10)
+    return response
 
 
 def urls(job):
@@ -54,7 +65,7 @@ def test_staff_get_in(job, staff_user):
     client = Client()
     client.force_login(staff_user)
     for url in urls(job)["pages"] + urls(job)["get_api"]:
-        assert client.get(url).status_code == 200, url
+        assert served(client, url).status_code == 200, url
 
 
 def test_posts_without_a_csrf_token_are_refused(job, staff_user):
@@ -184,3 +195,20 @@ def test_setup_makes_the_desk_groups(db):
     assert "jobs.review_job" in groups["reviewer"] and "presets.change_preset" not in groups["reviewer"]
     assert "presets.upload_brand_files" in groups["designer"] and "jobs.review_job" not in groups["designer"]
     assert groups["reviewer"] | groups["designer"] <= groups["desk admin"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_job_files_in_the_object_store_follow_the_same_rule(object_store, tiny_pipeline, preset, role):
+    """given: a job whose files are in the object store
+    when: a member of each role asks for one
+    then: the roles that may see jobs get a signed link to exactly that file; the others a 403 and no link"""
+    client = Client()
+    client.force_login(member(role))
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "nfl-1"})
+    response = client.get(f"/studio/jobs/{job.pk}/files/L3/note.txt")
+    if role == "no group":
+        assert response.status_code == 403 and "Location" not in response
+    else:
+        assert response.status_code == 302
+        assert f"/jobs/{job.pk}/L3/note.txt?" in response["Location"]
+        assert served(client, f"/studio/jobs/{job.pk}/files/L3/note.txt").status_code == 200
