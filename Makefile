@@ -9,7 +9,7 @@ RUN_PACKAGES  := espeak-ng fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test screenshots setup system-run system-test lint clean
+.PHONY: run test screenshots setup system-run system-test lint venv clean
 
 run: system-run $(STAMP)
 	$(PY) manage.py setup
@@ -21,6 +21,8 @@ test: system-test $(STAMP)
 # The README's pictures (docs/*.png), made by the browser tests that draw them; a plain test run leaves docs/ alone.
 screenshots: system-test $(STAMP)
 	SCREENSHOTS_DIR=docs $(PY) -m pytest -q tests/browser -k "screenshot or batch_grid"
+
+venv: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

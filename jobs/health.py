@@ -1,13 +1,13 @@
-"""What /healthz checks: the database, the queue, the workers, disk space, FFmpeg."""
+"""What /healthz checks: the database, the queue, the workers, disk space, the object store, FFmpeg."""
 from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
+
+from pipeline.errors import StoreError
 
 QUEUE_OLDEST_MAX_S = 600
 WORKER_SILENT_MAX_S = 180   # the watchdog is scheduled every minute: three missed runs
@@ -56,12 +56,29 @@ def check_workers() -> tuple[bool, str]:
 
 
 def check_disk() -> tuple[bool, str]:
-    media = Path(settings.MEDIA_ROOT)
+    """Free space where this machine's layers write (MEDIA_ROOT, or SCRATCH_ROOT with object storage)."""
+    from jobs.files import scratch_root
+
+    media = scratch_root()
     media.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(media).free
     if free < MIN_FREE_BYTES:
-        return False, f"only {free / 1024 ** 3:.2f} GB free under MEDIA_ROOT"
+        return False, f"only {free / 1024 ** 3:.2f} GB free under {media}"
     return True, f"{free / 1024 ** 3:.1f} GB free"
+
+
+def check_store() -> tuple[bool, str]:
+    """With object storage: the bucket answers (a listing of one key)."""
+    from jobs.files import _bucket
+
+    bucket = _bucket()
+    if bucket is None:
+        return True, "local disk"
+    try:
+        next(iter(bucket.keys("brand/")), None)
+    except StoreError as exc:
+        return False, exc.message
+    return True, f"bucket {bucket.name} answers"
 
 
 def check_ffmpeg() -> tuple[bool, str]:
@@ -74,7 +91,7 @@ def check_ffmpeg() -> tuple[bool, str]:
 
 
 CHECKS = {"database": check_database, "broker": check_broker, "workers": check_workers, "disk": check_disk,
-          "ffmpeg": check_ffmpeg}
+          "store": check_store, "ffmpeg": check_ffmpeg}
 
 
 def health() -> tuple[bool, dict]:
@@ -87,7 +104,7 @@ def health() -> tuple[bool, dict]:
         if name == "database" and not ok:
             # Everything else reads the database: say so once instead of failing four more times.
             for rest in list(CHECKS)[1:]:
-                if rest in ("disk", "ffmpeg"):
+                if rest in ("disk", "store", "ffmpeg"):
                     ok, detail = CHECKS[rest]()
                     results[rest] = {"ok": ok, "detail": detail}
                     healthy = healthy and ok

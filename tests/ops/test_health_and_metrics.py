@@ -30,6 +30,24 @@ def test_healthz_is_healthy_once_a_worker_has_run_the_watchdog():
     assert response.json()["status"] == "ok"
 
 
+def test_healthz_checks_the_object_store(object_store, settings):
+    """given: job files in the object store
+    then: /healthz says the bucket answers; once STORAGE_URL names a bucket that is not there, it answers 503
+    naming the store"""
+    from django_q.tasks import async_task
+
+    from mediaengine import env
+
+    async_task("jobs.tasks.watchdog", sync=True)
+    response = Client().get("/healthz")
+    assert response.status_code == 200 and object_store.name in response.json()["checks"]["store"]["detail"]
+    gone = object_store.url.replace(object_store.name, "no-such-bucket")
+    settings.STORAGES = {**settings.STORAGES, "default": env.default_storage(env.storage_options(gone))}
+    response = Client().get("/healthz")
+    assert response.status_code == 503 and response.json()["failing"] == ["store"]
+    assert "bucket does not exist" in response.json()["checks"]["store"]["detail"]
+
+
 @pytest.mark.parametrize("database_url", ["postgres://postgres@127.0.0.1:1/nowhere",
                                           "sqlite:////nonexistent-folder/db.sqlite3"])
 def test_healthz_names_a_database_that_is_down(database_url, tmp_path):
