@@ -21,3 +21,14 @@ def task_timeouts_below_retry(app_configs, **kwargs) -> list[Error]:
                 hint="raise the retry above the longest task timeout (LAYER_TIMEOUT_S, RENDER_TIMEOUT_S)",
                 id="jobs.E001"))
     return errors
+
+
+@register(deploy=True)
+def metrics_need_a_token(app_configs, **kwargs) -> list[Error]:
+    """In production /metrics shows the desk's figures (jobs, outcomes, failures): only to a scraper that
+    holds METRICS_TOKEN."""
+    if settings.METRICS_TOKEN:
+        return []
+    return [Error("METRICS_TOKEN is not set, so /metrics answers anyone",
+                  hint="set METRICS_TOKEN in the environment and give the same bearer token to Prometheus "
+                       "(authorization: credentials in its scrape config)", id="jobs.E002")]

@@ -1,53 +1,73 @@
-"""Per-job figures for the desk, computed from what jobs already record.
+"""The desk's figures, computed in the database from what jobs record as it happens.
 
-preview time = plan ready - job created; waiting = approved - plan ready; render time = render
-finished - started; outcome = approved as built / adjusted / skipped / rejected; failures by layer
-and error type.
+preview time = plan ready - job created (`Job.preview_s`); waiting = approved - plan ready
+(`Job.review_wait_s`); render time = render finished - started (`Render.duration_s`); outcome = approved as
+built / adjusted / skipped / rejected / auto (`Job.review_outcome`); failures by layer and error type. Every
+figure is a count, a sum or a percentile taken by the database (ordered, one row at an offset), so a page
+costs a few indexed queries however many jobs there are.
 """
 from __future__ import annotations
 
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from django.db.models import F, Prefetch
+from django.db.models import Count, F, QuerySet, expressions
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from jobs.models import Job, PlanVersion, Render
-from jobs.services.review import VARIANT_LOST
-from pipeline.contracts import Adjustments
+from jobs.models import Job, Outcome, Render
+
+REVIEWED = (Outcome.APPROVED, Outcome.ADJUSTED, Outcome.SKIPPED, Outcome.REJECTED)
+APPROVED = (Outcome.APPROVED, Outcome.ADJUSTED, Outcome.SKIPPED, Outcome.AUTO)
 
 
 def percentile(values: list[float], q: float) -> float | None:
+    """The value at rank round(q% of n-1) of the sorted values (the same rank `sql_percentiles` reads)."""
     if not values:
         return None
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+    return ordered[_rank(len(ordered), q)]
+
+
+def _rank(count: int, q: float) -> int:
+    return min(count - 1, max(0, round(q / 100 * (count - 1))))
+
+
+def sql_percentiles(rows: QuerySet, name: str, quantiles=(50, 95), count: int | None = None) -> dict:
+    """{q: the q-th percentile of column `name` over `rows`}, read by the database in one sort: the rows at
+    the quantiles' ranks of ROW_NUMBER() OVER (ORDER BY name)."""
+    rows = rows.filter(**{f"{name}__isnull": False})
+    count = rows.count() if count is None else count
+    if not count:
+        return {q: None for q in quantiles}
+    ranks = {q: _rank(count, q) + 1 for q in quantiles}  # ROW_NUMBER counts from 1
+    found = dict(rows.annotate(rank=expressions.Window(RowNumber(), order_by=F(name).asc()))
+                 .filter(rank__in=set(ranks.values())).values_list("rank", name))
+    return {q: found.get(rank) for q, rank in ranks.items()}
 
 
 @dataclass
 class Window:
     days: int
     jobs: int = 0
-    preview_s: list[float] = field(default_factory=list)
-    waiting_s: list[float] = field(default_factory=list)
-    render_s: list[float] = field(default_factory=list)
+    preview: dict = field(default_factory=dict)    # percentile -> seconds
+    waiting: dict = field(default_factory=dict)
+    render: dict = field(default_factory=dict)
     outcomes: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)   # (layer, error type) -> jobs
     renders: int = 0
     approved_jobs: int = 0
-    preview_by_day: dict = field(default_factory=dict)  # date -> [seconds]
 
     @property
     def reviewed(self) -> int:
-        return sum(self.outcomes[k] for k in ("approved", "adjusted", "skipped", "rejected"))
+        return sum(self.outcomes[k] for k in REVIEWED)
 
     @property
     def approval_rate(self) -> float | None:
         """Approved as built, out of everything a person reviewed (the plans aim for over 70 %)."""
-        return self.outcomes["approved"] / self.reviewed if self.reviewed else None
+        return self.outcomes[Outcome.APPROVED] / self.reviewed if self.reviewed else None
 
     @property
     def renders_per_approved_job(self) -> float | None:
@@ -56,57 +76,47 @@ class Window:
     def summary(self) -> dict:
         return {
             "days": self.days, "jobs": self.jobs,
-            "preview_p50_s": percentile(self.preview_s, 50), "preview_p95_s": percentile(self.preview_s, 95),
-            "waiting_p50_s": percentile(self.waiting_s, 50), "render_p50_s": percentile(self.render_s, 50),
+            "preview_p50_s": self.preview.get(50), "preview_p95_s": self.preview.get(95),
+            "waiting_p50_s": self.waiting.get(50), "render_p50_s": self.render.get(50),
             "outcomes": dict(self.outcomes), "approval_rate": self.approval_rate,
             "renders_per_approved_job": self.renders_per_approved_job,
             "failures": {f"{layer} {kind}": n for (layer, kind), n in self.failures.most_common()},
         }
 
 
-def outcome(job: Job, versions: list[PlanVersion]) -> str | None:
-    """rejected, skipped (approved unseen), approved (as built), adjusted, or auto (no review: asked for at
-    creation, or preview off)."""
-    if job.status == Job.Status.REJECTED:
-        # A variant passed over for another is not a rejected piece: the job's approval counts once.
-        return None if job.variant_group and job.reject_reason.startswith(VARIANT_LOST) else "rejected"
-    approved = next((v for v in reversed(versions) if v.approved_at), None)
-    if approved is None:
-        return None
-    if approved.approved_by_id is None:
-        return "auto"
-    if approved.note == "preview skipped":
-        return "skipped"
-    return "approved" if Adjustments.model_validate(approved.adjustments or {}).is_empty() else "adjusted"
-
-
 def window(days: int) -> Window:
+    """The figures of the jobs created (and renders started) in the last `days` days."""
     since = timezone.now() - timedelta(days=days)
-    jobs = (Job.objects.filter(created_at__gte=since)
-            .prefetch_related(Prefetch("plan_versions", queryset=PlanVersion.objects.order_by("number")),
-                              Prefetch("renders", queryset=Render.objects.all())))
+    jobs = Job.objects.filter(created_at__gte=since)
     result = Window(days=days)
-    for job in jobs:
-        result.jobs += 1
-        versions = list(job.plan_versions.all())
-        if job.review_ready_at:
-            seconds = (job.review_ready_at - job.created_at).total_seconds()
-            result.preview_s.append(seconds)
-            result.preview_by_day.setdefault(job.created_at.date(), []).append(seconds)
-        kind = outcome(job, versions)
-        if kind:
-            result.outcomes[kind] += 1
-        approved = next((v for v in reversed(versions) if v.approved_at), None)
-        if approved and job.review_ready_at and approved.approved_by_id:
-            result.waiting_s.append((approved.approved_at - job.review_ready_at).total_seconds())
-        if approved:
-            result.approved_jobs += 1
-        for render in job.renders.all():
-            result.renders += 1
-            if render.status == Render.Status.DONE and render.finished_at:
-                result.render_s.append((render.finished_at - render.started_at).total_seconds())
-        if job.status == Job.Status.FAILED:
-            result.failures[(job.failed_layer or "?", job.error_type or "?")] += 1
+    for outcome, count in jobs.values_list("review_outcome").annotate(n=Count("*")).order_by():
+        result.jobs += count
+        if outcome:
+            result.outcomes[outcome] = count
+    result.approved_jobs = sum(result.outcomes[k] for k in APPROVED)
+    result.failures = Counter({(layer or "?", kind or "?"): n for layer, kind, n in jobs.filter(
+        status=Job.Status.FAILED).values_list("failed_layer", "error_type").annotate(n=Count("*")).order_by()})
+    renders = Render.objects.filter(started_at__gte=since)
+    result.renders = renders.count()
+    for figures, rows, name in ((result.preview, jobs, "preview_s"), (result.waiting, jobs, "review_wait_s"),
+                                (result.render, renders, "duration_s")):  # duration_s: renders that finished
+        figures.update(sql_percentiles(rows, name))
+    return result
+
+
+def preview_by_day(days: int) -> dict:
+    """{date: {50: seconds, 95: seconds}}: the median and p95 preview time of each of the last `days` days. Each
+    day's times are one range of the (created_at, preview_s) index: the database reads no row."""
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate()
+    result = {}
+    for back in range(days - 1, -1, -1):
+        day = today - timedelta(days=back)
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        values = list(Job.objects.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1),
+                                         preview_s__isnull=False).values_list("preview_s", flat=True))
+        if values:
+            result[day] = {q: percentile(values, q) for q in (50, 95)}
     return result
 
 
@@ -122,42 +132,55 @@ def render_estimate(preset_id: int, *, sample: int = 20) -> tuple[float, int] | 
 
 
 class JobsCollector:
-    """Prometheus metrics computed from the database at scrape time (prometheus-client custom collector)."""
+    """Prometheus metrics computed from the database at scrape time (prometheus-client custom collector).
+
+    Figures over the last 30 days can go down as days leave the window: they are gauges (`_30d`). Counters,
+    which only go up, count everything ever recorded (`_total`)."""
 
     def collect(self):
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         stats = window(30)
-        by_status = GaugeMetricFamily("mediaengine_jobs", "Jobs created in the last 30 days, by status",
+        by_status = GaugeMetricFamily("mediaengine_jobs_30d", "Jobs created in the last 30 days, by status",
                                       labels=["status"])
-        counts = Counter(Job.objects.filter(created_at__gte=timezone.now() - timedelta(days=30))
-                         .values_list("status", flat=True))
+        counts = dict(Job.objects.filter(created_at__gte=timezone.now() - timedelta(days=30))
+                      .values_list("status").annotate(n=Count("*")).order_by())
         for status, _ in Job.Status.choices:
-            by_status.add_metric([status], counts[status])
+            by_status.add_metric([status], counts.get(status, 0))
         yield by_status
         for name, values, text in (
-                ("preview", stats.preview_s, "Seconds from job created to plan ready for review"),
-                ("review_wait", stats.waiting_s, "Seconds a plan waited for its reviewer"),
-                ("render", stats.render_s, "Seconds an L6 render took")):
-            family = GaugeMetricFamily(f"mediaengine_{name}_seconds", f"{text} (last 30 days)", labels=["quantile"])
+                ("preview", stats.preview, "Seconds from job created to plan ready for review"),
+                ("review_wait", stats.waiting, "Seconds a plan waited for its reviewer"),
+                ("render", stats.render, "Seconds an L6 render took")):
+            family = GaugeMetricFamily(f"mediaengine_{name}_seconds_30d", f"{text} (last 30 days)",
+                                       labels=["quantile"])
             for q in (50, 95):
-                value = percentile(values, q)
-                if value is not None:
-                    family.add_metric([f"0.{q}"], value)
+                if values.get(q) is not None:
+                    family.add_metric([f"0.{q}"], values[q])
             yield family
-        outcomes = CounterMetricFamily("mediaengine_review_outcomes", "Review outcomes (last 30 days)",
-                                       labels=["outcome"])
-        for kind in ("approved", "adjusted", "skipped", "rejected", "auto"):
+        outcomes = GaugeMetricFamily("mediaengine_review_outcomes_30d", "Review outcomes (last 30 days)",
+                                     labels=["outcome"])
+        for kind in Outcome.values:
             outcomes.add_metric([kind], stats.outcomes[kind])
         yield outcomes
-        failures = CounterMetricFamily("mediaengine_failures", "Failed jobs by layer and error type (last 30 days)",
-                                       labels=["layer", "error_type"])
+        failures = GaugeMetricFamily("mediaengine_failures_30d", "Failed jobs by layer and error type (last 30 days)",
+                                     labels=["layer", "error_type"])
         for (layer, kind), count in stats.failures.items():
             failures.add_metric([layer, kind], count)
         yield failures
         if stats.approval_rate is not None:
-            yield GaugeMetricFamily("mediaengine_approval_rate", "Share approved as built (last 30 days)",
+            yield GaugeMetricFamily("mediaengine_approval_rate_30d", "Share approved as built (last 30 days)",
                                     value=stats.approval_rate)
         if stats.renders_per_approved_job is not None:
-            yield GaugeMetricFamily("mediaengine_renders_per_approved_job", "Renders per approved job (30 days)",
+            yield GaugeMetricFamily("mediaengine_renders_per_approved_job_30d", "Renders per approved job (30 days)",
                                     value=stats.renders_per_approved_job)
+        created = CounterMetricFamily("mediaengine_jobs_created", "Jobs created, ever", value=Job.objects.count())
+        yield created
+        reviews = CounterMetricFamily("mediaengine_reviews", "Reviews ended, ever, by outcome", labels=["outcome"])
+        ever = dict(Job.objects.exclude(review_outcome="").values_list("review_outcome").annotate(n=Count("*"))
+                    .order_by())
+        for kind in Outcome.values:
+            reviews.add_metric([kind], ever.get(kind, 0))
+        yield reviews
+        yield CounterMetricFamily("mediaengine_renders_finished", "L6 renders finished, ever",
+                                  value=Render.objects.filter(status=Render.Status.DONE).count())

@@ -5,6 +5,16 @@ from django.conf import settings
 from django.db import models
 
 
+class Outcome(models.TextChoices):
+    """How a job's review ended. A variant passed over for another records none: the group's approval counts
+    once."""
+    APPROVED = "approved", "Approved as built"
+    ADJUSTED = "adjusted", "Approved with adjustments"
+    SKIPPED = "skipped", "Approved without looking (preview skipped)"
+    AUTO = "auto", "No review (asked for at creation, or preview off)"
+    REJECTED = "rejected", "Rejected"
+
+
 class Job(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -46,10 +56,21 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     review_ready_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The desk's figures, recorded when they happen so that the metrics are sums and counts in SQL
+    # (jobs/metrics.py): seconds from created to plan ready, how the review ended, and how long the plan
+    # waited for its reviewer.
+    preview_s = models.FloatField(null=True, blank=True)
+    review_outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    review_wait_s = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "-created_at"])]
+        # The metrics read these without touching the rows (jobs/metrics.py): counts by outcome, and the
+        # figures' percentiles, over a range of days.
+        indexes = [models.Index(fields=["status", "-created_at"]),
+                   models.Index(fields=["created_at", "review_outcome"], name="job_created_outcome"),
+                   models.Index(fields=["created_at", "preview_s"], name="job_created_preview"),
+                   models.Index(fields=["created_at", "review_wait_s"], name="job_created_wait")]
         # The desk's actions in the studio, besides the model permissions the admin uses.
         permissions = [
             ("review_job", "Can approve, skip the preview of, or reject a job"),
@@ -214,9 +235,11 @@ class Render(models.Model):
     error_message = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        indexes = [models.Index(fields=["started_at", "duration_s"], name="render_started_duration")]
 
     def __str__(self) -> str:
         return f"render of {self.plan_version} ({self.status})"

@@ -227,16 +227,17 @@ def job_file(request, job_id, path: str):
 @require_GET
 def metrics_dashboard(request):
     """Preview time, approval rate, renders per approved job and failures over the last 7 and 30 days."""
-    from jobs.metrics import percentile, window
+    from jobs.metrics import preview_by_day, window
     from previews import charts
 
     panels = []
+    daily = sorted(preview_by_day(30).items())
     for days in (7, 30):
         stats = window(days)
-        by_day = sorted(stats.preview_by_day.items())
+        by_day = [(day, value) for day, value in daily if day > timezone.localdate() - dt.timedelta(days=days)]
         panels.append({"days": days, "summary": stats.summary(), "charts": [
-            charts.lines({"p50": [(d.strftime("%m-%d"), percentile(v, 50)) for d, v in by_day],
-                          "p95": [(d.strftime("%m-%d"), percentile(v, 95)) for d, v in by_day]},
+            charts.lines({"p50": [(d.strftime("%m-%d"), v[50]) for d, v in by_day],
+                          "p95": [(d.strftime("%m-%d"), v[95]) for d, v in by_day]},
                          title=f"Preview time per day, last {days} days", unit=" s"),
             charts.bars([(k, v) for k, v in sorted(stats.outcomes.items())],
                         title=f"Review outcomes, last {days} days"),

@@ -566,7 +566,8 @@ def _render_finished(job: Job, run: LayerRun) -> None:
     render.readback = {f["file"]: {k: f.get(k) for k in ("width", "height", "duration", "frames", "video_codec",
                                                          "audio_codec", "bytes")} for f in render.files}
     render.finished_at = timezone.now()
-    render.save(update_fields=["status", "files", "timings", "parity", "readback", "finished_at"])
+    render.duration_s = (render.finished_at - render.started_at).total_seconds()
+    render.save(update_fields=["status", "files", "timings", "parity", "readback", "finished_at", "duration_s"])
     event_record(job_id=job.pk, type="render.finished", payload={"plan_version": output.get("plan_version"),
                                                                  "files": [f["file"] for f in render.files]})
 

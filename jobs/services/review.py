@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from jobs.files import job_files_fetch
 from jobs.locks import job_for_update
-from jobs.models import Job, PlanVersion
+from jobs.models import Job, Outcome, PlanVersion
 from jobs.selectors import built_plan_version, next_plan_number
 from jobs.services.events import event_record
 from jobs.services.layers import current_pipeline, enqueue_layer, layer_context, running_inline
@@ -82,8 +82,9 @@ def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
                                          origin=PlanVersion.Origin.PIPELINE, note="built from L3, L4 and L5")
     preset = PresetConfig.model_validate(job.preset.config)
     now = timezone.now()
+    preview_s = (now - job.created_at).total_seconds()
     if preset.preview.enabled and not job.auto_approve:
-        job_transition(job, S.AWAITING_REVIEW, review_ready_at=now, current_layer="")
+        job_transition(job, S.AWAITING_REVIEW, review_ready_at=now, preview_s=preview_s, current_layer="")
         event_record(job_id=job.pk, type="plan.ready", payload={"version": number})
         render_ahead_want(job.pk)
         return version
@@ -91,7 +92,8 @@ def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
     version.note = "approved without review: " + ("asked for at creation" if job.auto_approve
                                                   else "preview is off for this preset")
     version.save(update_fields=["approved_at", "note"])
-    job_transition(job, S.APPROVED, review_ready_at=now, current_layer="")
+    job_transition(job, S.APPROVED, review_ready_at=now, preview_s=preview_s, review_outcome=Outcome.AUTO,
+                   current_layer="")
     event_record(job_id=job.pk, type="plan.approved", payload={"version": number, "auto": True})
     enqueue_layer(job.pk, pipeline.next_after(pipeline.review_after), pipeline=pipeline)
     return version
@@ -197,7 +199,8 @@ def job_rerun(*, job_id, user=None) -> Job:
         if job is None:
             raise Job.DoesNotExist(job_id)
         now = timezone.now()
-        job_transition(job, S.QUEUED, fresh_after=now, started_at=now, review_ready_at=None)
+        job_transition(job, S.QUEUED, fresh_after=now, started_at=now, review_ready_at=None, preview_s=None,
+                       review_outcome="", review_wait_s=None)
         job.layer_runs.filter(status__in=["done", "reused"]).update(status="superseded")
         event_record(job_id=job.pk, type="job.rerun", payload={"by": getattr(user, "username", ""),
                                                                 "reason": "fresh data"})
@@ -236,7 +239,12 @@ def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dic
             job=job, number=number, plan=plan.model_dump(mode="json"), adjustments=parsed.model_dump(mode="json"),
             created_by=user, approved_by=user, approved_at=now, snapshots=snapshots or {},
             note=note or ("approved as built" if parsed.is_empty() else "approved with adjustments"))
-        job_transition(job, S.APPROVED)
+        if note == "preview skipped":
+            outcome = Outcome.SKIPPED
+        else:
+            outcome = Outcome.APPROVED if parsed.is_empty() else Outcome.ADJUSTED
+        job_transition(job, S.APPROVED, review_outcome=outcome,
+                       review_wait_s=(now - job.review_ready_at).total_seconds() if job.review_ready_at else None)
         event_record(job_id=job.pk, type="plan.approved", payload={
             "version": number, "by": getattr(user, "username", ""), "adjusted": not parsed.is_empty()})
         if job.variant_group:
@@ -269,7 +277,7 @@ def job_reject(*, job_id, user, reason: str) -> Job:
         job = job_for_update(job_id)
         if job is None:
             raise Job.DoesNotExist(job_id)
-        job_transition(job, S.REJECTED, reject_reason=reason[:2000])
+        job_transition(job, S.REJECTED, reject_reason=reason[:2000], review_outcome=Outcome.REJECTED)
         event_record(job_id=job.pk, type="plan.rejected", payload={"by": getattr(user, "username", ""),
                                                                     "reason": reason[:2000]})
     return job

@@ -75,10 +75,43 @@ def test_metrics_counts_review_outcomes_and_failures(tiny_pipeline, preset, staf
     make("fail-L2")
     text = Client().get("/metrics").content.decode()
     for kind in ("approved", "adjusted", "skipped", "rejected"):
-        assert f'mediaengine_review_outcomes_total{{outcome="{kind}"}} 1.0' in text
-    assert 'mediaengine_failures_total{error_type="APIError",layer="L2"} 1.0' in text
-    assert 'mediaengine_preview_seconds{quantile="0.50"}' in text
-    assert "mediaengine_approval_rate 0.25" in text
+        assert f'mediaengine_review_outcomes_30d{{outcome="{kind}"}} 1.0' in text
+        assert f'mediaengine_reviews_total{{outcome="{kind}"}} 1.0' in text
+    assert 'mediaengine_failures_30d{error_type="APIError",layer="L2"} 1.0' in text
+    assert 'mediaengine_preview_seconds_30d{quantile="0.50"}' in text
+    assert "mediaengine_approval_rate_30d 0.25" in text
+    assert "mediaengine_jobs_created_total 5.0" in text
+
+
+def metric_types(text: str) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {family.name: family.type for family in text_string_to_metric_families(text)}
+
+
+def test_windowed_figures_are_gauges_and_counters_only_go_up(tiny_pipeline, preset, staff_user):
+    """given: a job approved 40 days ago and one approved today
+    then: the 30-day figures (gauges) count only today's; the counters count both, and every counter is a
+    count of everything ever recorded"""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.models import Job
+
+    old = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "old"})
+    services.job_approve(job_id=old.pk, user=staff_user)
+    Job.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+    services.job_approve(job_id=services.job_create(preset=preset, inputs={
+        "sport": "nfl", "matchup_id": "new"}).pk, user=staff_user)
+    text = Client().get("/metrics").content.decode()
+    assert 'mediaengine_review_outcomes_30d{outcome="approved"} 1.0' in text
+    assert 'mediaengine_reviews_total{outcome="approved"} 2.0' in text
+    assert "mediaengine_jobs_created_total 2.0" in text
+    types = metric_types(text)
+    assert {name for name, kind in types.items() if kind == "counter"} == {
+        "mediaengine_jobs_created", "mediaengine_reviews", "mediaengine_renders_finished"}
+    assert all(kind == "gauge" for name, kind in types.items() if name.endswith("_30d"))
 
 
 def test_metrics_wants_the_token_when_one_is_set(settings):

@@ -18,11 +18,14 @@ from presets.models import Preset
 class Command(BaseCommand):
     help = ("Benchmarks. `bench preview`: job created -> plan ready for review (reel_hype, offline providers). "
             "`bench render`: L6 on the fixed workload against the naive MoviePy baseline and the x264 floor. "
-            "`bench approve`: Approve -> final file, after the render ahead, with one scene changed, and cold.")
+            "`bench approve`: Approve -> final file, after the render ahead, with one scene changed, and cold. "
+            "`bench metrics`: the dashboard and /metrics over --jobs jobs, in a throwaway database.")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("which", choices=["preview", "render", "approve"])
-        parser.add_argument("--runs", type=int, default=5, help="preview: jobs to time (at least 5)")
+        parser.add_argument("which", choices=["preview", "render", "approve", "metrics"])
+        parser.add_argument("--runs", type=int, default=5,
+                            help="preview: jobs to time (at least 5); metrics: requests per page")
+        parser.add_argument("--jobs", type=int, default=50_000, help="metrics: jobs in the table")
         parser.add_argument("--bench-dir", default=str(settings.BASE_DIR.parent / "shared" / "bench"),
                             help="render: the folder with make_workload.py, the baseline and the floor")
         parser.add_argument("--skip-baseline", action="store_true", help="render: leave out the slow baseline")
@@ -32,6 +35,10 @@ class Command(BaseCommand):
             result = self.preview(options["runs"])
         elif which == "approve":
             result = self.approve()
+        elif which == "metrics":
+            from jobs import bench_metrics
+
+            result = bench_metrics.run(options["jobs"], max(options["runs"], 3))
         else:
             result = self.render(options)
         self.stdout.write(json.dumps(result))
