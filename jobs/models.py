@@ -22,6 +22,8 @@ class Job(models.Model):
         AWAITING_REVIEW = "awaiting_review", "Awaiting review"
         APPROVED = "approved", "Approved"
         RENDERING = "rendering", "Rendering"
+        # Rendered; waiting for its calendar slot (publish_at) to be delivered (L7).
+        SCHEDULED = "scheduled", "Scheduled for delivery"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
@@ -56,6 +58,8 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     review_ready_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When L7 delivers the files: the calendar slot L2 chose, until someone changes it on the job page.
+    publish_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The desk's figures, recorded when they happen so that the metrics are sums and counts in SQL
     # (jobs/metrics.py): seconds from created to plan ready, how the review ended, and how long the plan
     # waited for its reviewer.

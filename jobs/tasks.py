@@ -14,5 +14,10 @@ def render_ahead(job_id: str) -> int:
     return services.render_ahead_run(job_id=job_id)
 
 
+def deliver(job_id: str) -> None:
+    """Scheduled at the job's publish_at (jobs/services/delivery.py)."""
+    services.delivery_start(job_id=job_id)
+
+
 def watchdog() -> int:
-    return len(services.watchdog_run()) + len(services.render_ahead_idle())
+    return len(services.watchdog_run()) + len(services.render_ahead_idle()) + len(services.deliveries_overdue())

@@ -147,3 +147,17 @@ def plan_frames(job: Job, *, first_only: bool = False) -> list[dict]:
     frames = frames_of(job, RenderPlan.model_validate(version.plan), first_only=first_only)
     cache.set(key, frames, 3600)
     return frames
+
+
+def scheduled_jobs(*, days: int) -> list[Job]:
+    """Jobs not yet delivered whose slot is within `days` days (or already past), soonest first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.services.delivery import RESCHEDULABLE
+
+    return list(Job.objects.select_related("preset")
+                .filter(status__in=RESCHEDULABLE, publish_at__isnull=False,
+                        publish_at__lte=timezone.now() + timedelta(days=days))
+                .order_by("publish_at")[:500])

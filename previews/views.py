@@ -112,6 +112,9 @@ def job_detail(request, job_id):
         "render_summary": selectors.render_summary(job), "reject_form": RejectForm(),
         "last_seq": job.last_event_seq, "has_plan": version is not None,
         "reviewing": job.status == Job.Status.AWAITING_REVIEW,
+        "delivery": job.publish_at is not None and job.status in services.RESCHEDULABLE
+                    and PresetConfig.model_validate(job.preset.config).providers.distribution is not None,
+        "may_review": access.can(request.user, access.REVIEW),
     })
 
 
@@ -195,6 +198,49 @@ def job_retry(request, job_id):
 @require_POST
 def job_rerun(request, job_id):
     return _action(request, job_id, services.job_rerun)
+
+
+@staff_required(api=True, perms=access.REVIEW)
+@require_POST
+def job_delivery(request, job_id):
+    """{"publish_at": ISO time with its offset} moves the slot L7 delivers at; {"now": true} delivers now."""
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        body = _json_body(request)
+        if body.get("now") is True:
+            job = services.delivery_start(job_id=job.pk, user=request.user)
+        else:
+            job = services.delivery_reschedule(job_id=job.pk, publish_at=_aware_time(body.get("publish_at")),
+                                               user=request.user)
+    except services.InvalidInput as exc:
+        return _errors(exc)
+    except services.IllegalTransition as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"status": job.status, "publish_at": job.publish_at.isoformat() if job.publish_at else None})
+
+
+def _aware_time(value) -> dt.datetime:
+    if not isinstance(value, str) or not value.strip():
+        raise services.InvalidInput({"publish_at": ["give the time as ISO 8601 with its offset, like "
+                                                    "2026-11-22T18:00:00+00:00"]})
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise services.InvalidInput({"publish_at": [f"{value[:40]!r} is not a time like 2026-11-22T18:00:00+00:00"]}) \
+            from None
+    if timezone.is_naive(moment):
+        raise services.InvalidInput({"publish_at": ["give the time with its offset (+00:00 or Z)"]})
+    return moment
+
+
+@staff_required(perms=access.VIEW_JOBS)
+@require_GET
+def calendar(request):
+    """What is scheduled: jobs with a slot in the next 14 days (or waiting past theirs), by day."""
+    days = {}
+    for job in selectors.scheduled_jobs(days=14):
+        days.setdefault(timezone.localtime(job.publish_at).date(), []).append(job)
+    return render(request, "previews/calendar.html", {"days": sorted(days.items())})
 
 
 @staff_required(api=True, perms=access.VIEW_JOBS)

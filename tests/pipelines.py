@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from PIL import Image
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from pipeline.context import LayerContext, RecordedAsset
 from pipeline.contracts import OutputFile, RenderPlan, RenderResult
@@ -147,3 +147,28 @@ def with_real_render() -> Pipeline:
     real_l6 = LayerSpec("L6", "assembly", l6_assembly.run, RenderResult, cacheable=False, help=l6_assembly.help,
                         ahead=l6_assembly.render_ahead)
     return Pipeline(layers=(*base.layers[:3], real_l6), review_after="L3", build_plan=scenes_plan)
+
+
+class Slot(Note):
+    publish_at: AwareDatetime
+
+
+def _slot_layer(inputs: LayerInput, ctx: LayerContext) -> Slot:
+    """The tiny L2 with a calendar slot two hours ahead, as the real L2 gives one before the game."""
+    from datetime import UTC, datetime, timedelta
+
+    note = _note_layer("L2", ("L1",)).run(inputs, ctx)
+    return Slot(**note.model_dump(), publish_at=datetime.now(UTC) + timedelta(hours=2))
+
+
+def with_delivery() -> Pipeline:
+    """The tiny pipeline with a calendar slot from L2 and the real L7 after its render."""
+    from pipeline.contracts import DistributionResult
+    from pipeline.layers import l7_distribution
+
+    base = tiny_pipeline()
+    l2 = LayerSpec(name="L2", title="test L2", run=_slot_layer, output_model=Slot, needs=("L1",))
+    l7 = LayerSpec("L7", "distribution", l7_distribution.run, DistributionResult, needs=("L6",),
+                   applies=l7_distribution.applies, cacheable=False)
+    return Pipeline(layers=(base.layers[0], l2, base.layers[2], base.layers[3], l7), review_after="L3",
+                    build_plan=build_plan)

@@ -1,4 +1,5 @@
 """Every write to jobs goes through these functions. Views, admin, tasks and commands call them."""
+from jobs.services.delivery import RESCHEDULABLE, deliveries_overdue, delivery_reschedule, delivery_start
 from jobs.services.events import event_record, job_group
 from jobs.services.layers import (
     current_pipeline,
@@ -29,9 +30,10 @@ from jobs.services.review import (
 from jobs.services.state import FINAL, TRANSITIONS, IllegalTransition, job_transition
 
 __all__ = [
-    "BUSY", "FINAL", "TRANSITIONS", "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
+    "BUSY", "FINAL", "RESCHEDULABLE", "TRANSITIONS",
+    "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
     "enqueue_layer", "event_record", "inline_queue", "job_approve", "job_cancel", "job_create", "job_group",
     "job_reject", "job_rerun", "job_retry", "job_skip_preview", "job_transition", "layer_help", "layer_run",
     "odds_changes", "plan_preview", "plan_ready", "recording_save", "render_ahead_idle", "render_ahead_run",
-    "render_ahead_want", "watchdog_run",
+    "render_ahead_want", "watchdog_run", "deliveries_overdue", "delivery_reschedule", "delivery_start",
 ]

@@ -23,6 +23,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from pydantic import BaseModel, ValidationError
 
 from jobs import files
@@ -519,6 +520,7 @@ def _save_assets(job: Job, layer: str, assets: list[RecordedAsset]) -> None:
 
 
 def _advance(job: Job, pipeline: Pipeline, layer: str, run: LayerRun, plan: RenderPlan | None = None) -> None:
+    from jobs.services.delivery import delivery_wait
     from jobs.services.review import plan_ready
 
     if layer == pipeline.review_after:
@@ -536,12 +538,17 @@ def _advance(job: Job, pipeline: Pipeline, layer: str, run: LayerRun, plan: Rend
                 return
         plan_ready(job, plan, pipeline)
         return
-    if pipeline.is_after_review(layer) and layer == pipeline.next_after(pipeline.review_after):
+    if (slot := (run.output or {}).get("publish_at")) and job.publish_at is None:
+        # The calendar's slot: L7 delivers then (jobs/services/delivery.py), unless someone moves it.
+        job.publish_at = parse_datetime(slot) if isinstance(slot, str) else slot
+        job.save(update_fields=["publish_at", "updated_at"])
+    rendered = pipeline.is_after_review(layer) and layer == pipeline.next_after(pipeline.review_after)
+    if rendered:
         _render_finished(job, run)
     following = pipeline.next_after(layer, PresetConfig.model_validate(job.preset.config))
     if following is None:
         job_transition(job, S.DONE, current_layer="")
-    else:
+    elif not (rendered and delivery_wait(job)):
         enqueue_layer(job.pk, following, pipeline=pipeline)
 
 

@@ -14,7 +14,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # QUEUED again: the reviewer asked to re-run from L3 (for example after odds moved).
     S.AWAITING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED, S.QUEUED}),
     S.APPROVED: frozenset({S.RENDERING, S.FAILED, S.CANCELLED}),
-    S.RENDERING: frozenset({S.DONE, S.FAILED, S.CANCELLED}),
+    S.RENDERING: frozenset({S.DONE, S.SCHEDULED, S.FAILED, S.CANCELLED}),
+    # Its slot came (or "deliver now"): L7 runs.
+    S.SCHEDULED: frozenset({S.RENDERING, S.CANCELLED}),
     # A retry goes back to where the failed layer runs: before review (QUEUED) or after (APPROVED).
     S.FAILED: frozenset({S.QUEUED, S.APPROVED}),
     S.DONE: frozenset(),

@@ -12,9 +12,10 @@ const studio = (window.studio = { metrics: {}, ready: false });
 
 // ---------------------------------------------------------------------------------------------- live status
 const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Awaiting review", approved: "Approved",
-  rendering: "Rendering", done: "Done", failed: "Failed", cancelled: "Cancelled", rejected: "Rejected" };
+  rendering: "Rendering", scheduled: "Scheduled for delivery", done: "Done", failed: "Failed", cancelled: "Cancelled",
+  rejected: "Rejected" };
 // Status changes after which the page shows other sections: reload it to get them from the server.
-const RELOAD_ON = new Set(["awaiting_review", "done", "failed", "rejected", "cancelled", "queued"]);
+const RELOAD_ON = new Set(["awaiting_review", "scheduled", "done", "failed", "rejected", "cancelled", "queued"]);
 
 function layerRow(layer) { return root.querySelector(`li[data-layer="${layer}"]`); }
 
@@ -63,6 +64,21 @@ $("retry-button")?.addEventListener("click", async (e) => {
   const { ok, data } = await postJSON(root.dataset.retryUrl);
   if (!ok) { alert(describeErrors(data)); e.target.disabled = false; }
 });
+
+// ---------------------------------------------------------------------------------------------- delivery
+// The slot is sent as an instant (ISO with its offset): the picker shows the reviewer's local time.
+async function sendDelivery(body) {
+  const { ok, data } = await postJSON(root.dataset.deliveryUrl, body);
+  if (ok) { location.reload(); return; }
+  $("delivery-error").textContent = describeErrors(data);
+}
+$("delivery-form")?.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const local = new Date(e.target.elements.publish_at.value);
+  if (Number.isNaN(local.getTime())) { $("delivery-error").textContent = "pick a date and time"; return; }
+  sendDelivery({ publish_at: local.toISOString() });
+});
+$("deliver-now")?.addEventListener("click", () => sendDelivery({ now: true }));
 
 // ---------------------------------------------------------------------------------------------- review
 // Progressive enhancement (the plans' phase 3): the decision buttons work in every browser, bound before

@@ -25,8 +25,8 @@ def deploy_check(**env):
     from django.conf import settings
 
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "mediaengine.settings.production",
-                   "SECRET_KEY": "k" * 30 + "-production-like-secret-key-0123456789", "ALLOWED_HOSTS": "media.example.com",
-                   **env}
+                   "SECRET_KEY": "k" * 30 + "-production-like-secret-key-0123456789",
+                   "ALLOWED_HOSTS": "media.example.com", **env}
     if "METRICS_TOKEN" not in env:
         environment.pop("METRICS_TOKEN", None)
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -1,0 +1,125 @@
+"""Delivery at the calendar slot: L7 waits for the job's publish_at on a django-q2 schedule of its own."""
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.models import Schedule
+from django_q.scheduler import scheduler
+
+from jobs import services
+from jobs.models import Job
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def delivering(settings, preset):
+    settings.PIPELINE = {**settings.PIPELINE, "FACTORY": "tests.pipelines.with_delivery"}
+    preset.config = {**preset.config, "providers": {"distribution": {"name": "folder"}}}
+    preset.save()
+    return preset
+
+
+def in_review(preset) -> Job:
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "g"})
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW, job.error_message
+    return job
+
+
+def schedule_of(job):
+    return Schedule.objects.filter(name=f"deliver {job.pk}").first()
+
+
+def test_a_rendered_job_waits_for_its_slot_and_is_delivered_by_its_schedule(delivering, staff_user, settings):
+    """given: a job whose calendar slot (from L2) is two hours ahead
+    when: it is approved and rendered
+    then: it waits `scheduled` with a one-off django-q2 schedule at the slot; when the scheduler finds it due,
+    L7 delivers the files and the schedule is gone"""
+    job = in_review(delivering)
+    l2_slot = job.layer_runs.get(layer="L2").output["publish_at"]
+    assert job.publish_at.isoformat().replace("+00:00", "Z")[:19] == l2_slot[:19]
+    services.job_approve(job_id=job.pk, user=staff_user)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SCHEDULED
+    schedule = schedule_of(job)
+    assert schedule.func == "jobs.tasks.deliver" and schedule.next_run == job.publish_at
+    assert schedule.schedule_type == Schedule.ONCE
+    assert not (settings.PIPELINE["EXPORT_DIR"] / str(job.pk)).exists()
+
+    Schedule.objects.filter(pk=schedule.pk).update(next_run=timezone.now() - timedelta(seconds=1))  # the slot came
+    scheduler(broker=get_broker())  # what the cluster's scheduler runs every 30 s
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message
+    assert (settings.PIPELINE["EXPORT_DIR"] / str(job.pk) / "v2" / "metadata.json").is_file()
+    assert schedule_of(job) is None
+
+
+def test_the_job_page_moves_the_slot_and_delivers_now(delivering, staff_user, settings):
+    """given: a scheduled job
+    when: the reviewer moves its slot on the page, then presses "deliver now"
+    then: the schedule follows the new time; deliver now runs L7 at once and drops the schedule"""
+    job = in_review(delivering)
+    services.job_approve(job_id=job.pk, user=staff_user)
+    client = Client()
+    client.force_login(staff_user)
+    later = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+    response = client.post(f"/studio/jobs/{job.pk}/delivery", json.dumps({"publish_at": later.isoformat()}),
+                           content_type="application/json")
+    assert response.status_code == 200, response.content
+    job.refresh_from_db()
+    assert job.publish_at == later and schedule_of(job).next_run == later
+    page = client.get(f"/studio/jobs/{job.pk}/").content.decode()
+    assert "Scheduled for delivery" in page and "Deliver now" in page
+
+    response = client.post(f"/studio/jobs/{job.pk}/delivery", json.dumps({"now": True}),
+                           content_type="application/json")
+    assert response.status_code == 200, response.content
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and schedule_of(job) is None
+
+
+@pytest.mark.parametrize("publish_at", ["yesterday", "2020-01-01T10:00:00+00:00", "2030-01-01T10:00:00", "",
+                                        None, 12, ["2030-01-01T10:00:00Z"], "2030-13-01T10:00:00Z"])
+def test_a_bad_slot_is_a_field_error_and_changes_nothing(delivering, staff_user, publish_at):
+    job = in_review(delivering)
+    before = job.publish_at
+    client = Client()
+    client.force_login(staff_user)
+    response = client.post(f"/studio/jobs/{job.pk}/delivery", json.dumps({"publish_at": publish_at}),
+                           content_type="application/json")
+    assert response.status_code == 400 and "publish_at" in response.json()["errors"]
+    job.refresh_from_db()
+    assert job.publish_at == before
+
+
+def test_the_watchdog_delivers_a_job_whose_schedule_was_lost(delivering, staff_user):
+    """given: a scheduled job past its slot whose schedule row is gone (deleted by hand, a restored backup)
+    then: the watchdog delivers it"""
+    job = in_review(delivering)
+    services.job_approve(job_id=job.pk, user=staff_user)
+    Schedule.objects.filter(name=f"deliver {job.pk}").delete()
+    Job.objects.filter(pk=job.pk).update(publish_at=timezone.now() - timedelta(minutes=5))
+    assert services.deliveries_overdue() == [str(job.pk)]
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE
+
+
+def test_a_job_delivered_now_before_its_render_is_delivered_right_after_it(delivering, staff_user):
+    job = in_review(delivering)
+    services.delivery_start(job_id=job.pk, user=staff_user)
+    services.job_approve(job_id=job.pk, user=staff_user)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and schedule_of(job) is None
+
+
+def test_the_calendar_lists_what_is_scheduled(delivering, staff_user):
+    job = in_review(delivering)
+    services.job_approve(job_id=job.pk, user=staff_user)
+    client = Client()
+    client.force_login(staff_user)
+    body = client.get("/studio/calendar/").content.decode()
+    assert str(job.pk)[:8] in body and "Scheduled for delivery" in body
