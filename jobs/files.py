@@ -265,6 +265,31 @@ def job_file_url(job_id, rel: str, seconds: int | None = None) -> str | None:
     return storage.url(job_key(job_id, rel), expire=seconds or settings.SIGNED_URL_SECONDS)
 
 
+LINK_SALT = "jobs.files.link"
+
+
+def job_file_link(job_id, rel: str) -> str:
+    """A link a receiver outside (a webhook's) downloads a job file from, with no login, until it expires after
+    PIPELINE["WEBHOOK_URL_SECONDS"]: signed by the store, or by this studio (`/files/<token>`) on local disk."""
+    seconds = settings.PIPELINE["WEBHOOK_URL_SECONDS"]
+    storage = remote_store()
+    if storage is not None:
+        return storage.url(job_key(job_id, rel), expire=seconds)
+    from django.core import signing
+    from django.urls import reverse
+
+    token = signing.dumps({"job": str(job_id), "path": rel}, salt=LINK_SALT, compress=True)
+    return settings.PUBLIC_URL + reverse("file-link", args=[token])
+
+
+def job_file_from_link(token: str) -> tuple[str, str]:
+    """(job id, path) of a link `job_file_link` made; BadSignature (SignatureExpired once it is too old)."""
+    from django.core import signing
+
+    data = signing.loads(token, salt=LINK_SALT, max_age=settings.PIPELINE["WEBHOOK_URL_SECONDS"])
+    return data["job"], data["path"]
+
+
 # ---------------------------------------------------------------------------------------------- brand uploads
 
 

@@ -36,7 +36,11 @@ AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
 SCRATCH_ROOT = env.str("SCRATCH_ROOT", default="")
 # How long a signed link to a job file lasts (the studio's media, the webhook's files).
 SIGNED_URL_SECONDS = env.int("SIGNED_URL_SECONDS", default=300)
+# How long the links a webhook carries to each file last (a receiver may queue its download for days).
 WEBHOOK_URL_SECONDS = env.int("WEBHOOK_URL_SECONDS", default=7 * 24 * 3600)
+# Where receivers outside reach this studio: the signed file links of a webhook start with it (local disk;
+# with object storage the links point at the store).
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
 LOG_DIR = Path(env.str("LOG_DIR", default=str(VAR_DIR / "log")))
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 

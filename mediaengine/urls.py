@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from jobs import views as ops
+from previews import views as studio
 
 admin.site.site_header = "Media Engine"
 admin.site.site_title = "Media Engine"
@@ -14,4 +15,6 @@ urlpatterns = [
     path("studio/", include("previews.urls")),
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
+    # A webhook's signed file links: the token is the credential (no login), and it expires.
+    path("files/<str:token>", studio.file_link, name="file-link"),
 ]

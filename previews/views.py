@@ -11,7 +11,7 @@ import mimetypes
 import uuid
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -231,6 +231,29 @@ def _aware_time(value) -> dt.datetime:
     if timezone.is_naive(moment):
         raise services.InvalidInput({"publish_at": ["give the time with its offset (+00:00 or Z)"]})
     return moment
+
+
+@require_GET
+def file_link(request, token: str):
+    """A job file for whoever holds a link `jobs.files.job_file_link` signed, until it expires."""
+    from django.core import signing
+
+    try:
+        job_id, path = files.job_file_from_link(token)
+    except signing.SignatureExpired:
+        return HttpResponse("This link has expired: ask for the files to be delivered again.", status=410,
+                            content_type="text/plain; charset=utf-8")
+    except signing.BadSignature:
+        raise Http404("No such file.") from None
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        real = resolve_job_file(files.job_files_fetch(job.pk), path)
+    except OutsideJobFolder:
+        raise Http404("No such file.") from None
+    content_type, _ = mimetypes.guess_type(real.name)
+    response = FileResponse(real.open("rb"), content_type=content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @staff_required(perms=access.VIEW_JOBS)

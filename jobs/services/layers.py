@@ -102,7 +102,8 @@ def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
     options = {**settings.PIPELINE, "BRAND_DIR": files.brand_folder()}
     return LayerContext(job_id=str(job_id), layer=layer, work_dir=work_dir, secrets=settings.PROVIDER_SECRETS,
                         options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"),
-                        scenes=files.scenes_for(job_id), **kwargs)
+                        scenes=files.scenes_for(job_id),
+                        file_link=lambda rel: files.job_file_link(job_id, rel), **kwargs)
 
 
 def running_inline() -> bool:

@@ -90,7 +90,7 @@ STORAGES = {"default": env.default_storage(_s3)}
 SCRATCH_ROOT = None if _s3 is None else env.Path(env.SCRATCH_ROOT or env.VAR_DIR / "scratch")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 SIGNED_URL_SECONDS = env.SIGNED_URL_SECONDS
-WEBHOOK_URL_SECONDS = env.WEBHOOK_URL_SECONDS
+PUBLIC_URL = env.PUBLIC_URL.rstrip("/")
 # Media is never served as plain static files: previews/views.py checks the user
 # and the path first.
 MEDIA_URL = "/media/"
@@ -132,6 +132,7 @@ PIPELINE = {
     "RENDER_CRF": env.RENDER_CRF,
     "EXPORT_DIR": env.EXPORT_DIR,
     "FFMPEG_BINARY": env.FFMPEG_BINARY,
+    "WEBHOOK_URL_SECONDS": env.WEBHOOK_URL_SECONDS,
 }
 
 PROVIDER_SECRETS = {

@@ -2,7 +2,8 @@
 
 The webhook carries an Idempotency-Key (job and plan version), so a retried or
 repeated delivery is recognised by the receiver; it is signed with
-WEBHOOK_SECRET (HMAC-SHA256 of the body) when that is set.
+WEBHOOK_SECRET (HMAC-SHA256 of the body) when that is set. Each file is
+described by its path, size and sha256, with an expiring signed link to fetch it.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import hashlib
 import hmac
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline.context import LayerContext
@@ -21,10 +23,18 @@ from pipeline.registry import LayerInput
 
 
 def metadata(inputs: LayerInput, ctx: LayerContext, result: RenderResult) -> dict:
+    """What a receiver gets: the piece, and per file its job-relative path, size and sha256 with a signed link to
+    download it until `url_expires_at` (the media itself never travels in the message)."""
     plan = inputs.plan
+    expires = datetime.now(UTC) + timedelta(seconds=int(ctx.options.get("WEBHOOK_URL_SECONDS", 7 * 24 * 3600)))
+    files = []
+    for output in result.files:
+        described = output.model_dump(mode="json")
+        if ctx.file_link is not None:
+            described.update(url=ctx.file_link(output.file), url_expires_at=expires.isoformat(timespec="seconds"))
+        files.append(described)
     return {"job_id": ctx.job_id, "plan_version": result.plan_version, "kind": plan.kind, "title": plan.title,
-            "odds_as_of": plan.odds_as_of.isoformat() if plan.odds_as_of else None,
-            "files": [f.model_dump(mode="json") for f in result.files]}
+            "odds_as_of": plan.odds_as_of.isoformat() if plan.odds_as_of else None, "files": files}
 
 
 def to_folder(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key: str) -> DistributionResult:

@@ -123,3 +123,72 @@ def test_the_calendar_lists_what_is_scheduled(delivering, staff_user):
     client.force_login(staff_user)
     body = client.get("/studio/calendar/").content.decode()
     assert str(job.pk)[:8] in body and "Scheduled for delivery" in body
+
+
+@pytest.fixture
+def to_webhook(settings, preset, upstream):
+    from tests.fakes import upstream as fake
+
+    settings.PIPELINE = {**settings.PIPELINE, "FACTORY": "tests.pipelines.with_delivery"}
+    upstream.route("POST", "/hooks/media", lambda seen: fake.ok({"received": True}))
+    preset.config = {**preset.config, "providers": {"distribution": {
+        "name": "webhook", "options": {"url": f"{upstream.url}/hooks/media"}}}}
+    preset.save()
+    return preset
+
+
+def delivered(preset, user, upstream) -> dict:
+    job = in_review(preset)
+    services.delivery_start(job_id=job.pk, user=user)  # no waiting for the slot
+    services.job_approve(job_id=job.pk, user=user)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message
+    (post,) = upstream.requests_to("/hooks/media")
+    return json.loads(post.body)
+
+
+def check_downloads(message: dict) -> None:
+    """What a receiver does: fetch every file by its link and check its size and sha256."""
+    import hashlib
+
+    import requests
+
+    assert message["files"]
+    for described in message["files"]:
+        download = requests.get(described["url"], timeout=30)
+        assert download.status_code == 200, described["url"]
+        assert len(download.content) == described["bytes"]
+        assert hashlib.sha256(download.content).hexdigest() == described["sha256"]
+        assert timezone.datetime.fromisoformat(described["url_expires_at"]) > timezone.now() + timedelta(days=6)
+
+
+def test_the_webhook_carries_signed_links_a_receiver_downloads_and_checks(to_webhook, staff_user, upstream,
+                                                                            live_server, settings):
+    """given: a webhook destination, and files on the studio's local disk
+    then: the message carries, per file, its path, size, sha256 and a link signed by the studio; a receiver
+    downloads every file by its link with no login and the hashes match; an expired link answers 410, a
+    forged one 404"""
+    settings.PUBLIC_URL = live_server.url
+    message = delivered(to_webhook, staff_user, upstream)
+    assert all(f["url"].startswith(f"{live_server.url}/files/") for f in message["files"])
+    check_downloads(message)
+
+    import time
+
+    import requests
+
+    link = message["files"][0]["url"]
+    assert requests.get(link[:-3] + "abc", timeout=10).status_code == 404
+    settings.PIPELINE = {**settings.PIPELINE, "WEBHOOK_URL_SECONDS": 1}
+    time.sleep(2.1)
+    assert requests.get(link, timeout=10).status_code == 410
+
+
+def test_with_object_storage_the_webhook_links_point_at_the_store(object_store, to_webhook, staff_user, upstream):
+    """given: job files in the object store
+    then: the links are the store's own signed links, good for WEBHOOK_URL_SECONDS, and the receiver's checks
+    pass"""
+    message = delivered(to_webhook, staff_user, upstream)
+    assert all(f["url"].startswith(object_store.endpoint) and "X-Amz-Expires=604800" in f["url"]
+               for f in message["files"])
+    check_downloads(message)
