@@ -104,6 +104,7 @@ def test_l7_exports_to_a_folder(shipped, staff_user, settings):
     preset.config["providers"]["distribution"] = {"name": "folder"}
     preset.save()
     job = create(preset)
+    services.delivery_start(job_id=job.pk, user=staff_user)  # "deliver now": not at the game's slot
     services.job_approve(job_id=job.pk, user=staff_user)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error_message
@@ -114,6 +115,28 @@ def test_l7_exports_to_a_folder(shipped, staff_user, settings):
     assert (exported / "captions.vtt").read_text().startswith("WEBVTT")
 
 
+def test_a_rendered_reel_waits_for_the_slot_l2_chose(shipped, staff_user):
+    """given: a reel with a destination, for a game whose slot L2 puts ahead of now
+    then: once rendered it waits `scheduled` at exactly that slot, with nothing delivered yet"""
+    from django.utils.dateparse import parse_datetime
+    from django_q.models import Schedule
+
+    from django.utils import timezone
+
+    preset = small_reel(shipped)
+    preset.config["providers"]["distribution"] = {"name": "folder"}
+    preset.save()
+    game_day = timezone.localdate() + timezone.timedelta(days=30)  # the game, and so its slot, well ahead
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "date": game_day.isoformat(),
+                                                     "source": "fixture"})
+    services.job_approve(job_id=job.pk, user=staff_user)
+    job.refresh_from_db()
+    slot = parse_datetime(job.layer_runs.get(layer="L2").output["publish_at"])
+    assert job.status == Job.Status.SCHEDULED and job.publish_at == slot
+    assert Schedule.objects.get(name=f"deliver {job.pk}").next_run == slot
+    assert not job.layer_runs.filter(layer="L7").exists()
+
+
 def test_l7_webhook_posts_with_an_idempotency_key(shipped, staff_user, upstream, settings):
     upstream.route("POST", "/hooks/media", lambda seen: fake.ok({"received": True}))
     upstream.fail("/hooks/media", "503")
@@ -122,6 +145,7 @@ def test_l7_webhook_posts_with_an_idempotency_key(shipped, staff_user, upstream,
     preset.config["providers"]["distribution"] = {"name": "webhook", "options": {"url": f"{upstream.url}/hooks/media"}}
     preset.save()
     job = create(preset)
+    services.delivery_start(job_id=job.pk, user=staff_user)  # "deliver now": not at the game's slot
     services.job_approve(job_id=job.pk, user=staff_user)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error_message
