@@ -195,6 +195,25 @@ class _Bucket:
             self.delete(staging)
 
 
+def bucket_cors_ensure() -> list[str]:
+    """Let the review page read the bucket's signed links: its canvas fetches pictures, sound and fonts through
+    them, and a cross-origin answer without CORS would be refused (or taint the canvas). Allows GET from the
+    studio's origins (PUBLIC_URL and CSRF_TRUSTED_ORIGINS). Returns them; [] with local disk."""
+    bucket = _bucket()
+    if bucket is None:
+        return []
+    origins = sorted({settings.PUBLIC_URL, *getattr(settings, "CSRF_TRUSTED_ORIGINS", [])} - {""})
+    try:
+        bucket.client.put_bucket_cors(Bucket=bucket.name, CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": ["GET", "HEAD"], "AllowedOrigins": origins, "AllowedHeaders": ["*"],
+             "MaxAgeSeconds": 3600}]})
+    except (ClientError, BotoCoreError) as exc:
+        raise StoreError(f"the bucket's CORS rule could not be set: {exc}",
+                         hint="allow GET from the studio's origin on the bucket by hand, or give the keys "
+                              "s3:PutBucketCORS") from exc
+    return origins
+
+
 def _bucket() -> _Bucket | None:
     storage = remote_store()
     return None if storage is None else _Bucket(storage)

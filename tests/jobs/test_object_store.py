@@ -186,3 +186,17 @@ def preset_user():
     from tests.conftest import desk_member
 
     return desk_member("someone", "reviewer")
+
+
+def test_setup_lets_the_review_page_read_the_bucket(object_store, settings):
+    """given: job files in a bucket and the studio at https://media.example.com
+    when: `manage.py setup` runs
+    then: the bucket allows GET from that origin, so the canvas can fetch pictures, sound and fonts"""
+    import io
+
+    from django.core.management import call_command
+
+    settings.PUBLIC_URL = "https://media.example.com"
+    call_command("setup", stdout=io.StringIO())
+    rules = object_store.client.get_bucket_cors(Bucket=object_store.name)["CORSRules"]
+    assert rules[0]["AllowedOrigins"] == ["https://media.example.com"] and "GET" in rules[0]["AllowedMethods"]

@@ -5,13 +5,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from jobs.files import bucket_cors_ensure
 from jobs.schedules import ensure_schedules
 from previews.access import desk_groups_ensure
 
 
 class Command(BaseCommand):
     help = ("Migrate, load the shipped presets, schedule the watchdog, make the desk's groups (reviewer, designer, "
-            "desk admin) and make sure a staff user exists.")
+            "desk admin), let the review page read the bucket (object storage) and make sure a staff user exists.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--username", default="admin")
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_presets", verbosity=options["verbosity"])
         ensure_schedules()
+        if origins := bucket_cors_ensure():
+            self.stdout.write("Object store: the review page may read the bucket from " + ", ".join(origins))
         groups = desk_groups_ensure()
         self.stdout.write("Desk groups: " + ", ".join(f"{name} ({count} permissions)"
                                                       for name, count in groups.items()))

@@ -1,0 +1,58 @@
+"""Data migrations fill in what existing rows need."""
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+    return executor.loader.project_state([target]).apps
+
+
+def test_desk_figures_are_filled_in_for_jobs_made_before_them(preset, staff_user):
+    """given: jobs from before 0007 (approved as built, adjusted, skipped, auto, rejected, a variant passed
+    over) with their plan versions and a render
+    when: 0007 runs
+    then: each gets the outcome, preview and waiting seconds the old Python metrics computed, and the render its
+    duration"""
+    apps = migrate(("jobs", "0006_render_ahead"))
+    Job, PlanVersion, Render = (apps.get_model("jobs", name) for name in ("Job", "PlanVersion", "Render"))
+    now = timezone.now()
+
+    def job(status="done", **fields):
+        made = Job.objects.create(preset_id=preset.pk, inputs={}, status=status, **fields)
+        Job.objects.filter(pk=made.pk).update(created_at=now - timedelta(seconds=100))
+        return made
+
+    def approved(made, **fields):
+        return PlanVersion.objects.create(job=made, number=2, plan={}, approved_at=now, **fields)
+
+    built = job(review_ready_at=now - timedelta(seconds=90))
+    version = approved(built, approved_by_id=staff_user.pk, adjustments={}, note="approved as built")
+    Render.objects.create(job=built, plan_version=version, status="done", finished_at=now + timedelta(seconds=30))
+    adjusted = job(review_ready_at=now - timedelta(seconds=90))
+    approved(adjusted, approved_by_id=staff_user.pk, adjustments={"text_scale": 1.2})
+    skipped = job(review_ready_at=now - timedelta(seconds=90))
+    approved(skipped, approved_by_id=staff_user.pk, adjustments={}, note="preview skipped")
+    auto = job(review_ready_at=now - timedelta(seconds=90))
+    approved(auto, adjustments={})
+    rejected = job("rejected", review_ready_at=now - timedelta(seconds=90), reject_reason="off brand")
+    lost = job("rejected", variant_group=rejected.pk, reject_reason="variant 2 was approved instead")
+
+    apps = migrate(("jobs", "0007_desk_figures"))
+    Job, Render = apps.get_model("jobs", "Job"), apps.get_model("jobs", "Render")
+    outcomes = dict(Job.objects.values_list("pk", "review_outcome"))
+    assert [outcomes[j.pk] for j in (built, adjusted, skipped, auto, rejected, lost)] == [
+        "approved", "adjusted", "skipped", "auto", "rejected", ""]
+    filled = Job.objects.get(pk=built.pk)
+    assert round(filled.preview_s) == 10 and round(filled.review_wait_s) == 90
+    assert Job.objects.get(pk=auto.pk).review_wait_s is None
+    assert round(Render.objects.get(job_id=built.pk).duration_s) >= 29
+    migrate(("jobs", "0008_scheduled_delivery"))
