@@ -118,10 +118,9 @@ def test_l7_exports_to_a_folder(shipped, staff_user, settings):
 def test_a_rendered_reel_waits_for_the_slot_l2_chose(shipped, staff_user):
     """given: a reel with a destination, for a game whose slot L2 puts ahead of now
     then: once rendered it waits `scheduled` at exactly that slot, with nothing delivered yet"""
+    from django.utils import timezone
     from django.utils.dateparse import parse_datetime
     from django_q.models import Schedule
-
-    from django.utils import timezone
 
     preset = small_reel(shipped)
     preset.config["providers"]["distribution"] = {"name": "folder"}
