@@ -9,15 +9,27 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["mediaengine", "jobs", "pipeline", "presets", "previews"]
 
 
+def deploy_check(**env):
+    """`manage.py check --deploy` under the production settings, as a deploy runs it."""
+    environment = {**{k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "METRICS_TOKEN")},
+                   "DJANGO_SETTINGS_MODULE": "mediaengine.settings.production",
+                   "SECRET_KEY": "k" * 20 + "production-like-secret-value-for-the-check-3vX9!",
+                   "ALLOWED_HOSTS": "media.example", **env}
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=environment, capture_output=True, text=True, timeout=120)
+
+
 def test_deploy_checks_are_clean_under_production_settings():
-    env = {**{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-           "DJANGO_SETTINGS_MODULE": "mediaengine.settings.production",
-           "SECRET_KEY": "k" * 20 + "production-like-secret-value-for-the-check-3vX9!",
-           "ALLOWED_HOSTS": "media.example"}
-    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = deploy_check(METRICS_TOKEN="a-long-random-scrape-token")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+def test_production_without_a_metrics_token_fails_the_deploy_check():
+    """given: production settings with no METRICS_TOKEN
+    then: the deploy check fails naming it (jobs.E002): /metrics would show the desk's figures to anyone"""
+    done = deploy_check()
+    assert done.returncode != 0 and "jobs.E002" in done.stderr and "METRICS_TOKEN" in done.stderr
 
 
 def test_no_bare_or_blind_except_and_no_print():
