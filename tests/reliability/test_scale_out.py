@@ -25,7 +25,8 @@ pytestmark = [pytest.mark.heavy, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def machines(object_store, tmp_path, monkeypatch):
-    """Start a qcluster per "machine", each with its own MEDIA_ROOT and scratch folder and one worker, all on
+    """Start a qcluster per "machine", each with its own MEDIA_ROOT and scratch folder and (unless told) one
+    worker, all on
     this test's database and bucket. The test process (the web machine) only queues tasks."""
     from django_q.conf import Conf
 
@@ -37,7 +38,7 @@ def machines(object_store, tmp_path, monkeypatch):
             home = tmp_path / f"machine-{name}"
             (home / "logs").mkdir(parents=True)
             stack = Stack(server_env(home / "media", home / "logs", STORAGE_URL=object_store.url,
-                                     SCRATCH_ROOT=home / "scratch", Q_WORKERS=1, **env), home / "logs")
+                                     SCRATCH_ROOT=home / "scratch", **{"Q_WORKERS": 1, **env}), home / "logs")
             stack.start_cluster(f"cluster-{name}")
             stacks.append(stack)
         return stacks
