@@ -208,11 +208,19 @@ def build_plan_for(job_id, pipeline: Pipeline, inputs: LayerInput, review_output
 
 
 def _lost_attempts(job: Job, layer: str) -> int:
-    """Attempts of this layer whose worker vanished or timed out, since the job (re)started."""
-    runs = job.layer_runs.filter(layer=layer, status=LayerRun.Status.ABANDONED)
+    """Attempts of this layer whose worker vanished or timed out without getting further than any attempt
+    before them, since the job (re)started. An attempt that moved the layer on is not lost: L6 keeps every
+    scene chunk it finished, so a render whose workers are killed again and again still gets through; a task
+    that kills its worker at the same point every time still runs out of attempts."""
+    runs = job.layer_runs.filter(layer=layer).order_by("attempt")
     if job.started_at:
         runs = runs.filter(started_at__gte=job.started_at)
-    return runs.count()
+    lost, furthest = 0, 0.0
+    for status, progress in runs.values_list("status", "progress"):
+        if status == LayerRun.Status.ABANDONED and progress <= furthest:
+            lost += 1
+        furthest = max(furthest, progress)
+    return lost
 
 
 def _claim(job_id, layer: str, pipeline: Pipeline) -> Claim | None:
@@ -238,7 +246,7 @@ def _claim(job_id, layer: str, pipeline: Pipeline) -> Claim | None:
         if _lost_attempts(job, layer) >= settings.PIPELINE["LAYER_MAX_ATTEMPTS"]:
             _fail(job, layer, LayerTimeoutError(
                 f"gave up after {settings.PIPELINE['LAYER_MAX_ATTEMPTS']} attempts that timed out or lost their "
-                "worker", layer=layer))
+                "worker without getting further", layer=layer))
             return None
         try:
             inputs = gather_inputs(job, pipeline, spec)

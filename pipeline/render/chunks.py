@@ -45,7 +45,10 @@ from pipeline.text import font_path
 # drawn by the old code are never joined with the new.
 COMPOSITOR_VERSION = "1"
 CHUNKS_AT_ONCE = 3  # chunks a render draws and encodes at once
-CLAIM_STALE_S = 60.0   # a claim not touched for this long belongs to a worker that died
+# A claim not touched for this long belongs to a worker that died. Its chunk's worker touches it every
+# TOUCH_EVERY_S while drawing; the longest untouched stretch is the encoder's drain and the chunk's read-back,
+# a second or two. A killed worker's chunk waits this long before another takes it.
+CLAIM_STALE_S = 15.0
 TOUCH_EVERY_S = 2.0
 
 

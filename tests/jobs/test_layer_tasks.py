@@ -208,6 +208,23 @@ def test_a_layer_that_keeps_losing_its_worker_fails_the_job(tiny_pipeline, prese
     assert WORK_DONE[(str(job.pk), "L1")] == 0
 
 
+def test_attempts_that_got_further_each_time_do_not_use_up_the_layer(tiny_pipeline, preset, settings):
+    """given: a layer whose worker was lost LAYER_MAX_ATTEMPTS times, each attempt further than the one before
+    (as an L6 whose workers are killed keeps the scene chunks each attempt finished)
+    then: it runs again; lost attempts that got no further still count (the test above)"""
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "g"}, start=False)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now() - timedelta(hours=1))
+    for attempt in range(1, settings.PIPELINE["LAYER_MAX_ATTEMPTS"] + 1):
+        LayerRun.objects.create(job=job, layer="L1", attempt=attempt, input_hash="x" * 64, progress=attempt / 10,
+                                status=LayerRun.Status.ABANDONED)
+    LayerRun.objects.create(job=job, layer="L1", attempt=9, input_hash="x" * 64, progress=0.5,
+                            status=LayerRun.Status.ABANDONED)  # no further than attempt 5: lost
+    tasks.run_layer(str(job.pk), "L1")
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW, job.error_message
+    assert WORK_DONE[(str(job.pk), "L1")] == 1
+
+
 def test_same_inputs_reuse_the_cached_output(tiny_pipeline, preset):
     first = make_job(preset)
     # when: a second job with the same inputs and preset
