@@ -51,8 +51,9 @@ PIPELINE_FACTORY = env.str("PIPELINE_FACTORY", default="pipeline.layers.default_
 Q_WORKERS = env.int("Q_WORKERS", default=2)
 LAYER_TIMEOUT_S = env.int("LAYER_TIMEOUT_S", default=900)
 # How many attempts of a layer may time out or lose their worker (killed, OOM, a deploy) without getting
-# further than the attempts before them, before the job fails. Five: losing a worker is not the render's fault, and a render killed three times in a
-# busy hour should still finish; a task that kills its worker every time still stops.
+# further than the attempts before them, before the job fails. Five: losing a worker is not the render's
+# fault, and a render killed three times in a busy hour should still finish; a task that kills its worker
+# at the same point every time still stops.
 LAYER_MAX_ATTEMPTS = env.int("LAYER_MAX_ATTEMPTS", default=5)
 # L6 renders take longer than the other layers: its task gets a timeout of its own.
 RENDER_TIMEOUT_S = env.int("RENDER_TIMEOUT_S", default=1800)
