@@ -132,7 +132,12 @@ def layer_help(*, job_id, layer: str) -> object:
     if not job.layer_runs.filter(layer=layer, status=LayerRun.Status.RUNNING).exists():
         return None
     with job_context(str(job_id), layer):
-        files.job_files_fetch(job.pk)
+        try:
+            files.job_files_fetch(job.pk)
+        except StoreError as exc:
+            # The layer's own task renders what its helpers cannot, and reports a store that fails it too.
+            logger.warning("helping %s of job %s: %s", layer, job_id, exc.describe())
+            return None
         return spec.help(gather_inputs(job, pipeline, spec), layer_context(job.pk, layer, job.work_dir))
 
 

@@ -200,3 +200,28 @@ def test_setup_lets_the_review_page_read_the_bucket(object_store, settings):
     call_command("setup", stdout=io.StringIO())
     rules = object_store.client.get_bucket_cors(Bucket=object_store.name)["CORSRules"]
     assert rules[0]["AllowedOrigins"] == ["https://media.example.com"] and "GET" in rules[0]["AllowedMethods"]
+
+
+def test_a_helper_that_cannot_fetch_the_files_steps_aside(object_store, real_render, preset, staff_user, settings,
+                                                          tmp_path, monkeypatch, caplog):
+    """given: a render in progress whose picture was garbled in the store, and a helper task on another machine
+    when: the helper starts
+    then: it renders nothing and says why in a warning; the job is left to the render's own task"""
+    from django.utils import timezone
+    from django_q.conf import Conf
+
+    from jobs.models import LayerRun
+    from jobs.services.layers import layer_help
+
+    job = in_review(preset)
+    object_store.write(job_key(job.pk, "bg1.jpg"), b"not the picture")
+    monkeypatch.setattr(Conf, "SYNC", False)
+    services.job_approve(job_id=job.pk, user=staff_user)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RENDERING)
+    LayerRun.objects.create(job=job, layer="L6", input_hash="x" * 64, heartbeat_at=timezone.now())
+    another_machine(settings, tmp_path, "helper")
+    with caplog.at_level("WARNING", logger="jobs"):
+        assert layer_help(job_id=job.pk, layer="L6") is None
+    assert "bg1.jpg" in caplog.text
+    job.refresh_from_db()
+    assert job.status == Job.Status.RENDERING
