@@ -106,3 +106,17 @@ def staff_page(browser, live_stack, staff_user, client):
     if page.errors or any(line.startswith("error") for line in page.console):
         logging.getLogger("tests.browser").warning("browser console:\n  %s", "\n  ".join(page.console + page.errors))
     context.close()
+    _wait_for_idle_workers()
+
+
+def _wait_for_idle_workers(timeout_s: float = 60) -> None:
+    """Let the server's cluster finish what the test left it (renders of approved jobs) before the database is
+    emptied for the next test: PostgreSQL's TRUNCATE and a task's transaction can deadlock (CI saw it)."""
+    from django_q.models import OrmQ
+
+    from jobs.models import Job
+    from jobs.services import BUSY
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and (Job.objects.filter(status__in=BUSY).exists() or OrmQ.objects.exists()):
+        time.sleep(0.2)
