@@ -79,6 +79,10 @@ class _Bucket:
     def key(self, key: str) -> str:
         return self.prefix + key
 
+    @staticmethod
+    def _missing(exc: ClientError) -> bool:
+        return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
     def _fail(self, exc: Exception, doing: str, key: str) -> StoreError:
         return StoreError(f"the object store failed {doing} {key}: {exc}")
 
@@ -86,7 +90,7 @@ class _Bucket:
         try:
             return self.client.head_object(Bucket=self.name, Key=self.key(key), ChecksumMode="ENABLED")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if self._missing(exc):
                 return None
             raise self._fail(exc, "looking up", key) from exc
         except BotoCoreError as exc:
@@ -153,7 +157,7 @@ class _Bucket:
                         digest.update(block)
                         out.write(block)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                if self._missing(exc):
                     return False
                 raise self._fail(exc, "fetching", key) from exc
             except BotoCoreError as exc:

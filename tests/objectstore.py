@@ -34,7 +34,7 @@ def start_server(logs: Path) -> tuple[str, subprocess.Popen | None]:
         try:
             requests.get(endpoint, timeout=1)
             return endpoint, process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting up
             if time.monotonic() > deadline:
                 raise RuntimeError(f"no S3 server answered at {endpoint}") from None
             time.sleep(0.2)
