@@ -5,6 +5,9 @@ event after it, in order, then new ones as they are recorded. Events pushed
 through the channel layer arrive at once; where the layer does not cross
 processes (the embedded in-memory default) the consumer also reads new rows,
 so events recorded by worker processes still arrive.
+
+Presence: each open job socket is a `Viewer` row (jobs.services.collaboration); joining and leaving push
+who is on the job to the job's group (the page's "also here") and the studio's (the batch grid's marks).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from jobs.models import Job, JobEvent
+from jobs.services import collaboration
 from jobs.services.events import STUDIO_GROUP, STUDIO_TYPES, job_group, studio_message
 
 logger = logging.getLogger("jobs")
@@ -48,12 +52,33 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         self._poller: asyncio.Task | None = None
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        viewers = await database_sync_to_async(collaboration.viewer_join)(
+            job_id=self.job_id, user=self.scope["user"], channel_name=self.channel_name)
+        self._presence = asyncio.create_task(self._stay_present())
+        await self._push_presence(viewers)
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "_poller", None):
-            self._poller.cancel()
+        for task in (getattr(self, "_poller", None), getattr(self, "_presence", None)):
+            if task:
+                task.cancel()
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if getattr(self, "_presence", None):
+            viewers = await database_sync_to_async(collaboration.viewer_leave)(
+                job_id=self.job_id, channel_name=self.channel_name)
+            await self._push_presence(viewers)
+
+    async def _push_presence(self, viewers: list[str]) -> None:
+        for group, kind in ((self.group, "job.presence"), (STUDIO_GROUP, "studio.presence")):
+            await self.channel_layer.group_send(group, {"type": kind, "job": str(self.job_id), "viewers": viewers})
+
+    async def _stay_present(self) -> None:
+        while True:
+            await asyncio.sleep(collaboration.VIEWER_TOUCH_S)
+            await database_sync_to_async(collaboration.viewer_touch)(channel_name=self.channel_name)
+
+    async def job_presence(self, message: dict) -> None:
+        await self.send_json({"type": "presence", "viewers": message["viewers"]})
 
     async def receive_json(self, content, **kwargs) -> None:
         since = content.get("since", 0) if isinstance(content, dict) else 0
@@ -125,6 +150,9 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
         await self._catch_up()
         if self._poller is None and isinstance(get_channel_layer(), InMemoryChannelLayer):
             self._poller = asyncio.create_task(self._poll_rows())
+
+    async def studio_presence(self, message: dict) -> None:
+        await self.send_json({"type": "presence", "job": message["job"], "viewers": message["viewers"]})
 
     async def studio_event(self, message: dict) -> None:
         if self.last_id is not None and message["event"]["id"] > self.last_id:

@@ -247,3 +247,64 @@ class Render(models.Model):
 
     def __str__(self) -> str:
         return f"render of {self.plan_version} ({self.status})"
+
+
+# ---------------------------------------------------------------------------------------------- the desk together
+
+
+class DraftRevision(models.Model):
+    """One save of a job's shared review draft: the adjustments everyone on the job's page sees.
+
+    The newest revision is the draft. Each save names the fields it changed, which is how a later save knows
+    whose change it replaces (last write wins, field by field). Rolling back makes an earlier set the newest."""
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="draft_revisions")
+    number = models.PositiveIntegerField()
+    adjustments = models.JSONField(default=dict, blank=True, help_text="pipeline.contracts.Adjustments")
+    fields = models.JSONField(default=list, blank=True, help_text="The adjustment fields this save changed.")
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="draft_number_unique_per_job")]
+
+    def __str__(self) -> str:
+        return f"draft {self.number}"
+
+
+class Comment(models.Model):
+    """A reviewer's note pinned to a moment of the piece and, optionally, one of its layers."""
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="comments")
+    at_s = models.FloatField(help_text="Seconds into the piece.")
+    layer_id = models.CharField(max_length=80, blank=True)
+    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "at_s", "created_at"]
+        indexes = [models.Index(fields=["job", "resolved_at"], name="comment_job_open")]
+
+    def __str__(self) -> str:
+        return f"{self.at_s:.1f} s: {self.text[:40]}"
+
+
+class Viewer(models.Model):
+    """Someone with a job's page open: one row per open socket, touched while it stays open, so every web
+    process (and the batch grid) sees who is on a job. A row not touched for a minute is a socket that died
+    with its process."""
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="viewers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "seen_at"], name="viewer_job_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.job_id}"

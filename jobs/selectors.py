@@ -1,7 +1,7 @@
 """Reads of jobs that more than one place needs (HackSoft's selectors): services, views and commands call these."""
 from __future__ import annotations
 
-from jobs.models import Job, PlanVersion
+from jobs.models import DraftRevision, Job, PlanVersion
 
 
 def built_plan_version(job: Job) -> PlanVersion | None:
@@ -22,3 +22,8 @@ def latest_plan_version(job: Job) -> PlanVersion | None:
 
 def next_plan_number(job: Job) -> int:
     return (job.plan_versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+
+
+def latest_draft(job: Job) -> DraftRevision | None:
+    """The job's shared review draft: its newest revision."""
+    return job.draft_revisions.select_related("created_by").order_by("-number").first()

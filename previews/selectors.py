@@ -5,9 +5,11 @@ from django.urls import reverse
 
 from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
-from jobs.selectors import built_plan_version
-from jobs.services import current_pipeline
+from jobs.selectors import built_plan_version, latest_draft
+from jobs.services import InvalidInput, current_pipeline, plan_preview
+from jobs.services.collaboration import comment_payload, draft_payload, viewers_of
 from pipeline.contracts import Adjustments, PresetConfig, RenderPlan
+from pipeline.contracts.adjustments import describe_changes
 from pipeline.render.parity import snapshot_times
 
 PARITY_OK = 0.97
@@ -49,32 +51,70 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
     }
 
 
-def _scale(value: float) -> str:
-    return f"{round(value * 100)} %"
+def originals(plan: RenderPlan) -> dict:
+    """What the reviewer can edit, as built: the review page compares its fields with these."""
+    editable = [layer for layer in plan.all_layers() if layer.type == "text" and layer.editable]
+    captions = next((layer for layer in plan.overlay if layer.type == "captions"), None)
+    return {"texts": {layer.id: layer.text for layer in editable},
+            "colors": {layer.id: layer.color for layer in editable},
+            "captions": [" ".join(word.text for word in group.words) for group in captions.groups] if captions else []}
 
 
-def adjustment_changes(before: Adjustments, after: Adjustments) -> list[str]:
-    """What a reviewer changed between two sets of adjustments, as sentences a person reads."""
-    changes = []
-    if before.text_scale != after.text_scale:
-        changes.append(f"All text size {_scale(before.text_scale)} → {_scale(after.text_scale)}")
-    if before.timing_offset != after.timing_offset:
-        changes.append(f"Text timing {before.timing_offset:+.2f} s → {after.timing_offset:+.2f} s")
-    for layer in sorted(set(before.layer_scale) | set(after.layer_scale)):
-        old, new = before.layer_scale.get(layer, 1.0), after.layer_scale.get(layer, 1.0)
-        if old != new:
-            changes.append(f"Size of {layer} {_scale(old)} → {_scale(new)}")
-    for layer in sorted(set(before.text_edits) | set(after.text_edits)):
-        old, new = before.text_edits.get(layer), after.text_edits.get(layer)
-        if old != new:
-            changes.append(f"Text of {layer} set back to the original" if new is None
-                           else f"Text of {layer} changed to “{new}”")
-    for layer in sorted(set(before.colors) | set(after.colors)):
-        old, new = before.colors.get(layer), after.colors.get(layer)
-        if old != new:
-            changes.append(f"Colour of {layer} set back to the original" if new is None
-                           else f"Colour of {layer} changed to {new}")
-    return changes
+def review_payload(job: Job, version: PlanVersion) -> dict:
+    """What the review page loads: while in review the plan as the shared draft makes it, with the draft, what
+    it was built as, and the comments; afterwards the newest version as it is."""
+    plan = RenderPlan.model_validate(version.plan)
+    draft, problem = None, ""
+    if job.status == Job.Status.AWAITING_REVIEW:
+        draft = latest_draft(job)
+        if draft is not None and draft.adjustments:
+            try:
+                plan = plan_preview(job=job, adjustments=draft.adjustments)
+            except InvalidInput as exc:
+                # After a re-run the draft may name layers the fresh plan no longer has.
+                problem = f"the saved draft does not apply to this plan ({exc}); it starts again from the plan as built"
+                draft = None
+    built = built_plan_version(job)
+    return {**plan_payload(job, plan, version), "draft": {**draft_payload(draft), "problem": problem},
+            "originals": originals(RenderPlan.model_validate(built.plan) if built else plan),
+            "comments": comment_rows(job)}
+
+
+def comment_rows(job: Job) -> list[dict]:
+    return [comment_payload(c) for c in job.comments.select_related("author", "resolved_by").order_by("at_s", "pk")]
+
+
+def draft_rows(job: Job) -> list[dict]:
+    """The shared draft's history, newest first, each save with what it changed in words."""
+    rows, previous = [], Adjustments()
+    for draft in job.draft_revisions.select_related("created_by").order_by("number"):
+        current = Adjustments.model_validate(draft.adjustments or {})
+        rows.append({"number": draft.number, "by": draft.created_by, "at": draft.created_at, "note": draft.note,
+                     "changes": describe_changes(previous, current)})
+        previous = current
+    return rows[::-1]
+
+
+def studio_jobs(limit: int = 100) -> list[Job]:
+    """The studio's job list, newest first, each with how many of its comments are open."""
+    from django.db.models import Count, Q
+
+    return list(Job.objects.select_related("preset").order_by("-created_at")
+                .annotate(open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True)))[:limit])
+
+
+def comment_notices(limit: int = 8) -> list[dict]:
+    """The newest open comments on any job: the studio list's notifications."""
+    from jobs.models import Comment
+
+    rows = (Comment.objects.filter(resolved_at__isnull=True).select_related("author", "job__preset")
+            .order_by("-created_at")[:limit])
+    return [{**comment_payload(c), "job": str(c.job_id), "preset": c.job.preset.name} for c in rows]
+
+
+def watched_jobs(jobs) -> dict[str, list[str]]:
+    """Who has each of these jobs open (the batch grid's marks)."""
+    return viewers_of([job.pk for job in jobs])
 
 
 def version_rows(job: Job) -> list[dict]:
@@ -82,7 +122,7 @@ def version_rows(job: Job) -> list[dict]:
     rows, previous = [], Adjustments()
     for version in job.plan_versions.select_related("approved_by", "created_by").order_by("number"):
         current = Adjustments.model_validate(version.adjustments or {})
-        changes = adjustment_changes(previous, current)
+        changes = describe_changes(previous, current)
         rows.append({"number": version.number, "note": version.note, "changes": changes,
                      "by": version.approved_by or version.created_by, "approved_at": version.approved_at,
                      "created_at": version.created_at})

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jobs import files, services
 from jobs.models import Job, JobEvent
 from jobs.services.calendar import slate_for
-from pipeline.contracts import PresetConfig, RenderPlan
+from pipeline.contracts import PresetConfig
 from pipeline.errors import PipelineError, StoreError
 from presets.models import Preset
 from previews import access, selectors
@@ -69,9 +69,10 @@ def studio_index(request):
             if job.variant_group:
                 return redirect("previews:variants", group=job.variant_group)
             return redirect(job.get_absolute_url())
-    jobs = Job.objects.select_related("preset").order_by("-created_at")[:100]
+    jobs = selectors.studio_jobs()
     last_event = JobEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    return render(request, "previews/index.html", {"jobs": jobs, "form": form, "last_event": last_event},
+    return render(request, "previews/index.html", {"jobs": jobs, "form": form, "last_event": last_event,
+                                                   "notices": selectors.comment_notices()},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -108,6 +109,7 @@ def job_detail(request, job_id):
     return render(request, "previews/job.html", {
         "siblings": siblings,
         "job": job, "layers": selectors.layer_rows(job), "versions": selectors.version_rows(job),
+        "drafts": selectors.draft_rows(job), "viewers": selectors.watched_jobs([job]).get(str(job.pk), []),
         "render_estimate": render_estimate(job.preset_id),
         "render_summary": selectors.render_summary(job), "reject_form": RejectForm(),
         "last_seq": job.last_event_seq, "has_plan": version is not None,
@@ -127,7 +129,7 @@ def job_plan(request, job_id):
     if version is None:
         return JsonResponse({"errors": {"plan": ["this job has no plan yet"]}}, status=409)
     if request.method == "GET":
-        return JsonResponse(selectors.plan_payload(job, RenderPlan.model_validate(version.plan), version))
+        return JsonResponse(selectors.review_payload(job, version))
     try:
         adjustments = _json_body(request).get("adjustments")
         plan = services.plan_preview(job=job, adjustments=adjustments)
@@ -147,17 +149,93 @@ def job_approve(request, job_id):
         snapshots = body.get("snapshots") or {}
         if not isinstance(snapshots, dict) or not all(isinstance(v, str) for v in snapshots.values()):
             raise services.InvalidInput({"snapshots": ["snapshots must map times to image data URLs"]})
+        draft_seen = body.get("draft")
+        if draft_seen is not None and (not isinstance(draft_seen, int) or isinstance(draft_seen, bool)):
+            raise services.InvalidInput({"draft": ["the draft number the page has, a whole number"]})
         version = services.job_approve(job_id=job.pk, user=request.user, adjustments=body.get("adjustments"),
-                                       snapshots=snapshots, check_odds=not body.get("confirm_odds", False))
+                                       snapshots=snapshots, check_odds=not body.get("confirm_odds", False),
+                                       draft_seen=draft_seen)
     except services.InvalidInput as exc:
         return _errors(exc)
     except services.OddsMoved as exc:
         return JsonResponse({"odds_changed": exc.changes}, status=409)
+    except services.DraftMoved as exc:
+        return JsonResponse({"error": str(exc), "draft_moved": {"number": exc.number, "by": exc.by}}, status=409)
     except services.IllegalTransition as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     except PipelineError as exc:
         return JsonResponse({"error": f"could not check the odds: {exc.describe()}"}, status=502)
     return JsonResponse({"approved": version.number, "status": Job.Status.APPROVED})
+
+
+# ---------------------------------------------------------------------------------------------- the desk together
+# A service's refusal, in one mapping: the person's input (400), or the job being elsewhere than the action
+# needs (409).
+REFUSED = (services.InvalidInput, services.IllegalTransition, services.NotInReview)
+
+
+def _refusal(exc: Exception) -> JsonResponse:
+    if isinstance(exc, services.InvalidInput):
+        return _errors(exc)
+    return JsonResponse({"error": str(exc)}, status=409)
+
+
+@staff_required(api=True, perms=access.REVIEW)
+@require_POST
+def job_draft(request, job_id):
+    """{"changes": {field: value or null}, "seen": N}: merged into the shared draft; everyone on the page
+    sees it. Answers the new draft, its plan, and whose changes it replaced."""
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        body = _json_body(request)
+        draft, plan, overwrote = services.draft_save(job_id=job.pk, user=request.user,
+                                                     changes=body.get("changes"), seen=body.get("seen", 0))
+    except REFUSED as exc:
+        return _refusal(exc)
+    job.refresh_from_db()
+    return JsonResponse({"draft": selectors.draft_payload(draft), "overwrote": overwrote,
+                         **selectors.plan_payload(job, plan)})
+
+
+@staff_required(api=True, perms=access.REVIEW)
+@require_POST
+def job_rollback(request, job_id):
+    """{"version": N} or {"draft": N}: that one's adjustments become the shared draft again."""
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        body = _json_body(request)
+        draft = services.draft_rollback(job_id=job.pk, user=request.user, version=body.get("version"),
+                                        draft=body.get("draft"))
+    except REFUSED as exc:
+        return _refusal(exc)
+    return JsonResponse({"draft": selectors.draft_payload(draft)})
+
+
+@staff_required(api=True, perms=access.VIEW_JOBS)
+@require_http_methods(["GET", "POST"])
+def job_comments(request, job_id):
+    """GET: the job's comments. POST {"at_s", "layer", "text"}: pin one to a moment (and a layer)."""
+    job = get_object_or_404(Job, pk=job_id)
+    if request.method == "GET":
+        return JsonResponse({"comments": selectors.comment_rows(job)})
+    try:
+        body = _json_body(request)
+        comment = services.comment_add(job_id=job.pk, user=request.user, at_s=body.get("at_s"),
+                                       text=body.get("text"), layer_id=body.get("layer") or "")
+    except REFUSED as exc:
+        return _refusal(exc)
+    return JsonResponse({"comment": selectors.comment_payload(comment)}, status=201)
+
+
+@staff_required(api=True, perms=access.VIEW_JOBS)
+@require_POST
+def job_comment_resolve(request, job_id, comment_id: int):
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        comment = services.comment_resolve(job_id=job.pk, comment_id=comment_id, user=request.user)
+    except REFUSED as exc:
+        return _refusal(exc)
+    return JsonResponse({"comment": selectors.comment_payload(comment)})
 
 
 def _action(request, job_id, action, **kwargs):
@@ -455,9 +533,13 @@ def job_recording(request, job_id):
 @ensure_csrf_cookie
 @require_GET
 def batch_review(request):
-    jobs = (Job.objects.filter(status=Job.Status.AWAITING_REVIEW, inputs__batch=True)
-            .select_related("preset").order_by("created_at"))
-    return render(request, "previews/batch.html", {"jobs": jobs})
+    jobs = list(Job.objects.filter(status=Job.Status.AWAITING_REVIEW, inputs__batch=True)
+                .select_related("preset").order_by("created_at"))
+    watched = selectors.watched_jobs(jobs)
+    for job in jobs:
+        job.watchers = watched.get(str(job.pk), [])
+    last_event = JobEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return render(request, "previews/batch.html", {"jobs": jobs, "last_event": last_event})
 
 
 BATCH_ACTIONS = {"approve": services.job_approve, "skip": services.job_skip_preview, "reject": services.job_reject}

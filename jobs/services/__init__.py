@@ -1,4 +1,11 @@
 """Every write to jobs goes through these functions. Views, admin, tasks and commands call them."""
+from jobs.services.collaboration import (
+    NotInReview,
+    comment_add,
+    comment_resolve,
+    draft_rollback,
+    draft_save,
+)
 from jobs.services.delivery import RESCHEDULABLE, deliveries_overdue, delivery_reschedule, delivery_start
 from jobs.services.events import event_record, job_group
 from jobs.services.layers import (
@@ -13,6 +20,7 @@ from jobs.services.recordings import recording_save
 from jobs.services.render_ahead import render_ahead_idle, render_ahead_run
 from jobs.services.review import (
     BUSY,
+    DraftMoved,
     InvalidInput,
     OddsMoved,
     job_approve,
@@ -30,7 +38,8 @@ from jobs.services.review import (
 from jobs.services.state import FINAL, TRANSITIONS, IllegalTransition, job_transition
 
 __all__ = [
-    "BUSY", "FINAL", "RESCHEDULABLE", "TRANSITIONS",
+    "BUSY", "FINAL", "DraftMoved", "NotInReview", "comment_add", "comment_resolve", "draft_rollback",
+    "draft_save", "RESCHEDULABLE", "TRANSITIONS",
     "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
     "enqueue_layer", "event_record", "inline_queue", "job_approve", "job_cancel", "job_create", "job_group",
     "job_reject", "job_rerun", "job_retry", "job_skip_preview", "job_transition", "layer_help", "layer_run",

@@ -43,8 +43,9 @@ def event_record(*, job_id, type: str, payload: dict | None = None) -> JobEvent:
     return event
 
 
-# The job list shows status and the current layer; it does not need every progress tick.
-STUDIO_TYPES = frozenset({"job.status", "job.created", "layer.started"})
+# The job list shows status, the current layer and open comments (its notifications); it does not need every
+# progress tick.
+STUDIO_TYPES = frozenset({"job.status", "job.created", "layer.started", "comment.added", "comment.resolved"})
 
 
 def _push(pushes: list[tuple[str, dict]]) -> None:

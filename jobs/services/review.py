@@ -208,9 +208,22 @@ def job_rerun(*, job_id, user=None) -> Job:
     return job
 
 
+class DraftMoved(Exception):
+    """Someone else saved the shared draft after the approver's page last had it: what they would approve is
+    not what everyone sees."""
+
+    def __init__(self, number: int, by: str) -> None:
+        self.number, self.by = number, by
+        super().__init__(f"{by} changed the draft (now draft {number}) since your page last had it: "
+                         "look at the preview again, then approve")
+
+
 def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dict | None = None,
-                note: str = "", check_odds: bool = False) -> PlanVersion:
+                note: str = "", check_odds: bool = False, draft_seen: int | None = None) -> PlanVersion:
     """Save the adjusted plan as a new, approved version and queue the render for exactly that version.
+
+    With `draft_seen` (the shared draft's number the approver's page has), a draft saved since by someone
+    else raises DraftMoved and nothing is approved.
 
     With `check_odds`, the lines on screen are read again first; if any moved, OddsMoved is raised
     and nothing is saved, so the reviewer can look and confirm (approve again without the check).
@@ -232,6 +245,11 @@ def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dic
             raise Job.DoesNotExist(job_id)
         if job.status != S.AWAITING_REVIEW:
             raise IllegalTransition(job, S.APPROVED)
+        if draft_seen is not None:
+            newer = (job.draft_revisions.filter(number__gt=draft_seen).exclude(created_by=user)
+                     .select_related("created_by").order_by("-number").first())
+            if newer is not None:
+                raise DraftMoved(newer.number, getattr(newer.created_by, "username", "") or "someone")
         plan = adjusted_plan(job, parsed)
         number = next_plan_number(job)
         now = timezone.now()

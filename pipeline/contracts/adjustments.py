@@ -1,6 +1,8 @@
 """What a reviewer can change on the review page. Applied on the server by pipeline.plan.apply_adjustments."""
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 
 from pipeline.contracts.base import Contract, HexColor
@@ -45,3 +47,72 @@ class Adjustments(Contract):
 
     def is_empty(self) -> bool:
         return self == Adjustments()
+
+    # ------------------------------------------------------------------ fields (the shared draft's unit)
+    # A field is one thing a reviewer sets: "text_scale", "timing_offset", or one entry of a per-layer map
+    # ("text_edits.s2-title"). Two reviewers editing one draft merge field by field, the later write winning.
+
+    def fields(self) -> dict[str, Any]:
+        """Every field that differs from the plan as built, by its dotted name."""
+        out: dict[str, Any] = {}
+        for name in SCALARS:
+            if getattr(self, name) != type(self).model_fields[name].default:
+                out[name] = getattr(self, name)
+        for name in MAPS:
+            for key, value in getattr(self, name).items():
+                out[f"{name}.{key}"] = value
+        return out
+
+    def with_fields(self, changes: dict[str, Any]) -> Adjustments:
+        """These adjustments with some fields set (None: back to the plan as built); validated again.
+
+        Raises ValueError naming a field that is not one."""
+        data = self.model_dump(mode="json")
+        for field, value in changes.items():
+            name, _, key = field.partition(".") if isinstance(field, str) else ("", "", "")
+            if name in SCALARS and not key:
+                data[name] = type(self).model_fields[name].default if value is None else value
+            elif name in MAPS and key and len(key) <= 80:
+                if value is None:
+                    data[name].pop(key, None)
+                else:
+                    data[name][key] = value
+            else:
+                raise ValueError(f"{str(field)[:80]!r} is not something a reviewer can adjust")
+        return type(self).model_validate(data)
+
+
+SCALARS = ("text_scale", "timing_offset")
+MAPS = ("layer_scale", "text_edits", "colors", "caption_edits")
+
+
+def _scale(value: float) -> str:
+    return f"{round(value * 100)} %"
+
+
+def describe_changes(before: Adjustments, after: Adjustments) -> list[str]:
+    """What changed between two sets of adjustments, as sentences a person reads (plan versions, drafts,
+    rollbacks)."""
+    changes = []
+    if before.text_scale != after.text_scale:
+        changes.append(f"All text size {_scale(before.text_scale)} → {_scale(after.text_scale)}")
+    if before.timing_offset != after.timing_offset:
+        changes.append(f"Text timing {before.timing_offset:+.2f} s → {after.timing_offset:+.2f} s")
+    for layer in sorted(set(before.layer_scale) | set(after.layer_scale)):
+        old, new = before.layer_scale.get(layer, 1.0), after.layer_scale.get(layer, 1.0)
+        if old != new:
+            changes.append(f"Size of {layer} {_scale(old)} → {_scale(new)}")
+    for what, name in (("Text", "text_edits"), ("Colour", "colors"), ("Caption", "caption_edits")):
+        old_map, new_map = getattr(before, name), getattr(after, name)
+        for key in sorted(set(old_map) | set(new_map)):
+            old, new = old_map.get(key), new_map.get(key)
+            if old == new:
+                continue
+            label = f"line {int(key) + 1}" if name == "caption_edits" else key
+            if new is None:
+                changes.append(f"{what} of {label} set back to the original")
+            elif name == "colors":
+                changes.append(f"{what} of {label} changed to {new}")
+            else:
+                changes.append(f"{what} of {label} changed to “{new}”")
+    return changes

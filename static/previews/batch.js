@@ -1,5 +1,6 @@
 // Batch review: a grid of first frames that play (scene by scene) on hover; act on several jobs at once.
 import { describeErrors, getJSON, postJSON } from "./api.js";
+import { LiveSocket } from "./socket.js";
 
 const root = document.getElementById("batch");
 const tiles = [...document.querySelectorAll(".tile")];
@@ -72,3 +73,13 @@ document.addEventListener("keydown", (e) => {
   if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
 });
 tiles[0]?.focus();
+
+// Someone opening a job's page marks its tile, live (presence over the studio socket).
+new LiveSocket("/ws/studio/", {
+  since: Number(root.dataset.lastEvent), cursor: "id",
+  onEvent: (event) => {
+    if (event.type !== "presence") return;
+    const tile = tiles.find((t) => t.dataset.job === event.job);
+    if (tile) tile.querySelector("[data-watching]").textContent = event.viewers.length ? `reviewing: ${event.viewers.join(", ")}` : "";
+  },
+});

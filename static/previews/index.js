@@ -14,7 +14,8 @@ function row(jobId) {
     tr = document.createElement("tr");
     tr.dataset.job = jobId;
     tr.innerHTML = `<td><a href="/studio/jobs/${jobId}/"><code>${jobId.slice(0, 8)}</code></a></td><td></td><td></td>
-      <td class="status" data-field="status"></td><td data-field="layer"></td><td>just now</td>`;
+      <td class="status" data-field="status"></td><td data-field="layer"></td>
+      <td data-field="comments" data-comments="0"></td><td>just now</td>`;
     table.tBodies[0].prepend(tr);
   }
   return tr;
@@ -29,6 +30,7 @@ new LiveSocket("/ws/studio/", {
     const p = event.payload || {};
     if (event.type === "job.created") tr.children[1].textContent = p.preset;
     if (event.type === "layer.started") tr.querySelector("[data-field=layer]").textContent = p.layer;
+    if (event.type === "comment.added" || event.type === "comment.resolved") comments(tr, event);
     if (event.type === "job.status") {
       const cell = tr.querySelector("[data-field=status]");
       cell.textContent = STATUS_TEXT[p.to] || p.to;
@@ -36,6 +38,28 @@ new LiveSocket("/ws/studio/", {
     }
   },
 });
+
+// Notifications: each job's count of open comments, and the newest of them above the list.
+function comments(tr, event) {
+  const cell = tr.querySelector("[data-field=comments]");
+  const open = Math.max(0, Number(cell.dataset.comments) + (event.type === "comment.added" ? 1 : -1));
+  cell.dataset.comments = open;
+  cell.textContent = open ? `💬 ${open}` : "";
+  const box = document.getElementById("notices");
+  const list = box.querySelector("ul");
+  const p = event.payload;
+  list.querySelector(`li[data-comment="${p.id}"]`)?.remove();
+  if (event.type === "comment.added") {
+    const li = document.createElement("li");
+    li.dataset.comment = p.id;
+    const link = Object.assign(document.createElement("a"), { href: `/studio/jobs/${event.job}/` });
+    link.append(tr.children[1].textContent || "job", " ", Object.assign(document.createElement("code"), { textContent: event.job.slice(0, 8) }));
+    li.append(link, ` · ${p.by} at ${p.at_s.toFixed(1)} s${p.layer ? ` (${p.layer})` : ""}: ${p.text.slice(0, 120)}`);
+    list.prepend(li);
+    while (list.children.length > 8) list.lastElementChild.remove();
+  }
+  box.hidden = !list.children.length;
+}
 
 const form = document.getElementById("start-form");
 const picker = document.getElementById("id_matchup_id");

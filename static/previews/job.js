@@ -2,6 +2,7 @@
 import { describeErrors, getJSON, postJSON } from "./api.js";
 import { capabilities, MODE_TEXT } from "./capabilities.js";
 import { PreviewCanvas } from "./canvas.js";
+import { Comments, SharedDraft, showPresence } from "./desk.js";
 import { Player } from "./player.js";
 import { Recorder } from "./recorder.js";
 import { LiveSocket } from "./socket.js";
@@ -41,6 +42,17 @@ function onEvent(event) {
       break;
     case "layer.failed":
       if (row) { row.className = "layer layer-failed"; row.querySelector("[data-field=error]").textContent = p.message; }
+      break;
+    case "presence":
+      studio.viewers = event.viewers;
+      showPresence($("presence"), event.viewers, root.dataset.user);
+      break;
+    case "draft.saved":
+      studio.draft?.receive(p);
+      draftHistory(p);
+      break;
+    case "comment.added": case "comment.resolved":
+      studio.comments?.take(p);
       break;
     case "job.status": {
       const status = $("job-status");
@@ -92,10 +104,17 @@ async function review() {
     snapshots: () => ({}) };
   studio.adjustments = desk.adjustments;
   if ($("approve")) decisionButtons(desk);
+  if ($("comment-form")) {
+    studio.comments = new Comments({ url: root.dataset.commentsUrl, list: $("comments"), form: $("comment-form"),
+      marks: $("comment-marks"), me: root.dataset.user, now: () => studio.player?.t ?? 0,
+      seek: (t) => studio.player?.seek(t) });
+  }
+  rollbackButtons();
   showMode(caps.mode, MODE_TEXT[caps.mode]);
   if (caps.mode === "none") {
     hideStage();
     if ($("adjust-form")) $("adjust-form").hidden = true;
+    await studio.comments?.load(null);
     studio.ready = true;
     return;
   }
@@ -104,6 +123,14 @@ async function review() {
   if (!ok) { $("capabilities").textContent = describeErrors(payload); hideStage(); studio.ready = true; return; }
   studio.metrics.planFetchMs = performance.now() - requested;
   studio.payload = payload;
+  studio.comments?.load(payload.plan);
+  // The page starts from the job's shared draft and keeps in step with it (static/previews/desk.js).
+  const shared = new SharedDraft({ url: root.dataset.draftUrl, draft: payload.draft, me: root.dataset.user,
+    notice: (text, warn = false) => { $("draft-notice").textContent = text; $("draft-notice").classList.toggle("warning", warn); },
+    onRemote: () => desk.onRemote?.() });
+  desk.adjustments = studio.adjustments = shared.adjustments;
+  studio.draft = shared;
+  if (payload.draft.problem) $("draft-notice").textContent = payload.draft.problem;
   if (caps.mode === "partial") { await staticPreview(payload, desk); return; }
   try {
     await canvasPreview(payload, caps, desk);
@@ -131,6 +158,7 @@ async function canvasPreview(payload, caps, desk) {
   const player = new Player(view, {
     onTime: (t) => {
       $("clock").textContent = `${t.toFixed(2)} s`;
+      if ($("comment-at")) $("comment-at").textContent = `${t.toFixed(1)} s`;
       $("scrubber").value = Math.round((t / player.duration) * 1000);
     },
     onState: (playing) => { $("play").textContent = playing ? "Pause" : "Play"; },
@@ -168,7 +196,7 @@ async function canvasPreview(payload, caps, desk) {
   $("record").addEventListener("click", () => record(recorder));
   window.addEventListener("pagehide", () => { recorder.revoke(); player.close(); view.release(); socket.close(); });
 
-  if ($("adjust-form")) adjustPanel(payload.plan, desk, {
+  if ($("adjust-form")) adjustPanel(payload, desk, {
     onPlan: (data) => { view.setPlan(data); player.redraw(); },
     seek: (scene, layer) => player.seek(Math.min(scene.end - 1e-3, layer.start + 0.6)),
   });
@@ -246,7 +274,7 @@ async function staticPreview(payload, desk) {
     }
   };
   await draw();
-  if ($("adjust-form")) adjustPanel(payload.plan, desk, { onPlan: draw, seek: () => {} });
+  if ($("adjust-form")) adjustPanel(payload, desk, { onPlan: draw, seek: () => {} });
   studio.ready = true;
 }
 
@@ -261,8 +289,13 @@ function markers(plan) {
 }
 
 // The adjust panel: every change goes to the server, which applies it to the plan; `onPlan` shows the result.
-function adjustPanel(plan, desk, { onPlan, seek }) {
+// Each change is also a field of the shared draft (`studio.draft.touch`), saved once typing pauses; someone
+// else's save sets the controls again (`refresh`) and redraws.
+function adjustPanel(payload, desk, { onPlan, seek }) {
+  const { plan, originals } = payload;
   const adjustments = desk.adjustments;
+  const touch = (field) => studio.draft?.touch(field);
+  const controls = [];
   let inFlight = null;
 
   async function send(started) {
@@ -280,14 +313,24 @@ function adjustPanel(plan, desk, { onPlan, seek }) {
     }
   }
 
+  const sliders = () => {
+    $("text-scale").value = adjustments.text_scale;
+    $("text-scale-value").textContent = `${Number(adjustments.text_scale).toFixed(2)}×`;
+    $("timing-offset").value = adjustments.timing_offset;
+    $("timing-offset-value").textContent = `${Number(adjustments.timing_offset).toFixed(2)} s`;
+  };
+  controls.push(sliders);
+  sliders();
   $("text-scale").addEventListener("input", (e) => {
     adjustments.text_scale = Number(e.target.value);
-    $("text-scale-value").textContent = `${adjustments.text_scale.toFixed(2)}×`;
+    sliders();
+    touch("text_scale");
     send(performance.now());
   });
   $("timing-offset").addEventListener("input", (e) => {
     adjustments.timing_offset = Number(e.target.value);
-    $("timing-offset-value").textContent = `${adjustments.timing_offset.toFixed(2)} s`;
+    sliders();
+    touch("timing_offset");
     send(performance.now());
   });
 
@@ -302,8 +345,9 @@ function adjustPanel(plan, desk, { onPlan, seek }) {
     const caption = document.createElement("span");
     caption.textContent = `${scene.id} · ${layer.role}`;
     label.append(caption);
+    const original = originals.texts[layer.id] ?? layer.text;
     const input = document.createElement("input");
-    input.value = layer.text;
+    input.value = adjustments.text_edits[layer.id] ?? original;
     input.dataset.layer = layer.id;
     // The fit meter: how many characters the box holds at the role's smallest size (from the server's
     // layout), counted down as the reviewer types, before anything is sent.
@@ -320,13 +364,18 @@ function adjustPanel(plan, desk, { onPlan, seek }) {
     input.addEventListener("focus", () => seek(scene, layer));
     input.addEventListener("input", () => {
       count();
-      if (input.value.trim() && input.value !== layer.text) adjustments.text_edits[layer.id] = input.value;
+      if (input.value.trim() && input.value !== original) adjustments.text_edits[layer.id] = input.value;
       else delete adjustments.text_edits[layer.id];
+      touch(`text_edits.${layer.id}`);
       send(performance.now());
     });
     const colour = document.createElement("select");
     colour.dataset.layer = layer.id;
     colour.append(...plan.palette.map((hex) => new Option(hex, hex, false, hex === layer.color)));
+    controls.push(() => {
+      if (document.activeElement !== input) { input.value = adjustments.text_edits[layer.id] ?? original; count(); }
+      colour.value = adjustments.colors[layer.id] ?? originals.colors[layer.id] ?? layer.color;
+    });
     // The contrast warning: the server measured which brand colours read on what is behind this text.
     const warning = document.createElement("span");
     warning.className = "contrast-warning";
@@ -341,11 +390,18 @@ function adjustPanel(plan, desk, { onPlan, seek }) {
       warning.hidden = reads;
     };
     warn();
-    colour.addEventListener("change", () => { warn(); adjustments.colors[layer.id] = colour.value; send(performance.now()); });
+    colour.addEventListener("change", () => {
+      warn();
+      adjustments.colors[layer.id] = colour.value;
+      touch(`colors.${layer.id}`);
+      send(performance.now());
+    });
     label.append(input, colour);
     row.append(label, meter, warning);
     return row;
   }));
+
+  desk.onRemote = () => { for (const refresh of controls) refresh(); send(performance.now()); };
 
   // Captions: each group's words can be corrected (a misspelt name); their timing stays the narration's.
   const captions = plan.overlay.find((layer) => layer.type === "captions");
@@ -354,13 +410,15 @@ function adjustPanel(plan, desk, { onPlan, seek }) {
   box.hidden = false;
   box.querySelector("summary").textContent = `Captions (${captions.groups.length} lines)`;
   box.querySelector("div").replaceChildren(...captions.groups.map((group, index) => {
-    const original = group.words.map((word) => word.text).join(" ");
-    const input = Object.assign(document.createElement("input"), { value: original });
+    const original = originals.captions[index] ?? group.words.map((word) => word.text).join(" ");
+    const input = Object.assign(document.createElement("input"), { value: adjustments.caption_edits[index] ?? original });
     input.dataset.caption = index;
+    controls.push(() => { if (document.activeElement !== input) input.value = adjustments.caption_edits[index] ?? original; });
     input.addEventListener("focus", () => seek({ end: group.end }, { start: group.start - 0.6 + 1e-3 }));
     input.addEventListener("input", () => {
       if (input.value.trim() && input.value !== original) adjustments.caption_edits[index] = input.value;
       else delete adjustments.caption_edits[index];
+      touch(`caption_edits.${index}`);
       send(performance.now());
     });
     const label = document.createElement("label");
@@ -374,8 +432,10 @@ function decisionButtons(desk) {
   const errors = (data) => { $("adjust-errors").textContent = describeErrors(data); };
   const approve = async (confirmOdds = false) => {
     $("approve").disabled = true;
+    // What is approved is the draft everyone sees: this reviewer's last changes are saved into it first.
+    await studio.draft?.flush();
     const { ok, status, data } = await postJSON(root.dataset.approveUrl,
-      { adjustments: desk.adjustments, snapshots: desk.snapshots(), confirm_odds: confirmOdds });
+      { adjustments: desk.adjustments, snapshots: desk.snapshots(), confirm_odds: confirmOdds, draft: studio.draft?.seen });
     if (ok) { studio.approved = data.approved; return; }
     $("approve").disabled = false;
     if (status === 409 && data.odds_changed) {
@@ -409,6 +469,48 @@ function decisionButtons(desk) {
     if (ok) { studio.rejected = true; return; }
     errors(data);
   });
+}
+
+// ---------------------------------------------------------------------------------------------- history
+// "Make this the draft": an earlier plan version's or draft's adjustments become everyone's draft again.
+function rollbackButtons() {
+  root.addEventListener("click", async (e) => {
+    const button = e.target.closest("[data-rollback-version], [data-rollback-draft]");
+    if (!button) return;
+    const body = button.dataset.rollbackVersion ? { version: Number(button.dataset.rollbackVersion) }
+      : { draft: Number(button.dataset.rollbackDraft) };
+    button.disabled = true;
+    const { ok, data } = await postJSON(root.dataset.rollbackUrl, body);
+    button.disabled = false;
+    if (!ok) $("adjust-errors").textContent = describeErrors(data);
+  });
+}
+
+function draftHistory(p) {
+  let list = $("drafts");
+  if (!list) {
+    list = Object.assign(document.createElement("ol"), { id: "drafts", className: "versions" });
+    $("versions").after(Object.assign(document.createElement("h3"), { textContent: "Draft history" }), list);
+  }
+  if (list.querySelector(`li[data-draft="${p.number}"]`)) return;
+  const li = document.createElement("li");
+  li.dataset.draft = p.number;
+  li.append(Object.assign(document.createElement("strong"), { textContent: `draft ${p.number}` }),
+    ` ${p.note || ""} · ${p.by}`);
+  if (p.changes?.length) {
+    const ul = document.createElement("ul");
+    ul.append(...p.changes.map((change) => Object.assign(document.createElement("li"), { textContent: change })));
+    li.append(ul);
+  }
+  // The one before becomes one to go back to.
+  const previous = list.firstElementChild;
+  if (previous && $("approve") && !previous.querySelector("button")) {
+    const number = previous.dataset.draft || previous.querySelector("strong").textContent.replace("draft ", "");
+    previous.append(Object.assign(document.createElement("button"), { type: "button", className: "link",
+      textContent: "Make this the draft" }));
+    previous.querySelector("button").dataset.rollbackDraft = number;
+  }
+  list.prepend(li);
 }
 
 if ($("review")) review();

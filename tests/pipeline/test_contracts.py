@@ -300,3 +300,24 @@ def test_preset_config():
     assert_invalid(PresetConfig, {"format": {"kind": "reel", "width": 1080, "height": 1920},
                                   "segments": {"hook": False, "matchup": False, "props": 0, "cta": False}},
                    "segments")
+
+
+def test_adjustment_fields_round_trip_and_merge():
+    """The shared draft's unit: fields() lists what differs from the plan as built; with_fields sets and clears."""
+    adjusted = Adjustments(text_scale=1.2, text_edits={"s2-title": "New"}, colors={"s2-title": "#FFFFFF"})
+    assert adjusted.fields() == {"text_scale": 1.2, "text_edits.s2-title": "New", "colors.s2-title": "#FFFFFF"}
+    assert Adjustments().with_fields(adjusted.fields()) == adjusted
+    cleared = adjusted.with_fields({"text_scale": None, "text_edits.s2-title": None})
+    assert cleared.fields() == {"colors.s2-title": "#FFFFFF"}
+    with pytest.raises(ValueError, match="not something a reviewer can adjust"):
+        adjusted.with_fields({"overlay": 1})
+    with pytest.raises(ValidationError):
+        adjusted.with_fields({"text_scale": 9})
+
+
+def test_changes_in_words_cover_every_kind_of_field():
+    from pipeline.contracts.adjustments import describe_changes
+
+    after = Adjustments(layer_scale={"a": 1.5}, caption_edits={"0": "Josh Allen"}, colors={"a": "#FFD400"})
+    assert describe_changes(Adjustments(), after) == [
+        "Size of a 100 % → 150 %", "Colour of a changed to #FFD400", "Caption of line 1 changed to “Josh Allen”"]

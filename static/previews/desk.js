@@ -1,0 +1,170 @@
+// The desk on one job together: who else has it open, the shared draft, and comments pinned to a moment.
+// The server merges drafts (last write wins, field by field) and says whose change a save replaced; this
+// module only sends the fields this reviewer changed and takes in everyone else's.
+import { describeErrors, getJSON, postJSON } from "./api.js";
+
+// A field is "text_scale", "timing_offset", or one entry of a per-layer map: "text_edits.<layer id>".
+const DEFAULTS = { text_scale: 1, timing_offset: 0 };
+
+export function fieldValue(adjustments, field) {
+  const dot = field.indexOf(".");
+  if (dot < 0) return adjustments[field];
+  return adjustments[field.slice(0, dot)]?.[field.slice(dot + 1)];
+}
+
+export function setField(adjustments, field, value) {
+  const dot = field.indexOf(".");
+  if (dot < 0) { adjustments[field] = value ?? DEFAULTS[field]; return; }
+  const map = (adjustments[field.slice(0, dot)] ||= {});
+  if (value === undefined || value === null) delete map[field.slice(dot + 1)];
+  else map[field.slice(dot + 1)] = value;
+}
+
+export function showPresence(box, viewers, me) {
+  box.replaceChildren(...viewers.filter((name) => name !== me).map((name) => {
+    const chip = document.createElement("span");
+    chip.className = "viewer";
+    chip.textContent = name;
+    chip.title = `${name} has this job open`;
+    return chip;
+  }));
+}
+
+const SAVE_AFTER_MS = 700;
+
+// The reviewer's adjustments, kept in step with the job's shared draft.
+export class SharedDraft {
+  constructor({ url, draft, me, onRemote, notice }) {
+    this.url = url;
+    this.me = me;
+    this.seen = draft.number;
+    this.adjustments = structuredClone(draft.adjustments);
+    this.pending = new Set();
+    this.onRemote = onRemote;
+    this.notice = notice;
+    this.timer = 0;
+    this.saving = Promise.resolve();
+  }
+
+  // This reviewer changed a field: save it (with the others changed meanwhile) once typing pauses.
+  touch(field) {
+    this.pending.add(field);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), SAVE_AFTER_MS);
+  }
+
+  async flush() {
+    clearTimeout(this.timer);
+    await this.saving;
+    if (!this.pending.size) return true;
+    const fields = [...this.pending];
+    this.pending.clear();
+    const changes = Object.fromEntries(fields.map((field) => [field, fieldValue(this.adjustments, field) ?? null]));
+    let saved = false;
+    this.saving = (async () => {
+      const { ok, data } = await postJSON(this.url, { changes, seen: this.seen });
+      if (!ok) { this.notice(`Not saved: ${describeErrors(data)}`, true); return; }
+      this.seen = Math.max(this.seen, data.draft.number);
+      saved = true;
+      const replaced = data.overwrote.map((o) => `${o.by}'s ${o.field}`);
+      this.notice(replaced.length ? `Saved as draft ${data.draft.number}, replacing ${replaced.join(", ")}.`
+        : `Saved as draft ${data.draft.number}.`);
+    })();
+    await this.saving;
+    return saved;
+  }
+
+  // A draft.saved event. Someone else's: take their adjustments, keep what this reviewer has not saved yet.
+  receive(payload) {
+    if (payload.number <= this.seen) return;
+    this.seen = payload.number;
+    // This reviewer's own save is already on the page; their rollback is not.
+    if (payload.by === this.me && !payload.rollback) return;
+    const mine = [...this.pending].map((field) => [field, fieldValue(this.adjustments, field)]);
+    // In place: the page's other parts hold this object.
+    for (const key of Object.keys(this.adjustments)) delete this.adjustments[key];
+    Object.assign(this.adjustments, structuredClone(payload.adjustments));
+    for (const [field, value] of mine) setField(this.adjustments, field, value);
+    const lost = (payload.overwrote || []).filter((o) => o.by === this.me).map((o) => o.field);
+    const what = payload.rollback ? `rolled back to ${payload.rollback}` : (payload.changes || []).join("; ") || "saved the draft";
+    this.notice(`${payload.by}: ${what}${lost.length ? ` — replacing your ${lost.join(", ")}` : ""}.`, lost.length > 0);
+    this.onRemote(this.adjustments);
+  }
+}
+
+function clock(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  return `${String(minutes).padStart(2, "0")}:${(seconds - minutes * 60).toFixed(1).padStart(4, "0")}`;
+}
+
+// Comments pinned to a moment and a layer: the list, the form, and dots on the scrubber.
+export class Comments {
+  constructor({ url, list, form, marks, me, now, seek }) {
+    Object.assign(this, { url, list, form, marks, me, now, seek });
+    this.items = new Map();
+    this.duration = 0;
+    form.addEventListener("submit", (e) => { e.preventDefault(); this.add(); });
+  }
+
+  async load(plan) {
+    if (plan) this.setPlan(plan);
+    const { ok, data } = await getJSON(this.url);
+    if (ok) for (const comment of data.comments) this.items.set(comment.id, comment);
+    this.draw();
+  }
+
+  setPlan(plan) {
+    this.duration = plan.duration;
+    const layers = [];
+    for (const scene of plan.scenes) for (const layer of scene.layers) layers.push([layer.id, `${scene.id} · ${layer.role || layer.type}`]);
+    for (const layer of plan.overlay) layers.push([layer.id, layer.role || layer.type]);
+    const select = this.form.elements.layer;
+    const keep = select.value;
+    select.replaceChildren(new Option("the whole frame", ""), ...layers.map(([id, label]) => new Option(label, id, false, id === keep)));
+  }
+
+  async add() {
+    const errors = this.form.querySelector("#comment-errors");
+    const { ok, data } = await postJSON(this.url, { at_s: Math.round(this.now() * 100) / 100,
+      layer: this.form.elements.layer.value, text: this.form.elements.text.value });
+    if (!ok) { errors.textContent = describeErrors(data); return; }
+    errors.textContent = "";
+    this.form.elements.text.value = "";
+    this.take(data.comment);
+  }
+
+  take(comment) { this.items.set(comment.id, comment); this.draw(); }
+
+  async resolve(comment) {
+    const { ok, data } = await postJSON(`${this.url}/${comment.id}/resolve`, {});
+    if (ok) this.take(data.comment);
+    else this.form.querySelector("#comment-errors").textContent = describeErrors(data);
+  }
+
+  draw() {
+    const comments = [...this.items.values()].sort((a, b) => a.at_s - b.at_s || a.id - b.id);
+    this.list.replaceChildren(...comments.map((comment) => {
+      const li = document.createElement("li");
+      li.dataset.comment = comment.id;
+      li.classList.toggle("resolved", Boolean(comment.resolved_at));
+      const at = Object.assign(document.createElement("time"), { textContent: clock(comment.at_s) });
+      at.addEventListener("click", () => this.seek(comment.at_s));
+      li.append(at, ` ${comment.layer ? `${comment.layer}: ` : ""}${comment.text} — ${comment.by}`);
+      if (comment.resolved_at) li.append(` (resolved by ${comment.resolved_by})`);
+      else {
+        const button = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: "Resolve" });
+        button.addEventListener("click", () => this.resolve(comment));
+        li.append(" ", button);
+      }
+      return li;
+    }));
+    if (!this.marks || !this.duration) return;
+    this.marks.replaceChildren(...comments.filter((c) => !c.resolved_at).map((comment) => {
+      const dot = Object.assign(document.createElement("button"), { type: "button", title: `${clock(comment.at_s)} ${comment.text}` });
+      dot.dataset.comment = comment.id;
+      dot.style.left = `${(comment.at_s / this.duration) * 100}%`;
+      dot.addEventListener("click", () => this.seek(comment.at_s));
+      return dot;
+    }));
+  }
+}

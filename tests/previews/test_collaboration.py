@@ -1,0 +1,300 @@
+"""The desk on one job together: the shared draft (last write wins per field, shown to both), rollback,
+comments pinned to a moment and a layer, and presence over the job's socket."""
+import json
+import math
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from jobs import services
+from jobs.models import Comment, DraftRevision, Job, JobEvent
+from tests.conftest import desk_member
+
+# The layers are queued when the job's transaction commits: these tests need real commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def job(tiny_pipeline, preset):
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "together"})
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW
+    return job
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice(db):
+    return client_for(desk_member("alice", "reviewer"))
+
+
+@pytest.fixture
+def bob(db):
+    return client_for(desk_member("bob", "reviewer"))
+
+
+def post(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def save(client, job, changes, seen):
+    return post(client, f"/studio/jobs/{job.pk}/draft", {"changes": changes, "seen": seen})
+
+
+def events(job, type_):
+    return [e.payload for e in JobEvent.objects.filter(job=job, type=type_).order_by("seq")]
+
+
+def test_two_reviewers_fields_merge_and_the_later_write_wins_shown_to_both(job, alice, bob):
+    """given alice and bob both on the job's page at draft 0,
+    when alice sets the text size, bob edits the headline, then bob (still at draft 0) sets the text size,
+    then the draft holds bob's size and bob's headline, and the save says it replaced alice's size."""
+    # when
+    first = save(alice, job, {"text_scale": 1.2}, 0)
+    second = save(bob, job, {"text_edits.headline": "Bills by a field goal"}, 0)
+    third = save(bob, job, {"text_scale": 0.9}, 0)
+    # then
+    assert first.status_code == second.status_code == third.status_code == 200
+    assert second.json()["overwrote"] == []  # a different field: nothing is lost
+    assert third.json()["overwrote"] == [{"field": "text_scale", "by": "alice"}]
+    draft = DraftRevision.objects.filter(job=job).order_by("-number").first()
+    assert draft.number == 3
+    assert draft.adjustments["text_scale"] == 0.9
+    assert draft.adjustments["text_edits"] == {"headline": "Bills by a field goal"}
+    saved = events(job, "draft.saved")
+    assert [e["by"] for e in saved] == ["alice", "bob", "bob"]
+    assert saved[-1]["overwrote"] == [{"field": "text_scale", "by": "alice"}]  # alice's page is told too
+    assert "All text size 120 % → 90 %" in saved[-1]["changes"]
+    plan = third.json()["plan"]
+    headline = plan["scenes"][0]["layers"][0]
+    assert headline["text"] == "Bills by a field goal" and headline["size"] == pytest.approx(48 * 0.9, abs=0.5)
+
+
+def test_a_page_that_has_the_newest_draft_replaces_nothing(job, alice, bob):
+    save(alice, job, {"text_scale": 1.2}, 0)
+    answer = save(bob, job, {"text_scale": 1.1}, 1)
+    assert answer.json()["overwrote"] == []
+
+
+def test_the_review_page_loads_the_shared_draft(job, alice, bob):
+    """given a draft saved by alice, when bob opens the page, the plan he gets is the draft's, with the
+    originals to compare his edits with."""
+    save(alice, job, {"text_edits.headline": "Draft words"}, 0)
+    payload = bob.get(f"/studio/jobs/{job.pk}/plan").json()
+    assert payload["draft"]["number"] == 1 and payload["draft"]["by"] == "alice"
+    assert payload["plan"]["scenes"][0]["layers"][0]["text"] == "Draft words"
+    assert payload["originals"]["texts"]["headline"] != "Draft words"
+
+
+def test_refused_wording_saves_nothing(job, alice):
+    answer = save(alice, job, {"text_edits.headline": "far too many words " * 20}, 0)
+    assert answer.status_code == 400 and answer.json()["errors"]
+    assert not DraftRevision.objects.filter(job=job).exists()
+    assert events(job, "draft.saved") == []
+
+
+def test_a_field_that_is_not_one_is_named(job, alice):
+    answer = save(alice, job, {"compliance": "gone"}, 0)
+    assert answer.status_code == 400
+    assert "'compliance' is not something a reviewer can adjust" in json.dumps(answer.json())
+
+
+def test_a_field_set_back_to_null_is_the_plan_as_built(job, alice):
+    save(alice, job, {"text_edits.headline": "New words", "text_scale": 1.3}, 0)
+    answer = save(alice, job, {"text_edits.headline": None, "text_scale": None}, 1)
+    assert answer.status_code == 200
+    assert answer.json()["draft"]["adjustments"]["text_edits"] == {}
+    assert answer.json()["draft"]["adjustments"]["text_scale"] == 1.0
+
+
+def test_the_draft_cannot_change_after_approval(job, alice):
+    assert post(alice, f"/studio/jobs/{job.pk}/approve", {"adjustments": {}}).status_code == 200
+    answer = save(alice, job, {"text_scale": 1.2}, 0)
+    assert answer.status_code == 409 and "not waiting for review" in answer.json()["error"]
+
+
+def test_approval_refuses_a_draft_someone_else_changed_since_the_page_had_it(job, alice, bob):
+    """given bob saved the draft after alice's page last had it, when alice approves, she is told to look
+    again and nothing is approved; approving with the newest draft renders exactly that version."""
+    save(bob, job, {"text_scale": 1.2}, 0)
+    # when
+    stale = post(alice, f"/studio/jobs/{job.pk}/approve", {"adjustments": {}, "draft": 0})
+    # then
+    assert stale.status_code == 409 and stale.json()["draft_moved"] == {"number": 1, "by": "bob"}
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW
+    fresh = post(alice, f"/studio/jobs/{job.pk}/approve", {"adjustments": {"text_scale": 1.2}, "draft": 1})
+    assert fresh.status_code == 200
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE
+    version = job.plan_versions.get(number=fresh.json()["approved"])
+    assert version.adjustments["text_scale"] == 1.2 and job.renders.get().plan_version == version
+
+
+def test_my_own_later_save_does_not_block_my_approval(job, alice):
+    save(alice, job, {"text_scale": 1.2}, 0)
+    assert post(alice, f"/studio/jobs/{job.pk}/approve", {"adjustments": {"text_scale": 1.2}, "draft": 0}
+                ).status_code == 200
+
+
+def test_rollback_to_the_plan_as_built_and_to_an_earlier_draft(job, alice, bob):
+    """given three saves, when bob rolls back to draft 1 and then to plan version 1, each becomes the draft
+    with its changes in words, and the trail says bob did it."""
+    save(alice, job, {"text_scale": 1.2}, 0)
+    save(alice, job, {"text_edits.headline": "Second words"}, 1)
+    save(alice, job, {"timing_offset": 0.5}, 2)
+    # when
+    to_draft = post(bob, f"/studio/jobs/{job.pk}/rollback", {"draft": 1})
+    # then
+    assert to_draft.status_code == 200
+    assert to_draft.json()["draft"]["adjustments"]["text_edits"] == {}
+    assert to_draft.json()["draft"]["adjustments"]["text_scale"] == 1.2
+    trail = events(job, "draft.saved")[-1]
+    assert trail["by"] == "bob" and trail["rollback"] == "draft 1"
+    assert "Text timing +0.50 s → +0.00 s" in trail["changes"]
+    assert "Text of headline set back to the original" in trail["changes"]
+    # when
+    to_built = post(bob, f"/studio/jobs/{job.pk}/rollback", {"version": 1})
+    # then
+    assert to_built.json()["draft"]["adjustments"]["text_scale"] == 1.0
+    assert events(job, "draft.saved")[-1]["changes"] == ["All text size 120 % → 100 %"]
+    page = bob.get(f"/studio/jobs/{job.pk}/").content.decode()
+    assert "rolled back to plan version 1" in page and "rolled back to draft 1" in page
+
+
+@pytest.mark.parametrize("body, field", [({}, "version"), ({"version": 9}, "version"), ({"draft": 0}, "draft"),
+                                         ({"version": 1, "draft": 1}, "version"), ({"draft": "1"}, "draft"),
+                                         ({"version": True}, "version")])
+def test_a_rollback_to_nothing_is_refused_in_words(job, alice, body, field):
+    answer = post(alice, f"/studio/jobs/{job.pk}/rollback", body)
+    assert answer.status_code == 400 and field in answer.json()["errors"]
+
+
+def test_comments_are_pinned_shown_and_resolved_by_anyone(job, alice, bob):
+    """given a comment by alice at 1.2 s on the headline, when bob resolves it, everyone gets both events and
+    the studio list counts it while it is open."""
+    added = post(alice, f"/studio/jobs/{job.pk}/comments", {"at_s": 1.2, "layer": "headline",
+                                                             "text": "stat: wrong line"})
+    assert added.status_code == 201
+    comment = added.json()["comment"]
+    assert comment["by"] == "alice" and comment["layer"] == "headline" and comment["at_s"] == 1.2
+    listing = bob.get("/studio/").content.decode()
+    assert 'data-comments="1"' in listing
+    # when
+    resolved = post(bob, f"/studio/jobs/{job.pk}/comments/{comment['id']}/resolve", {})
+    # then
+    assert resolved.status_code == 200 and resolved.json()["comment"]["resolved_by"] == "bob"
+    assert [e["text"] for e in events(job, "comment.added")] == ["stat: wrong line"]
+    assert events(job, "comment.resolved")[0]["resolved_by"] == "bob"
+    assert 'data-comments="0"' in bob.get("/studio/").content.decode()
+    again = post(alice, f"/studio/jobs/{job.pk}/comments/{comment['id']}/resolve", {})
+    assert again.json()["comment"]["resolved_by"] == "bob" and len(events(job, "comment.resolved")) == 1
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"at_s": 1.0, "text": ""}, "text"), ({"at_s": 1.0, "text": "x" * 1001}, "text"),
+    ({"at_s": -1, "text": "x"}, "at_s"), ({"at_s": "soon", "text": "x"}, "at_s"),
+    ({"at_s": 99, "text": "x"}, "at_s"), ({"at_s": 1.0, "text": "x", "layer": "nope"}, "layer"),
+    ({"at_s": 1.0, "text": "x", "layer": 5}, "layer"), ({"text": "x"}, "at_s")])
+def test_a_bad_comment_gets_field_errors(job, alice, body, field):
+    answer = post(alice, f"/studio/jobs/{job.pk}/comments", body)
+    assert answer.status_code == 400 and field in answer.json()["errors"]
+    assert not Comment.objects.exists()
+
+
+def test_resolving_a_comment_of_another_job_is_refused(job, alice, tiny_pipeline, preset):
+    other = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "other"})
+    made = post(alice, f"/studio/jobs/{other.pk}/comments", {"at_s": 0.5, "text": "elsewhere"}).json()["comment"]
+    answer = post(alice, f"/studio/jobs/{job.pk}/comments/{made['id']}/resolve", {})
+    assert answer.status_code == 400
+
+
+def test_a_viewer_without_review_rights_may_comment_but_not_edit_the_draft(job, db):
+    designer = client_for(desk_member("dana", "designer"))
+    assert post(designer, f"/studio/jobs/{job.pk}/comments", {"at_s": 0.1, "text": "logo?"}).status_code == 201
+    assert save(designer, job, {"text_scale": 1.2}, 0).status_code == 403
+
+
+JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
+                       | st.text(max_size=30), lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(st.text(max_size=10), inner, max_size=3), max_leaves=8)
+FIELD_NAMES = st.sampled_from(["text_scale", "timing_offset", "text_edits.headline", "colors.headline",
+                               "layer_scale.headline", "caption_edits.0", "text_edits", "nope", ""]
+                              ) | st.text(max_size=20)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(FIELD_NAMES, JSONISH, max_size=4) | JSONISH, seen=JSONISH)
+def test_any_draft_save_is_saved_or_refused_in_words(job, alice, changes, seen):
+    """Whatever a page sends, the answer is the new draft or field errors: never a 500, never half a save."""
+    before = DraftRevision.objects.filter(job=job).count()
+    answer = post(alice, f"/studio/jobs/{job.pk}/draft", {"changes": changes, "seen": seen})
+    assert answer.status_code in (200, 400), answer.content
+    after = DraftRevision.objects.filter(job=job).count()
+    assert after == before + (1 if answer.status_code == 200 else 0)
+    if answer.status_code == 400:
+        assert answer.json()["errors"]
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(at_s=JSONISH | st.floats(), text=JSONISH, layer=JSONISH)
+def test_any_comment_is_pinned_or_refused_in_words(job, alice, at_s, text, layer):
+    try:
+        body = json.dumps({"at_s": at_s, "text": text, "layer": layer})
+    except ValueError:
+        return
+    answer = alice.post(f"/studio/jobs/{job.pk}/comments", body, content_type="application/json")
+    assert answer.status_code in (201, 400), answer.content
+    if answer.status_code == 201:
+        made = answer.json()["comment"]
+        assert math.isfinite(made["at_s"]) and 0 <= made["at_s"] <= 2.0 and made["text"].strip()
+
+
+# ---------------------------------------------------------------------------------------------- presence
+
+def test_presence_over_the_job_socket_and_the_studio_socket(tiny_pipeline, preset):
+    """given alice on the job page and the batch grid's studio socket open, when bob opens the job and leaves
+    it, alice and the studio socket see him come and go."""
+    from tests.previews.test_socket import communicator
+
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "presence"})
+    alice_user, bob_user = desk_member("alice", "reviewer"), desk_member("bob", "reviewer")
+    alice_socket = communicator(f"/ws/jobs/{job.pk}/", alice_user)
+    bob_socket = communicator(f"/ws/jobs/{job.pk}/", bob_user)
+    studio = communicator("/ws/studio/", alice_user)
+
+    async def presence(socket):
+        while True:
+            message = await socket.receive_json_from(timeout=3)
+            if message["type"] == "presence":
+                return message
+
+    async def run():
+        await studio.connect(timeout=3)
+        await alice_socket.connect(timeout=3)
+        seen = [(await presence(alice_socket))["viewers"]]
+        await presence(studio)
+        await bob_socket.connect(timeout=3)
+        seen.append((await presence(alice_socket))["viewers"])
+        from_studio = await presence(studio)
+        await bob_socket.disconnect()
+        seen.append((await presence(alice_socket))["viewers"])
+        await alice_socket.disconnect()
+        await studio.disconnect()
+        return seen, from_studio
+
+    seen, from_studio = async_to_sync(run)()
+    assert seen == [["alice"], ["alice", "bob"], ["alice"]]
+    assert from_studio == {"type": "presence", "job": str(job.pk), "viewers": ["alice", "bob"]}
+    from jobs.models import Viewer
+
+    assert not Viewer.objects.exists()
