@@ -13,11 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, F, QuerySet, expressions
+from django.db.models import Count, F, Q, QuerySet, Sum, expressions
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from jobs.models import Job, Outcome, Render
+from jobs.models import Engagement, Job, Outcome, Render
 
 REVIEWED = (Outcome.APPROVED, Outcome.ADJUSTED, Outcome.SKIPPED, Outcome.REJECTED)
 APPROVED = (Outcome.APPROVED, Outcome.ADJUSTED, Outcome.SKIPPED, Outcome.AUTO)
@@ -129,6 +129,78 @@ def render_estimate(preset_id: int, *, sample: int = 20) -> tuple[float, int] | 
     if not durations:
         return None
     return statistics.median(d.total_seconds() for d in durations), len(durations)
+
+
+@dataclass
+class Performance:
+    """What a preset's (or a segment's) delivered posts earned, next to how its reviews went."""
+    name: str
+    posts: int = 0
+    views: int = 0
+    likes: int = 0
+    shares: int = 0
+    watch_time_s: float = 0.0
+    approved: int = 0
+    reviewed: int = 0
+
+    @property
+    def views_per_post(self) -> float | None:
+        return self.views / self.posts if self.posts else None
+
+    @property
+    def engagement_rate(self) -> float | None:
+        """Likes and shares per view."""
+        return (self.likes + self.shares) / self.views if self.views else None
+
+    @property
+    def watch_s_per_view(self) -> float | None:
+        return self.watch_time_s / self.views if self.views else None
+
+    @property
+    def approval_rate(self) -> float | None:
+        return self.approved / self.reviewed if self.reviewed else None
+
+
+def _best_first(rows) -> list[Performance]:
+    return sorted(rows, key=lambda p: (-(p.views_per_post or -1), p.name))
+
+
+FIGURES = ("views", "likes", "shares", "watch_time_s")
+
+
+def engagement_by_preset() -> list[Performance]:
+    """Every preset with its posts' figures (all platforms added up) and its approval rate, best first."""
+    from presets.models import Preset
+
+    found = {}
+    for preset in (Preset.objects.annotate(
+            reviewed=Count("jobs", filter=Q(jobs__review_outcome__in=REVIEWED)),
+            approved=Count("jobs", filter=Q(jobs__review_outcome=Outcome.APPROVED))).order_by()):
+        found[preset.pk] = Performance(name=preset.name, approved=preset.approved, reviewed=preset.reviewed)
+    for row in (Engagement.objects.values("render__job__preset_id").order_by()
+                .annotate(posts=Count("render", distinct=True), **{f: Sum(f) for f in FIGURES})):
+        item = found.get(row["render__job__preset_id"])
+        if item is not None:
+            item.posts = row["posts"]
+            for name in FIGURES:
+                setattr(item, name, row[name] or 0)
+    return _best_first(found.values())
+
+
+def engagement_by_segment() -> list[Performance]:
+    """Per segment of the script (the plan's scene ids: hook, matchup, prop_1, cta, ...): the figures of the posts
+    that had it, best first. A post counts once for every segment it had."""
+    per_post = {row["render_id"]: row for row in Engagement.objects.values("render_id").order_by()
+                .annotate(**{f: Sum(f) for f in FIGURES})}
+    found: dict[str, Performance] = {}
+    renders = Render.objects.filter(pk__in=list(per_post)).values_list("pk", "plan_version__plan")
+    for render_id, plan in renders:
+        for scene_id in dict.fromkeys(scene.get("id", "") for scene in (plan or {}).get("scenes", [])):
+            item = found.setdefault(scene_id, Performance(name=scene_id))
+            item.posts += 1
+            for name in FIGURES:
+                setattr(item, name, getattr(item, name) + (per_post[render_id][name] or 0))
+    return _best_first(found.values())
 
 
 class JobsCollector:

@@ -240,6 +240,8 @@ class Render(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
+    # What the delivered post carries and its engagement is reported under (pipeline.contracts.l7.analytics_id).
+    analytics_id = models.CharField(max_length=40, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -308,3 +310,23 @@ class Viewer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.job_id}"
+
+
+class Engagement(models.Model):
+    """What a delivered post earned on one platform, as last reported (figures are totals to date, so a newer
+    report replaces an older one)."""
+    render = models.ForeignKey(Render, on_delete=models.CASCADE, related_name="engagements")
+    platform = models.CharField(max_length=30)
+    views = models.PositiveBigIntegerField(default=0)
+    likes = models.PositiveBigIntegerField(default=0)
+    shares = models.PositiveBigIntegerField(default=0)
+    watch_time_s = models.FloatField(default=0, help_text="Seconds watched in all, over every view.")
+    reported_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["render", "platform"]
+        constraints = [models.UniqueConstraint(fields=["render", "platform"], name="one_engagement_per_platform")]
+
+    def __str__(self) -> str:
+        return f"{self.render.analytics_id} on {self.platform}: {self.views} views"

@@ -72,6 +72,8 @@ RENDER_CRF = env.int("RENDER_CRF", default=20)
 
 # /metrics asks for this bearer token when it is set.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# POST /engagement (posts' figures from the social platforms) takes this bearer token; unset, it takes nothing.
+ENGAGEMENT_TOKEN = env.str("ENGAGEMENT_TOKEN", default="")
 
 # Provider credentials: only ever from the environment.
 BALLDONTLIE_API_KEY = env.str("BALLDONTLIE_API_KEY", default="")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("studio/", include("previews.urls")),
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
+    path("engagement", ops.engagement, name="engagement"),
     # A webhook's signed file links: the token is the credential (no login), and it expires.
     path("files/<str:token>", studio.file_link, name="file-link"),
 ]

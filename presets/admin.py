@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Count, F, FloatField, Sum
+from django.db.models.functions import Cast, NullIf
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -9,11 +11,24 @@ from presets.models import Preset
 @admin.register(Preset)
 class PresetAdmin(admin.ModelAdmin):
     form = PresetForm
-    list_display = ["name", "slug", "kind", "active", "updated_at"]
+    list_display = ["name", "slug", "kind", "active", "views_per_post", "updated_at"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["builder"]
+
+    def get_queryset(self, request):
+        # The list ranks presets by what their delivered posts earned (jobs.Engagement), unranked ones last.
+        views = Sum("jobs__renders__engagements__views")
+        posts = Count("jobs__renders__engagements__render", distinct=True)
+        return super().get_queryset(request).annotate(ranked_views=Cast(views, FloatField()) / NullIf(posts, 0))
+
+    def get_ordering(self, request):
+        return [F("ranked_views").desc(nulls_last=True), "name"]
+
+    @admin.display(description="views per post", ordering="ranked_views")
+    def views_per_post(self, obj: Preset):
+        return "–" if obj.ranked_views is None else f"{obj.ranked_views:,.0f}"
 
     @admin.display(description="preset builder")
     def builder(self, obj: Preset):

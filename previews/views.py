@@ -391,7 +391,10 @@ def metrics_dashboard(request):
             charts.bars([(f"{layer} {kind}", n) for (layer, kind), n in stats.failures.most_common(8)],
                         title=f"Failures by layer and error, last {days} days"),
         ]})
-    return render(request, "previews/metrics.html", {"panels": panels})
+    from jobs.metrics import engagement_by_preset, engagement_by_segment
+
+    return render(request, "previews/metrics.html", {"panels": panels, "presets": engagement_by_preset(),
+                                                     "segments": engagement_by_segment()})
 
 
 # ---------------------------------------------------------------------------------------------- preset builder

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from jobs import files
 from jobs.locks import job_for_update, layer_run_for_update
 from jobs.models import Asset, Job, LayerRun, Render
+from pipeline.contracts.l7 import analytics_id
 from jobs.selectors import approved_plan_version
 from jobs.services.events import event_record
 from jobs.services.state import job_transition
@@ -285,7 +286,8 @@ def _mark_started(job: Job, pipeline: Pipeline, layer: str) -> None:
 
 def _render_started(job: Job, plan_version: int) -> None:
     version = job.plan_versions.get(number=plan_version)
-    render, created = Render.objects.get_or_create(job=job, plan_version=version)
+    render, created = Render.objects.get_or_create(job=job, plan_version=version, defaults={
+        "analytics_id": analytics_id(job.pk, version.number)})
     if not created and render.status != Render.Status.RUNNING:
         render.status, render.error_message = Render.Status.RUNNING, ""
         render.save(update_fields=["status", "error_message"])

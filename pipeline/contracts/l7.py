@@ -1,6 +1,7 @@
 """L7 distribution result."""
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import Field
@@ -14,3 +15,9 @@ class DistributionResult(Contract):
     delivered: list[str] = Field(min_length=1)
     idempotency_key: str = Field(min_length=1)
     status_code: int | None = None
+
+
+def analytics_id(job_id, plan_version: int) -> str:
+    """The id a delivered post carries (every file of it, in the delivery's metadata) and its engagement
+    figures are reported under: one per rendered plan version, short enough for a caption or a UTM tag."""
+    return f"me-{uuid.UUID(str(job_id)).hex[:12]}-v{int(plan_version)}"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.context import LayerContext
 from pipeline.contracts import DistributionResult, RenderResult
+from pipeline.contracts.l7 import analytics_id
 from pipeline.errors import ConfigurationError, DistributionError
 from pipeline.files import atomic_write, atomic_write_bytes
 from pipeline.http import ProviderClient, RetryPolicy, Timeouts
@@ -23,17 +24,20 @@ from pipeline.registry import LayerInput
 
 
 def metadata(inputs: LayerInput, ctx: LayerContext, result: RenderResult) -> dict:
-    """What a receiver gets: the piece, and per file its job-relative path, size and sha256 with a signed link to
-    download it until `url_expires_at` (the media itself never travels in the message)."""
+    """What a receiver gets: the piece and its analytics id, and per file its job-relative path, size, sha256 and
+    the post's analytics id, with a signed link to download it until `url_expires_at` (the media itself never
+    travels in the message)."""
     plan = inputs.plan
     expires = datetime.now(UTC) + timedelta(seconds=int(ctx.options.get("WEBHOOK_URL_SECONDS", 7 * 24 * 3600)))
+    post = analytics_id(ctx.job_id, result.plan_version)
     files = []
     for output in result.files:
-        described = output.model_dump(mode="json")
+        described = {**output.model_dump(mode="json"), "analytics_id": post}
         if ctx.file_link is not None:
             described.update(url=ctx.file_link(output.file), url_expires_at=expires.isoformat(timespec="seconds"))
         files.append(described)
-    return {"job_id": ctx.job_id, "plan_version": result.plan_version, "kind": plan.kind, "title": plan.title,
+    return {"job_id": ctx.job_id, "plan_version": result.plan_version, "analytics_id": post,
+            "kind": plan.kind, "title": plan.title,
             "odds_as_of": plan.odds_as_of.isoformat() if plan.odds_as_of else None, "files": files}
 
 
