@@ -29,7 +29,6 @@ from pydantic import BaseModel, ValidationError
 from jobs import files
 from jobs.locks import job_for_update, layer_run_for_update
 from jobs.models import Asset, Job, LayerRun, Render
-from pipeline.contracts.l7 import analytics_id
 from jobs.selectors import approved_plan_version
 from jobs.services.events import event_record
 from jobs.services.state import job_transition
@@ -37,6 +36,7 @@ from pipeline import registry
 from pipeline.context import LayerContext, RecordedAsset
 from pipeline.contracts import JobInputs, PresetConfig, RenderPlan
 from pipeline.contracts.base import non_finite_path
+from pipeline.contracts.l7 import analytics_id
 from pipeline.errors import ConfigurationError, ContractError, LayerTimeoutError, PipelineError, StoreError
 from pipeline.log_context import job_context
 from pipeline.registry import LayerInput, LayerSpec, Pipeline
