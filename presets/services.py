@@ -70,6 +70,48 @@ def preset_set_logo(*, preset: Preset, uploaded) -> str:
     return name
 
 
+REFERENCES_MAX = 4
+REFERENCE_SIDE = 1536
+
+
+def preset_add_reference(*, preset: Preset, uploaded) -> str:
+    """Check an uploaded reference image as a logo is checked, keep it re-encoded (at most 1536 px a side) under
+    a name from its content, and add it to the preset's references (at most four)."""
+    from presets.uploads import UploadRejected
+
+    references = list(PresetConfig.model_validate(preset.config).brand.references)
+    if len(references) >= REFERENCES_MAX:
+        raise UploadRejected(f"the preset has {REFERENCES_MAX} reference images already; remove one first")
+    image = clean_image(uploaded).convert("RGB")
+    image.thumbnail((REFERENCE_SIDE, REFERENCE_SIDE))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    # Named by content: a new picture changes the preset's L5 inputs, so the layer's cached art is not reused.
+    name = f"{slugify(preset.slug)}-ref-{hashlib.sha256(data).hexdigest()[:12]}.jpg"
+    from pipeline.files import atomic_write_bytes
+
+    atomic_write_bytes(brand_dir() / name, data)
+    brand_publish(name)
+    if name not in references:
+        config = json.loads(json.dumps(preset.config))
+        config.setdefault("brand", {})["references"] = [*references, name]
+        preset.config = config
+        preset.save(update_fields=["config", "updated_at"])
+    return name
+
+
+def preset_remove_reference(*, preset: Preset, name: str) -> None:
+    """Take a reference image off the preset (the file stays: other presets or earlier jobs may use it)."""
+    references = list(PresetConfig.model_validate(preset.config).brand.references)
+    if name not in references:
+        raise ValueError(f"the preset has no reference image {name[:80]!r}")
+    config = json.loads(json.dumps(preset.config))
+    config["brand"]["references"] = [r for r in references if r != name]
+    preset.config = config
+    preset.save(update_fields=["config", "updated_at"])
+
+
 def preset_add_font(*, preset: Preset, uploaded, role: str, family: str) -> str:
     """Check an uploaded font, keep it in the brand font folder, and use it for headings or body text."""
     if role not in ("heading_font", "body_font"):

@@ -32,5 +32,8 @@ urlpatterns = [
     path("presets/<slug:slug>/thumbnails", views.preset_thumbnails, name="preset-thumbnails"),
     path("presets/<slug:slug>/duplicate", views.preset_duplicate, name="preset-duplicate"),
     path("presets/<slug:slug>/upload/<str:what>", views.preset_upload, name="preset-upload"),
+    path("presets/<slug:slug>/references/<str:name>", views.preset_reference, name="preset-reference"),
+    path("presets/<slug:slug>/references/<str:name>/remove", views.preset_reference_remove,
+         name="preset-reference-remove"),
     path("fonts/<str:name>", views.font_file, name="font"),
 ]

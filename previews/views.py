@@ -415,6 +415,7 @@ def preset_builder(request, slug):
         return redirect("previews:preset", slug=form.instance.slug)
     return render(request, "previews/preset.html", {
         "preset": preset, "form": form, "sections": editor.SECTIONS, "fonts": editor.fonts(),
+        "references": PresetConfig.model_validate(preset.config).brand.references,
         "fonts_json": json.dumps(editor.fonts()), "zones_json": json.dumps(editor.platform_zones()),
     }, status=400 if request.method == "POST" else 200)
 
@@ -465,6 +466,8 @@ def preset_upload(request, slug, what):
     try:
         if what == "logo":
             name = preset_services.preset_set_logo(preset=preset, uploaded=uploaded)
+        elif what == "reference":
+            name = preset_services.preset_add_reference(preset=preset, uploaded=uploaded)
         else:
             name = preset_services.preset_add_font(preset=preset, uploaded=uploaded,
                                                    role=request.POST.get("role", "heading_font"),
@@ -474,6 +477,37 @@ def preset_upload(request, slug, what):
     else:
         messages.success(request, f"{uploaded.name} saved as {name}.")
     return redirect("previews:preset", slug=slug)
+
+
+@staff_required(perms=access.UPLOAD_BRAND)
+@require_POST
+def preset_reference_remove(request, slug, name: str):
+    from presets.services import preset_remove_reference
+
+    preset = get_object_or_404(Preset, slug=slug)
+    try:
+        preset_remove_reference(preset=preset, name=name)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Reference image {name} removed.")
+    return redirect("previews:preset", slug=slug)
+
+
+@staff_required(api=True, perms=access.VIEW_PRESETS)
+@require_GET
+def preset_reference(request, slug, name: str):
+    """One of the preset's reference images (only the ones it names, from the brand folder)."""
+    preset = get_object_or_404(Preset, slug=slug)
+    if name not in PresetConfig.model_validate(preset.config).brand.references:
+        raise Http404("No such reference image.")
+    path = files.brand_fetch() / name
+    if not path.is_file():
+        raise Http404("No such reference image.")
+    response = FileResponse(path.open("rb"), content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @staff_required(api=True, perms=access.VIEW_JOBS)

@@ -51,6 +51,9 @@ class BrandRules(Contract):
     text_color: HexColor = "#FFFFFF"
     accent_color: HexColor = "#FFD400"
     logo: str | None = Field(default=None, description="a logo file in MEDIA_ROOT/brand/")
+    references: list[str] = Field(default=[], max_length=4,
+                                  description="reference images in MEDIA_ROOT/brand/: L5's providers take them, "
+                                              "and the procedural art takes their palette and texture")
     headline_size: int = Field(default=96, ge=16, le=300)
     body_size: int = Field(default=54, ge=12, le=200)
     margin: int = Field(default=80, ge=0, le=400)

@@ -440,7 +440,20 @@ GEMINI_RATIOS = {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9"
 
 def serve_gemini_images(upstream: Upstream) -> None:
     def answer(seen):
-        config = json.loads(seen.body).get("generationConfig", {})
+        body = json.loads(seen.body)
+        for part in body.get("contents", [{}])[0].get("parts", []):
+            inline = part.get("inline_data") or part.get("inlineData")
+            if inline is None:
+                continue
+            mime = inline.get("mime_type") or inline.get("mimeType")
+            try:
+                picture = _is_picture(base64.b64decode(inline.get("data", ""), validate=True))
+            except (ValueError, TypeError):
+                picture = None
+            if mime not in ("image/png", "image/jpeg", "image/webp", "image/heic", "image/heif") or picture is None:
+                return ok({"error": {"code": 400, "message": "Unable to process input image.",
+                                     "status": "INVALID_ARGUMENT"}}, status=400)
+        config = body.get("generationConfig", {})
         ratio = config.get("imageConfig", {}).get("aspectRatio", "1:1")
         if ratio not in GEMINI_RATIOS:
             return ok({"error": {"code": 400, "message": f"Invalid aspect ratio {ratio}",
@@ -460,3 +473,123 @@ def serve_all(upstream: Upstream) -> None:
     upstream.route("POST", "/v1/chat/completions", lambda seen: ok(_script_for(seen)))
     upstream.route("POST", "/v1/audio/speech", lambda seen: ok(wav_bytes(0.6), headers={"Content-Type": "audio/wav"}))
     serve_openai_images(upstream, png_bytes(90, 160))
+
+
+# ---------------------------------------------------------------------------------------------- reference images
+# How each image API documents taking reference pictures, as these fakes check them:
+# - OpenAI, API reference "Create image edit" (POST /v1/images/edits): multipart/form-data; `image` (or
+#   `image[]`, repeated) up to 16 PNG, WebP or JPEG files under 50 MB for gpt-image-1 (dall-e-2: one square
+#   PNG); `prompt` required; `size`, `n`, `model` as form fields. The answer has the generations' shape.
+# - BFL (api.bfl.ai reference): FLUX1.1 [pro] takes `image_prompt`, a base64 image for Flux Redux; FLUX.1
+#   Kontext [pro]/[max] take `input_image` (base64), with `input_image_2`..`input_image_4` for more, and an
+#   `aspect_ratio`. Both answer {"id", "polling_url"} and are polled at get_result.
+# - Gemini, image generation guide (editing with images): `contents[].parts[]` with a `text` part and
+#   `inline_data` {`mime_type`, `data` (base64)} parts (`inlineData`/`mimeType` in camel case also accepted).
+# - ComfyUI, server.py: POST /upload/image takes multipart `image` (the file), `type` (input), `subfolder` and
+#   `overwrite`, and answers {"name", "subfolder", "type"}; a LoadImage node's `image` input names the file.
+
+def multipart_fields(seen: Seen) -> list[tuple[str, str | None, bytes]]:
+    """(field name, file name, bytes) of each part of a multipart/form-data request, as a server parses it."""
+    from email import policy
+    from email.parser import BytesParser
+
+    content_type = seen.headers.get("Content-Type", "")
+    if not content_type.startswith("multipart/form-data"):
+        return []
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + seen.body)
+    return [(part.get_param("name", header="content-disposition"), part.get_filename(),
+             part.get_payload(decode=True)) for part in message.iter_parts()]
+
+
+def _is_picture(data: bytes) -> str | None:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.format
+    except OSError:
+        return None
+
+
+def serve_openai_image_edits(upstream: Upstream) -> None:
+    def answer(seen):
+        parts = multipart_fields(seen)
+        if not parts:
+            return _openai_error("The request must be multipart/form-data", "image")
+        fields = {name: data.decode() for name, filename, data in parts if filename is None}
+        images = [(name, data) for name, filename, data in parts if filename is not None]
+        model = fields.get("model", "dall-e-2")
+        if not fields.get("prompt"):
+            return _openai_error("Missing required parameter: 'prompt'.", "prompt")
+        if not images or any(name not in ("image", "image[]") for name, _ in images):
+            return _openai_error("Missing required parameter: 'image'.", "image")
+        limit = 16 if model == "gpt-image-1" else 1
+        formats = {"PNG", "JPEG", "WEBP"} if model == "gpt-image-1" else {"PNG"}
+        if len(images) > limit or any(_is_picture(data) not in formats for _, data in images):
+            return _openai_error(f"Invalid image for {model}", "image")
+        if fields.get("size", "1024x1024") not in OPENAI_IMAGE_SIZES.get(model, ()):
+            return _openai_error(f"Invalid size for {model}", "size")
+        width, height = (int(v) for v in fields.get("size", "1024x1024").replace("auto", "1024x1024").split("x"))
+        image = base64.b64encode(png_bytes(width // 16, height // 16)).decode()
+        return ok({"created": 1, "data": [{"b64_json": image}]})
+
+    upstream.route("POST", "/v1/images/edits", answer)
+
+
+FLUX_KONTEXT_RATIOS = {"21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21", "4:5", "5:4"}
+
+
+def serve_flux(upstream: Upstream) -> None:
+    def submit(seen):
+        body = json.loads(seen.body)
+        model = seen.path.rsplit("/", 1)[-1]
+        if not isinstance(body.get("prompt"), str):
+            return ok({"detail": [{"loc": ["body", "prompt"], "msg": "field required"}]}, status=422)
+        pictures = [body[key] for key in body if key == "image_prompt" or key.startswith("input_image")]
+        if model.startswith("flux-kontext"):
+            if "image_prompt" in body or body.get("aspect_ratio", "1:1") not in FLUX_KONTEXT_RATIOS:
+                return ok({"detail": [{"loc": ["body"], "msg": "not a Kontext request"}]}, status=422)
+        elif any(key.startswith("input_image") for key in body):
+            return ok({"detail": [{"loc": ["body", "input_image"], "msg": "extra field"}]}, status=422)
+        for picture in pictures:
+            try:
+                if _is_picture(base64.b64decode(picture, validate=True)) is None:
+                    raise ValueError
+            except (ValueError, TypeError):
+                return ok({"detail": [{"loc": ["body", "image"], "msg": "not a base64 image"}]}, status=422)
+        return ok({"id": "t1", "polling_url": f"{upstream.url}/v1/get_result?id=t1"})
+
+    upstream.route("POST", "/v1/flux-", submit)
+    upstream.route("GET", "/v1/get_result", lambda seen: ok(
+        {"id": "t1", "status": "Ready", "result": {"sample": f"{upstream.url}/samples/t1.png"}}))
+    upstream.route("GET", "/samples/", lambda seen: ok(png_bytes(), headers={"Content-Type": "image/png"}))
+
+
+def serve_comfyui(upstream: Upstream) -> None:
+    """A ComfyUI server that keeps uploads and refuses a LoadImage node naming a file it does not have."""
+    uploads: dict[str, bytes] = {}
+
+    def upload(seen):
+        parts = multipart_fields(seen)
+        files = [(filename, data) for name, filename, data in parts if name == "image" and filename]
+        fields = {name: data.decode() for name, filename, data in parts if filename is None}
+        if not files or fields.get("type", "input") not in ("input", "temp", "output"):
+            return 400, {"Content-Type": "text/plain"}, b""
+        filename, data = files[0]
+        subfolder = fields.get("subfolder", "")
+        uploads[f"{subfolder}/{filename}" if subfolder else filename] = data
+        return ok({"name": filename, "subfolder": subfolder, "type": fields.get("type", "input")})
+
+    def queue(seen):
+        graph = json.loads(seen.body)["prompt"]
+        for node_id, node in graph.items():
+            if node.get("class_type") == "LoadImage" and node["inputs"].get("image") not in uploads:
+                return ok({"error": {"type": "prompt_outputs_failed_validation", "message": "Invalid image file"},
+                           "node_errors": {node_id: {"errors": [{"type": "value_not_in_list"}]}}}, status=400)
+        return ok({"prompt_id": "p-1", "number": 1, "node_errors": {}})
+
+    upstream.route("POST", "/upload/image", upload)
+    upstream.route("POST", "/prompt", queue)
+    upstream.route("GET", "/history/p-1", lambda seen: ok({"p-1": {"status": {"status_str": "success"}, "outputs": {
+        "9": {"images": [{"filename": "out_0001.png", "subfolder": "", "type": "output"}]}}}}))
+    upstream.route("GET", "/view", lambda seen: ok(png_bytes(), headers={"Content-Type": "image/png"}))
+    upstream.uploads = uploads

@@ -24,8 +24,8 @@ def shipped(slug: str) -> PresetConfig:
     return PresetConfig.model_validate(json.loads((DATA_DIR / f"{slug}.json").read_text())["config"])
 
 
-def run_through_l5(tmp_path, slug="reel_hype", **job):
-    preset = shipped(slug)
+def run_through_l5(tmp_path, slug="reel_hype", preset: PresetConfig | None = None, **job):
+    preset = preset or shipped(slug)
     inputs = JobInputs.model_validate({"sport": "nfl", "date": "2026-11-22", **job})
     outputs = {}
 

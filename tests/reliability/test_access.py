@@ -134,6 +134,13 @@ MATRIX = [
     ("duplicate preset", "post", "/studio/presets/test-reel/duplicate", "form", {"designer", "desk admin"}),
     ("upload a logo", "post", "/studio/presets/test-reel/upload/logo", "form", {"designer", "desk admin"}),
     ("upload a font", "post", "/studio/presets/test-reel/upload/font", "form", {"designer", "desk admin"}),
+    ("upload a reference image", "post", "/studio/presets/test-reel/upload/reference", "form",
+     {"designer", "desk admin"}),
+    ("save the shared draft", "post", "{job}/draft", {"changes": {"text_scale": 1.1}, "seen": 0},
+     {"reviewer", "desk admin"}),
+    ("roll back the draft", "post", "{job}/rollback", {"version": 1}, {"reviewer", "desk admin"}),
+    ("comment", "post", "{job}/comments", {"at_s": 0.1, "text": "logo?"}, {"reviewer", "designer", "desk admin"}),
+    ("read comments", "get", "{job}/comments", None, {"reviewer", "designer", "desk admin"}),
     ("admin: change a preset", "post", "/admin/presets/preset/{preset}/change/", "form", {"designer", "desk admin"}),
 ]
 

@@ -21,6 +21,7 @@ VARIANT_STYLES = {"energy": ["energy", "energy", "stat"], "illustrated": ["illus
                   "stat": ["stat", "stat", "energy"]}
 JPEG_QUALITY = 90
 LOGO_MAX_BYTES = 4 * 1024 * 1024
+REFERENCE_MAX_BYTES = 8 * 1024 * 1024
 
 
 def _colours(segment: ScriptSegment, data: DataPackage) -> tuple[str, str]:
@@ -59,15 +60,26 @@ def _procedural(segment: ScriptSegment, data: DataPackage, style: str, size: tup
     return procedural.STYLES[style](width, height, primary, secondary, seed)
 
 
+def _brand_file(ctx: LayerContext, name: str, *, what: str, field: str, limit: int) -> Path:
+    """A file the preset names in the brand folder, refused (naming the field) outside it, missing or too big."""
+    brand_dir = Path(ctx.options.get("BRAND_DIR", ctx.work_dir)).resolve()
+    source = (brand_dir / name).resolve()
+    if brand_dir not in source.parents or not source.is_file() or source.stat().st_size > limit:
+        raise ConfigurationError(f"{what} {name!r} is not a file of at most {limit // 1_048_576} MB in the brand "
+                                 "folder", layer="L5", field=field, hint=f"upload the {what} again on the preset")
+    return source
+
+
+def _references(inputs: LayerInput, ctx: LayerContext) -> list[Path]:
+    return [_brand_file(ctx, name, what="reference image", field=f"brand.references.{index}",
+                        limit=REFERENCE_MAX_BYTES) for index, name in enumerate(inputs.preset.brand.references)]
+
+
 def _logo(inputs: LayerInput, ctx: LayerContext) -> MediaAsset | None:
     logo = inputs.preset.brand.logo
     if not logo:
         return None
-    brand_dir = Path(ctx.options.get("BRAND_DIR", ctx.work_dir)).resolve()
-    source = (brand_dir / logo).resolve()
-    if brand_dir not in source.parents or not source.is_file() or source.stat().st_size > LOGO_MAX_BYTES:
-        raise ConfigurationError(f"logo {logo!r} is not a file of at most 4 MB in the brand folder", layer="L5",
-                                 field="brand.logo", hint="upload the logo again on the preset")
+    source = _brand_file(ctx, logo, what="logo", field="brand.logo", limit=LOGO_MAX_BYTES)
     with Image.open(source) as image:
         if image.format != "PNG":
             raise ConfigurationError(f"logo {logo!r} is {image.format}; a PNG with transparency is expected",
@@ -80,19 +92,34 @@ def _logo(inputs: LayerInput, ctx: LayerContext) -> MediaAsset | None:
                       sha256=digest)
 
 
+def _open(path: Path) -> Image.Image:
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.convert("RGB")
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise ConfigurationError(f"reference image {path.name!r} does not open ({exc})", layer="L5",
+                                 field="brand.references", hint="upload it again on the preset") from exc
+
+
 def run(inputs: LayerInput, ctx: LayerContext) -> MediaPackage:
     script: Script = inputs.upstream["L3"]
     data: DataPackage = inputs.upstream["L1"]
     choice = inputs.preset.providers.media
     size = (inputs.preset.format.width, inputs.preset.format.height)
     style = choice.options.get("style", DEFAULT_STYLE[inputs.preset.format.kind])
+    references = _references(inputs, ctx)
     if choice.name == "procedural":
         if style not in procedural.STYLES:
             raise ConfigurationError(f"unknown procedural style {style!r} (known: {', '.join(procedural.STYLES)})",
                                      layer="L5", field="providers.media.options.style")
-        make = lambda segment: _procedural(segment, data, style, size, inputs.job.variant)  # noqa: E731
+        look = procedural.reference_look([_open(path) for path in references]) if references else None
+
+        def make(segment: ScriptSegment) -> Image.Image:
+            art = _procedural(segment, data, style, size, inputs.job.variant)
+            return procedural.apply_look(art, look) if look else art
     else:
-        generate = image_apis.provider(choice.name, choice.options, ctx)
+        generate = image_apis.provider(choice.name, choice.options, ctx, image_apis.load_references(references))
         make = lambda segment: cover(generate(prompt_for(segment, data, style), size), size)  # noqa: E731
     done = 0
 

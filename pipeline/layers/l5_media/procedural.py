@@ -11,6 +11,7 @@ third of the time, which is most of the wait for a preview.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -134,3 +135,48 @@ def stat_board(width: int, height: int, primary: str, secondary: str, seed: str)
 
 
 STYLES = {"energy": energy, "illustrated": illustrated, "stat": stat_board}
+
+
+# ---------------------------------------------------------------------------------------------- reference looks
+# A preset's reference images give the offline art the brand's look: its colours as a gradient map over the
+# art's light and shade, and its texture (the fine detail left when a blurred copy is taken away). The team's
+# colours stay in the art; the look is laid over them at a strength that keeps the picture theirs.
+
+LOOK_COLOURS = 5
+
+
+@dataclass(frozen=True)
+class Look:
+    palette: tuple[tuple[int, int, int], ...]   # dominant colours, darkest first
+    texture: np.ndarray                          # float32 detail, about -1..1, of a reference
+
+
+def reference_look(images: list[Image.Image]) -> Look:
+    """The colours and texture of the reference images (at least one)."""
+    pixels = np.concatenate([np.asarray(image.convert("RGB").resize((96, 96), Image.BILINEAR)).reshape(-1, 3)
+                             for image in images])
+    strip = Image.fromarray(pixels.reshape(-1, 96, 3).astype(np.uint8))
+    # Median cut is deterministic: the same references always give the same look.
+    quantized = strip.quantize(colors=LOOK_COLOURS, method=Image.Quantize.MEDIANCUT)
+    raw = quantized.getpalette()[: LOOK_COLOURS * 3]
+    counts = sorted(quantized.getcolors(), reverse=True)
+    colours = [tuple(raw[index * 3: index * 3 + 3]) for _, index in counts]
+    colours.sort(key=lambda c: 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+    gray = np.asarray(images[0].convert("L").resize((512, 512), Image.BILINEAR), dtype=np.float32)
+    detail = gray - cv2.GaussianBlur(gray, (0, 0), 6.0)
+    scale = float(np.percentile(np.abs(detail), 98)) or 1.0
+    return Look(palette=tuple(colours), texture=np.clip(detail / scale, -1, 1))
+
+
+def apply_look(image: Image.Image, look: Look, *, colour: float = 0.35, texture: float = 14.0) -> Image.Image:
+    """The art in the references' look: a gradient map of their colours mixed in, and their texture laid on."""
+    art = np.asarray(image.convert("RGB"), dtype=np.float32)
+    height, width = art.shape[:2]
+    light = (art @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)) / 255.0
+    stops = np.array(look.palette, dtype=np.float32)
+    positions = np.linspace(0.0, 1.0, len(stops), dtype=np.float32)
+    mapped = np.stack([np.interp(light, positions, stops[:, channel]) for channel in range(3)], axis=-1)
+    toned = art * (1 - colour) + mapped.astype(np.float32) * colour
+    grain = cv2.resize(look.texture, (width, height), interpolation=cv2.INTER_LINEAR)
+    toned += grain[..., None] * np.float32(texture)
+    return Image.fromarray(np.clip(toned, 0, 255).astype(np.uint8))
