@@ -30,6 +30,10 @@ def _check_targets(plan: RenderPlan, adjustments: Adjustments) -> dict[str, Text
         if color not in plan.palette:
             raise AdjustmentError(f"{color} is not a brand colour (pick one of {', '.join(plan.palette)})",
                                   field=f"colors.{layer_id}")
+    scenes = {scene.id for scene in plan.scenes}
+    for scene_id in adjustments.backgrounds:
+        if scene_id not in scenes:
+            raise AdjustmentError(f"there is no scene {scene_id!r} in this plan", field=f"backgrounds.{scene_id}")
     for layer_id, text in adjustments.text_edits.items():
         sourced = {f.text.lstrip("+") for f in texts[layer_id].sources}
         for number in numbers_in(text):
@@ -70,6 +74,11 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
             layer["end"] = min(layer["end"], high)
 
     for scene in data["scenes"]:
+        if picture := adjustments.backgrounds.get(scene["id"]):
+            if not (base_dir / picture).is_file():
+                raise AdjustmentError(f"the picture {picture} is not in this job's files",
+                                      field=f"backgrounds.{scene['id']}", hint="ask for another image again")
+            scene["background"]["asset"] = picture
         for layer in scene["layers"]:
             adjust(layer, scene["id"])
     for layer in data["overlay"]:

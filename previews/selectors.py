@@ -154,24 +154,11 @@ STATIC_FRAME_WIDTH = 360
 def frames_of(job: Job, plan: RenderPlan, *, width: int = FRAME_WIDTH, first_only: bool = False) -> list[dict]:
     """JPEG frames of a plan, one per scene at its still time, drawn by L6's compositor."""
     import base64
-    import io
 
-    from PIL import Image
+    from pipeline.render.compositor import scene_stills
 
-    from pipeline.motion import still_time
-    from pipeline.render.compositor import Compositor
-
-    compositor = Compositor(plan, job_files_fetch(job.pk))
-    frames = []
-    for scene in plan.scenes[:1] if first_only else plan.scenes:
-        t = still_time(scene, [*scene.layers, *plan.overlay])
-        image = Image.fromarray(compositor.frame(t))
-        image = image.resize((width, round(image.height * width / image.width)), Image.BILINEAR)
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=80)
-        frames.append({"scene": scene.id, "t": round(t, 3),
-                       "src": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()})
-    return frames
+    return [{"scene": scene, "t": t, "src": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()}
+            for scene, t, jpeg in scene_stills(plan, job_files_fetch(job.pk), width=width, first_only=first_only)]
 
 
 def plan_frames(job: Job, *, first_only: bool = False) -> list[dict]:

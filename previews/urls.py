@@ -17,6 +17,8 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/approve", views.job_approve, name="job-approve"),
     path("jobs/<uuid:job_id>/draft", views.job_draft, name="job-draft"),
     path("jobs/<uuid:job_id>/rollback", views.job_rollback, name="job-rollback"),
+    path("jobs/<uuid:job_id>/suggestions", views.job_suggestions, name="job-suggestions"),
+    path("jobs/<uuid:job_id>/picture", views.job_picture, name="job-picture"),
     path("jobs/<uuid:job_id>/comments", views.job_comments, name="job-comments"),
     path("jobs/<uuid:job_id>/comments/<int:comment_id>/resolve", views.job_comment_resolve,
          name="job-comment-resolve"),

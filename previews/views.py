@@ -211,6 +211,33 @@ def job_rollback(request, job_id):
     return JsonResponse({"draft": selectors.draft_payload(draft)})
 
 
+@staff_required(api=True, perms=access.REVIEW)
+@require_POST
+def job_suggestions(request, job_id):
+    """{"adjustments": ...}: the suggestions for the plan as the reviewer sees it, each with its one-click fix."""
+    from jobs.services.suggestions import review_suggestions_for
+
+    job = get_object_or_404(Job.objects.select_related("preset"), pk=job_id)
+    try:
+        return JsonResponse(review_suggestions_for(job=job, adjustments=_json_body(request).get("adjustments")))
+    except REFUSED as exc:
+        return _refusal(exc)
+
+
+@staff_required(api=True, perms=access.REVIEW)
+@require_POST
+def job_picture(request, job_id):
+    """{"scene": id}: another picture for the scene; answers the draft change that uses it."""
+    from jobs.services.suggestions import scene_picture_remake
+
+    job = get_object_or_404(Job, pk=job_id)
+    try:
+        made = scene_picture_remake(job_id=job.pk, scene=_json_body(request).get("scene"), user=request.user)
+    except REFUSED as exc:
+        return _refusal(exc)
+    return JsonResponse({**made, "url": selectors.file_url(job, made["file"])})
+
+
 @staff_required(api=True, perms=access.VIEW_JOBS)
 @require_http_methods(["GET", "POST"])
 def job_comments(request, job_id):

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from pipeline.contracts.base import Contract, HexColor
+from pipeline.contracts.base import Contract, HexColor, JobFile
 
 
 class Adjustments(Contract):
@@ -16,6 +16,8 @@ class Adjustments(Contract):
     text_edits: dict[str, str] = Field(default={}, description="layer id -> new text")
     colors: dict[str, HexColor] = Field(default={}, description="layer id -> a colour from the brand palette")
     caption_edits: dict[str, str] = Field(default={}, description="caption group number -> its corrected words")
+    backgrounds: dict[str, JobFile] = Field(default={}, description="scene id -> another picture made for it "
+                                                                     "(the review's 'another image')")
 
     @field_validator("layer_scale")
     @classmethod
@@ -83,7 +85,7 @@ class Adjustments(Contract):
 
 
 SCALARS = ("text_scale", "timing_offset")
-MAPS = ("layer_scale", "text_edits", "colors", "caption_edits")
+MAPS = ("layer_scale", "text_edits", "colors", "caption_edits", "backgrounds")
 
 
 def _scale(value: float) -> str:
@@ -115,4 +117,8 @@ def describe_changes(before: Adjustments, after: Adjustments) -> list[str]:
                 changes.append(f"{what} of {label} changed to {new}")
             else:
                 changes.append(f"{what} of {label} changed to “{new}”")
+    for scene in sorted(set(before.backgrounds) | set(after.backgrounds)):
+        if before.backgrounds.get(scene) != after.backgrounds.get(scene):
+            changes.append(f"Picture of {scene} set back to the original" if scene not in after.backgrounds
+                           else f"Picture of {scene} replaced")
     return changes

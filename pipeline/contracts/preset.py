@@ -104,6 +104,9 @@ class MotionStyle(Contract):
 
 class PreviewSpec(Contract):
     enabled: bool = True
+    # Suggestions at review: a vision model's critique of the frames, from the first of OpenAI, Anthropic and
+    # Gemini whose key is set ("auto"), from the one named, or none ("off"). The other checks always run.
+    critique: Literal["auto", "off", "openai", "anthropic", "gemini"] = "auto"
 
 
 class ComplianceSpec(Contract):

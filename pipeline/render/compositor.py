@@ -398,3 +398,23 @@ class Compositor:
 def frame_at(plan: RenderPlan, t: float, base_dir: Path) -> np.ndarray:
     """The frame L6 renders at time t: the reference the review page's canvas is compared to."""
     return Compositor(plan, base_dir).frame(t)
+
+
+def scene_stills(plan: RenderPlan, base_dir: Path, *, width: int, first_only: bool = False,
+                 quality: int = 80) -> list[tuple[str, float, bytes]]:
+    """(scene id, time, JPEG) for each scene at its still time, drawn by the compositor `width` pixels wide:
+    the batch grid's tiles, the static preview, and the frames a vision model critiques."""
+    import io
+
+    from pipeline.motion import still_time
+
+    compositor = Compositor(plan, base_dir)
+    stills = []
+    for scene in plan.scenes[:1] if first_only else plan.scenes:
+        t = still_time(scene, [*scene.layers, *plan.overlay])
+        image = Image.fromarray(compositor.frame(t))
+        image = image.resize((width, round(image.height * width / image.width)), Image.BILINEAR)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=quality)
+        stills.append((scene.id, round(t, 3), buffer.getvalue()))
+    return stills

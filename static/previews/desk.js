@@ -168,3 +168,57 @@ export class Comments {
     }));
   }
 }
+
+const SUGGEST_AFTER_MS = 900;
+
+// Suggestions at review: the server's checks of the plan as this reviewer sees it, each with a one-click fix
+// that goes into the draft like any other change (or first makes another picture for a scene).
+export class Suggestions {
+  constructor({ url, pictureUrl, list, state, note, adjustments, apply }) {
+    Object.assign(this, { url, pictureUrl, list, state, note, adjustments, apply });
+    this.timer = 0;
+    this.asked = 0;
+    this.shown = [];
+  }
+
+  soon() { clearTimeout(this.timer); this.timer = setTimeout(() => this.refresh(), SUGGEST_AFTER_MS); }
+
+  async refresh() {
+    const asked = ++this.asked;
+    this.state.textContent = "checking…";
+    const { ok, data } = await postJSON(this.url, { adjustments: this.adjustments() });
+    if (asked !== this.asked) return;  // a newer change was checked meanwhile
+    if (!ok) { this.state.textContent = describeErrors(data); return; }
+    this.shown = data.suggestions;
+    this.state.textContent = data.suggestions.length ? `${data.suggestions.length}` : "none: it looks right";
+    this.note.textContent = data.critique.api ? (data.critique.note || `with ${data.critique.api}'s critique`) : data.critique.note;
+    this.list.replaceChildren(...data.suggestions.map((item) => this.row(item)));
+  }
+
+  row(item) {
+    const li = document.createElement("li");
+    li.dataset.check = item.check;
+    li.dataset.suggestion = item.id;
+    li.append(Object.assign(document.createElement("span"), { className: `check check-${item.check}`, textContent: item.check }),
+      ` ${item.message} `);
+    if (item.fix) {
+      const button = Object.assign(document.createElement("button"), { type: "button", textContent: item.fix.label });
+      button.addEventListener("click", () => this.fix(item, button));
+      li.append(button);
+    }
+    return li;
+  }
+
+  async fix(item, button) {
+    button.disabled = true;
+    let changes = item.fix.changes;
+    if (item.fix.regenerate) {
+      button.textContent = "Making another image…";
+      const { ok, data } = await postJSON(this.pictureUrl, { scene: item.fix.regenerate });
+      if (!ok) { button.textContent = describeErrors(data); return; }
+      changes = data.changes;
+    }
+    this.apply(changes);
+    this.soon();
+  }
+}

@@ -2,7 +2,7 @@
 import { describeErrors, getJSON, postJSON } from "./api.js";
 import { capabilities, MODE_TEXT } from "./capabilities.js";
 import { PreviewCanvas } from "./canvas.js";
-import { Comments, SharedDraft, showPresence } from "./desk.js";
+import { Comments, setField, SharedDraft, showPresence, Suggestions } from "./desk.js";
 import { Player } from "./player.js";
 import { Recorder } from "./recorder.js";
 import { LiveSocket } from "./socket.js";
@@ -130,6 +130,16 @@ async function review() {
     onRemote: () => desk.onRemote?.() });
   desk.adjustments = studio.adjustments = shared.adjustments;
   studio.draft = shared;
+  if ($("suggestions") && $("adjust-form")) {
+    studio.suggestions = new Suggestions({ url: root.dataset.suggestionsUrl, pictureUrl: root.dataset.pictureUrl,
+      list: $("suggestion-list"), state: $("suggestions-state"), note: $("critique-note"),
+      adjustments: () => desk.adjustments,
+      apply: (changes) => {
+        for (const [field, value] of Object.entries(changes)) { setField(desk.adjustments, field, value); shared.touch(field); }
+        desk.onRemote?.();
+      } });
+    desk.onAdjusted = () => studio.suggestions.soon();
+  }
   if (payload.draft.problem) $("draft-notice").textContent = payload.draft.problem;
   if (caps.mode === "partial") { await staticPreview(payload, desk); return; }
   try {
@@ -306,6 +316,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
       if (!ok) { $("adjust-errors").textContent = describeErrors(data); return; }
       $("adjust-errors").textContent = "";
       await onPlan(data);
+      desk.onAdjusted?.();
       studio.metrics.lastAdjustMs = performance.now() - started;
       studio.adjustCount = (studio.adjustCount || 0) + 1;
     } catch (error) {
@@ -402,6 +413,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
   }));
 
   desk.onRemote = () => { for (const refresh of controls) refresh(); send(performance.now()); };
+  studio.suggestions?.refresh();
 
   // Captions: each group's words can be corrected (a misspelt name); their timing stays the narration's.
   const captions = plan.overlay.find((layer) => layer.type === "captions");

@@ -109,3 +109,28 @@ def test_two_reviewers_see_each_other_and_each_others_changes(two_reviewers, tmp
     assert job.status in (Job.Status.APPROVED, Job.Status.RENDERING, Job.Status.DONE)
     assert alice.errors == [] and bob.errors == []
     alice.screenshot(path=str(screenshot_path("review-together.png", tmp_path)), full_page=True)
+
+
+def test_a_suggestion_is_applied_with_one_click(staff_page):
+    """given a reviewer's headline too long for its box, the page suggests a shorter wording; one click puts it
+    in the edit field, the draft and the canvas."""
+    call_command("load_presets", stdout=io.StringIO())
+    job = job_in_review(Preset.objects.get(slug="reel_hype"))
+    page = staff_page
+    open_review(page, job)
+    page.wait_for_function("document.getElementById('suggestions-state').textContent !== 'checking…'",
+                           timeout=LIVE_MS)
+    field = page.locator("#text-edits input[data-layer$='_headline']").first
+    layer_id = field.get_attribute("data-layer")
+    field.fill("THE BILLS ARE REALLY GOING TO WIN THIS ONE FOR SURE TONIGHT AT HOME IN THE COLD")
+    fix = page.locator(f"#suggestion-list li[data-suggestion='fit:{layer_id}'] button")
+    fix.wait_for(timeout=LIVE_MS)
+    fix.click()
+    page.wait_for_function(f"studio.view.plan.scenes.some((s) => s.layers.some((l) => l.id === '{layer_id}' &&"
+                           f" l.text.length < 60))", timeout=LIVE_MS)
+    wording = page.evaluate(f"studio.adjustments.text_edits['{layer_id}']")
+    assert page.input_value(f"#text-edits input[data-layer='{layer_id}']") == wording and len(wording) < 60
+    page.wait_for_function("studio.draft.seen > 1 && !studio.draft.pending.size", timeout=LIVE_MS)
+    job.refresh_from_db()
+    assert job.draft_revisions.order_by("-number").first().adjustments["text_edits"][layer_id] == wording
+    assert page.errors == []

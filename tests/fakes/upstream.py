@@ -593,3 +593,64 @@ def serve_comfyui(upstream: Upstream) -> None:
         "9": {"images": [{"filename": "out_0001.png", "subfolder": "", "type": "output"}]}}}}))
     upstream.route("GET", "/view", lambda seen: ok(png_bytes(), headers={"Content-Type": "image/png"}))
     upstream.uploads = uploads
+
+
+# ---------------------------------------------------------------------------------------------- vision critique
+# Vision input as each API documents it:
+# - OpenAI, "Images and vision" guide (chat completions): a user message whose `content` is a list of parts,
+#   {"type": "text", "text"} and {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,..."}};
+#   `response_format: {"type": "json_object"}` asks for JSON; the answer is choices[0].message.content.
+# - Anthropic, "Vision" docs (messages API): content blocks {"type": "image", "source": {"type": "base64",
+#   "media_type": "image/jpeg", "data"}} before the {"type": "text"} block; `max_tokens` required; the answer's
+#   content[0].text.
+
+def _data_url_picture(url) -> bool:
+    if not isinstance(url, str) or not url.startswith("data:image/jpeg;base64,"):
+        return False
+    try:
+        return _is_picture(base64.b64decode(url.split(",", 1)[1], validate=True)) == "JPEG"
+    except (ValueError, TypeError):
+        return False
+
+
+def serve_openai_vision(upstream: Upstream, critiques: list[dict]) -> None:
+    def answer(seen):
+        body = json.loads(seen.body)
+        user = body["messages"][-1]
+        parts = user.get("content")
+        if not isinstance(parts, list) or not any(p.get("type") == "text" for p in parts):
+            return _openai_error("content must be a list of parts with a text part", "messages")
+        images = [p for p in parts if p.get("type") == "image_url"]
+        if not images or not all(_data_url_picture(p.get("image_url", {}).get("url")) for p in images):
+            return _openai_error("Invalid image URL", "messages")
+        return ok({"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop",
+                   "message": {"role": "assistant", "content": json.dumps({"critiques": critiques})}}]})
+
+    upstream.route("POST", "/v1/chat/completions", answer)
+
+
+def serve_anthropic_vision(upstream: Upstream, critiques: list[dict]) -> None:
+    def answer(seen):
+        body = json.loads(seen.body)
+        if "max_tokens" not in body:
+            return ok({"type": "error", "error": {"type": "invalid_request_error",
+                                                  "message": "max_tokens: Field required"}}, status=400)
+        blocks = body["messages"][-1]["content"]
+        images = [b for b in blocks if b.get("type") == "image"]
+        for block in images:
+            source = block.get("source", {})
+            try:
+                valid = (source.get("type") == "base64" and source.get("media_type") == "image/jpeg"
+                         and _is_picture(base64.b64decode(source.get("data", ""), validate=True)) == "JPEG")
+            except (ValueError, TypeError):
+                valid = False
+            if not valid:
+                return ok({"type": "error", "error": {"type": "invalid_request_error",
+                                                      "message": "messages.0.content: invalid image"}}, status=400)
+        if not images or blocks[-1].get("type") != "text":
+            return ok({"type": "error", "error": {"type": "invalid_request_error", "message": "no image"}},
+                      status=400)
+        return ok({"id": "msg_1", "type": "message", "role": "assistant", "stop_reason": "end_turn",
+                   "content": [{"type": "text", "text": json.dumps({"critiques": critiques})}]})
+
+    upstream.route("POST", "/v1/messages", answer)

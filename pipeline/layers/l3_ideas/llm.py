@@ -7,6 +7,7 @@ fails the layer in words.
 """
 from __future__ import annotations
 
+import base64
 import json
 
 from pydantic import ValidationError
@@ -64,6 +65,31 @@ class ChatClient:
                     for t in turns]
         answer = self.client.post(f"/v1beta/models/{self.model}:generateContent", json={
             "systemInstruction": {"parts": [{"text": system}]}, "contents": contents,
+            "generationConfig": {"responseMimeType": "application/json"}})
+        return _dig(answer, ["candidates", 0, "content", "parts", 0, "text"], self.api, self.layer)
+
+
+    def complete_with_images(self, system: str, text: str, images: list[bytes], mime: str = "image/jpeg") -> str:
+        """One user turn of text and pictures, in each API's documented image shape: OpenAI's `image_url` parts
+        with data URLs, Anthropic's base64 `image` blocks, Gemini's `inline_data` parts."""
+        encoded = [base64.b64encode(image).decode() for image in images]
+        if self.api == "openai":
+            content = [{"type": "text", "text": text}, *({"type": "image_url", "image_url": {
+                "url": f"data:{mime};base64,{data}"}} for data in encoded)]
+            answer = self.client.post("/v1/chat/completions", json={
+                "model": self.model, "response_format": {"type": "json_object"},
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": content}]})
+            return _dig(answer, ["choices", 0, "message", "content"], self.api, self.layer)
+        if self.api == "anthropic":
+            content = [*({"type": "image", "source": {"type": "base64", "media_type": mime, "data": data}}
+                         for data in encoded), {"type": "text", "text": text}]
+            answer = self.client.post("/v1/messages", json={
+                "model": self.model, "max_tokens": 1500, "system": system,
+                "messages": [{"role": "user", "content": content}]})
+            return _dig(answer, ["content", 0, "text"], self.api, self.layer)
+        parts = [{"text": text}, *({"inline_data": {"mime_type": mime, "data": data}} for data in encoded)]
+        answer = self.client.post(f"/v1beta/models/{self.model}:generateContent", json={
+            "systemInstruction": {"parts": [{"text": system}]}, "contents": [{"role": "user", "parts": parts}],
             "generationConfig": {"responseMimeType": "application/json"}})
         return _dig(answer, ["candidates", 0, "content", "parts", 0, "text"], self.api, self.layer)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -46,16 +47,17 @@ def prompt_for(segment: ScriptSegment, data: DataPackage, style: str) -> str:
 
 
 def _procedural(segment: ScriptSegment, data: DataPackage, style: str, size: tuple[int, int],
-                variant: int = 0) -> Image.Image:
+                variant: int = 0, alt: int = 0) -> Image.Image:
+    """The offline art of a segment; `alt` > 0 is another image of it (the review's "another image")."""
     width, height = size
-    seed = f"{data.matchup.id}:{segment.id}" + (f":v{variant}" if variant else "")
+    seed = f"{data.matchup.id}:{segment.id}" + (f":v{variant}" if variant else "") + (f":alt{alt}" if alt else "")
     style = VARIANT_STYLES.get(style, [style] * 3)[variant]
     if segment.kind == SegmentKind.MATCHUP and style != "stat":
         m = data.matchup
         return procedural.versus(width, height, (m.away.abbreviation, m.away.primary_color, m.away.secondary_color),
                                  (m.home.abbreviation, m.home.primary_color, m.home.secondary_color), seed)
     primary, secondary = _colours(segment, data)
-    if variant == 1:
+    if (variant == 1) != (alt % 2 == 1):
         primary, secondary = secondary, primary
     return procedural.STYLES[style](width, height, primary, secondary, seed)
 
@@ -102,8 +104,8 @@ def _open(path: Path) -> Image.Image:
                                  field="brand.references", hint="upload it again on the preset") from exc
 
 
-def run(inputs: LayerInput, ctx: LayerContext) -> MediaPackage:
-    script: Script = inputs.upstream["L3"]
+def _maker(inputs: LayerInput, ctx: LayerContext) -> Callable[[ScriptSegment, int], Image.Image]:
+    """How this preset's pictures are made: `make(segment, alt)`, alt 0 as built, 1, 2, … other images."""
     data: DataPackage = inputs.upstream["L1"]
     choice = inputs.preset.providers.media
     size = (inputs.preset.format.width, inputs.preset.format.height)
@@ -115,25 +117,47 @@ def run(inputs: LayerInput, ctx: LayerContext) -> MediaPackage:
                                      layer="L5", field="providers.media.options.style")
         look = procedural.reference_look([_open(path) for path in references]) if references else None
 
-        def make(segment: ScriptSegment) -> Image.Image:
-            art = _procedural(segment, data, style, size, inputs.job.variant)
+        def make(segment: ScriptSegment, alt: int = 0) -> Image.Image:
+            art = _procedural(segment, data, style, size, inputs.job.variant, alt)
             return procedural.apply_look(art, look) if look else art
-    else:
-        generate = image_apis.provider(choice.name, choice.options, ctx, image_apis.load_references(references))
-        make = lambda segment: cover(generate(prompt_for(segment, data, style), size), size)  # noqa: E731
+
+        return make
+    generate = image_apis.provider(choice.name, choice.options, ctx, image_apis.load_references(references))
+    # A model asked again for the same prompt answers another picture.
+    return lambda segment, alt=0: cover(generate(prompt_for(segment, data, style), size), size)
+
+
+def _save(inputs: LayerInput, ctx: LayerContext, segment: ScriptSegment, image: Image.Image, name: str) -> MediaAsset:
+    size = (inputs.preset.format.width, inputs.preset.format.height)
+    path = save_image(image.convert("RGB"), ctx.layer_dir / name, quality=JPEG_QUALITY)
+    width, height, digest = check_image(path, size=size)
+    ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="background", sha256=digest, width=width, height=height,
+                                   metadata={"segment": segment.id, "provider": inputs.preset.providers.media.name}))
+    return MediaAsset(segment_id=segment.id, role=AssetRole.BACKGROUND, file=ctx.rel(path), width=width,
+                      height=height, sha256=digest)
+
+
+def remake(inputs: LayerInput, ctx: LayerContext, segment_id: str, alt: int) -> MediaAsset:
+    """Another picture for one segment, kept beside the built ones (L5/alt/<segment>-<alt>.jpg)."""
+    script: Script = inputs.upstream["L3"]
+    segment = next((s for s in script.segments if s.id == segment_id), None)
+    if segment is None:
+        raise MediaGenerationError(f"the script has no segment {segment_id!r}", layer="L5", field="scene")
+    image = _maker(inputs, ctx)(segment, alt)
+    return _save(inputs, ctx, segment, image, f"alt/{segment.id}-{alt}.jpg")
+
+
+def run(inputs: LayerInput, ctx: LayerContext) -> MediaPackage:
+    script: Script = inputs.upstream["L3"]
+    make = _maker(inputs, ctx)
     done = 0
 
     def one(segment: ScriptSegment) -> MediaAsset:
         nonlocal done
-        image = make(segment)
-        path = save_image(image.convert("RGB"), ctx.layer_dir / f"{segment.id}.jpg", quality=JPEG_QUALITY)
-        width, height, digest = check_image(path, size=size)
-        ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="background", sha256=digest, width=width,
-                                       height=height, metadata={"segment": segment.id, "provider": choice.name}))
+        asset = _save(inputs, ctx, segment, make(segment, 0), f"{segment.id}.jpg")
         done += 1
         ctx.progress(done / (len(script.segments) + 1), f"made {segment.id}")
-        return MediaAsset(segment_id=segment.id, role=AssetRole.BACKGROUND, file=ctx.rel(path), width=width,
-                          height=height, sha256=digest)
+        return asset
 
     # numpy and Pillow release the GIL for the heavy parts, and the API providers wait on the network.
     with ContextThreadPool(max_workers=min(4, os.cpu_count() or 2)) as pool:
