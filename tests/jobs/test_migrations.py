@@ -16,6 +16,29 @@ def migrate(target):
     return executor.loader.project_state([target]).apps
 
 
+@pytest.fixture(autouse=True)
+def back_to_the_latest():
+    """Each test leaves the database at the newest migrations, whatever it went back to (the tests after it need
+    every column)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_renders_from_before_analytics_ids_get_theirs(preset):
+    """given a render from before 0010, when 0010 runs, it gets the analytics id L7 puts on its post."""
+    from pipeline.contracts.l7 import analytics_id
+
+    apps = migrate(("jobs", "0009_desk_together"))
+    Job, PlanVersion, Render = (apps.get_model("jobs", name) for name in ("Job", "PlanVersion", "Render"))
+    job = Job.objects.create(preset_id=preset.pk, inputs={}, status="done")
+    render = Render.objects.create(job=job, status="done",
+                                   plan_version=PlanVersion.objects.create(job=job, number=2, plan={}))
+    apps = migrate(("jobs", "0010_engagement"))
+    assert apps.get_model("jobs", "Render").objects.get(pk=render.pk).analytics_id == analytics_id(job.pk, 2)
+
+
 def test_desk_figures_are_filled_in_for_jobs_made_before_them(preset, staff_user):
     """given: jobs from before 0007 (approved as built, adjusted, skipped, auto, rejected, a variant passed
     over) with their plan versions and a render
@@ -55,4 +78,3 @@ def test_desk_figures_are_filled_in_for_jobs_made_before_them(preset, staff_user
     assert round(filled.preview_s) == 10 and round(filled.review_wait_s) == 90
     assert Job.objects.get(pk=auto.pk).review_wait_s is None
     assert round(Render.objects.get(job_id=built.pk).duration_s) >= 29
-    migrate(("jobs", "0008_scheduled_delivery"))
