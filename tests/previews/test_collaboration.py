@@ -298,3 +298,23 @@ def test_presence_over_the_job_socket_and_the_studio_socket(tiny_pipeline, prese
     from jobs.models import Viewer
 
     assert not Viewer.objects.exists()
+
+
+def test_the_batch_grid_marks_jobs_someone_has_open(tiny_pipeline, preset, alice):
+    """given two batch jobs in review, one open in alice's page and one whose viewer's process died a while
+    ago, the grid marks only the first."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from jobs.models import Viewer
+
+    open_job, left_job = (services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": m, "batch": True})
+                          for m in ("open", "left"))
+    user = get_user_model().objects.get(username="alice")
+    Viewer.objects.create(job=open_job, user=user, channel_name="a", seen_at=timezone.now())
+    Viewer.objects.create(job=left_job, user=user, channel_name="b", seen_at=timezone.now() - timedelta(minutes=5))
+    page = alice.get("/studio/batch/").content.decode()
+    tile = lambda job: page.split(f'data-job="{job.pk}"')[1].split("</article>")[0]  # noqa: E731
+    assert "reviewing: alice" in tile(open_job) and "reviewing" not in tile(left_job)
