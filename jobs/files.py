@@ -30,35 +30,13 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, default_storage
 
+from jobs.folders import BRAND, brand_folder, job_folder, remote_store, scratch_root  # noqa: F401 (this module's interface too)
 from pipeline.errors import StoreError
 from pipeline.files import sha256_file
 from pipeline.render.chunks import CLAIM_STALE_S
 
 logger = logging.getLogger(__name__)
-
-BRAND = "brand"
-
-
-def remote_store():
-    """The S3 storage when job files live in a bucket; None when they are on this machine's disk."""
-    return None if isinstance(default_storage, FileSystemStorage) else default_storage
-
-
-def scratch_root() -> Path:
-    """Where this machine's layers work: MEDIA_ROOT itself with local disk, SCRATCH_ROOT with a bucket."""
-    return Path(settings.MEDIA_ROOT) if remote_store() is None else Path(settings.SCRATCH_ROOT)
-
-
-def job_folder(job_id) -> Path:
-    """The job's folder on this machine: every file a layer writes for the job is made under it."""
-    return scratch_root() / "jobs" / str(job_id)
-
-
-def brand_folder() -> Path:
-    return scratch_root() / BRAND
-
 
 def job_key(job_id, rel: str) -> str:
     return f"jobs/{job_id}/{rel}"

@@ -4,6 +4,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 
+from jobs.folders import job_folder
+
 
 class Outcome(models.TextChoices):
     """How a job's review ended. A variant passed over for another records none: the group's approval counts
@@ -92,8 +94,6 @@ class Job(models.Model):
     def work_dir(self) -> Path:
         """The job's folder on this machine: every file a layer writes for this job is made under it. With
         object storage it holds only what this machine fetched or made (jobs/files.py)."""
-        from jobs.files import job_folder
-
         return job_folder(self.id)
 
     @property

@@ -160,7 +160,7 @@ def _sample_specs(pipeline):
 def sample_outputs(config: PresetConfig):
     """The sample matchup's L1..L5 outputs for this preset (offline providers), computed once and kept in
     MEDIA_ROOT/presets/samples/<key>/; returns (pipeline, outputs, folder)."""
-    from jobs.services.layers import current_pipeline
+    from jobs.services.runner import current_pipeline
 
     pipeline = current_pipeline()
     offline = _offline(config)
@@ -203,7 +203,7 @@ def sample_plan(config: PresetConfig, work_dir: Path | None = None, *, measure_f
     if work_dir is None:
         pipeline, outputs, folder = sample_outputs(config)
     else:
-        from jobs.services.layers import current_pipeline
+        from jobs.services.runner import current_pipeline
 
         pipeline, folder = current_pipeline(), Path(work_dir) / "sample"
         _compute_sample(pipeline, _offline(config), folder)

@@ -7,21 +7,13 @@ from jobs.services.collaboration import (
     draft_save,
 )
 from jobs.services.delivery import RESCHEDULABLE, deliveries_overdue, delivery_reschedule, delivery_start
+from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record, job_group
-from jobs.services.layers import (
-    current_pipeline,
-    enqueue_layer,
-    inline_queue,
-    layer_help,
-    layer_run,
-    watchdog_run,
-)
 from jobs.services.recordings import recording_save
 from jobs.services.render_ahead import render_ahead_idle, render_ahead_run
 from jobs.services.review import (
     BUSY,
     DraftMoved,
-    InvalidInput,
     OddsMoved,
     job_approve,
     job_cancel,
@@ -32,8 +24,16 @@ from jobs.services.review import (
     job_skip_preview,
     odds_changes,
     plan_preview,
+)
+from jobs.services.runner import (
+    current_pipeline,
+    enqueue_layer,
+    inline_queue,
+    layer_help,
+    layer_run,
     plan_ready,
     render_ahead_want,
+    watchdog_run,
 )
 from jobs.services.state import FINAL, TRANSITIONS, IllegalTransition, job_transition
 

@@ -5,8 +5,8 @@ import datetime as dt
 
 from jobs.files import scratch_root
 from jobs.models import Job
-from jobs.services.layers import layer_context
 from jobs.services.review import job_create
+from jobs.services.runner.queueing import layer_context
 from pipeline.contracts import PresetConfig, Sport
 from pipeline.layers.l1_data import list_slate
 from presets.models import Preset

@@ -19,8 +19,10 @@ from pydantic import ValidationError
 from jobs.locks import job_for_update
 from jobs.models import Comment, DraftRevision, Job, PlanVersion, Viewer
 from jobs.selectors import latest_draft
+from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
-from jobs.services.review import InvalidInput, adjusted_plan, render_ahead_want
+from jobs.services.review import adjusted_plan
+from jobs.services.runner.queueing import render_ahead_want
 from pipeline.contracts import Adjustments, RenderPlan
 from pipeline.contracts.adjustments import describe_changes
 

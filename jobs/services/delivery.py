@@ -12,9 +12,9 @@ from django_q.models import Schedule
 
 from jobs.locks import job_for_update
 from jobs.models import Job
+from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
-from jobs.services.layers import current_pipeline, enqueue_layer
-from jobs.services.review import InvalidInput
+from jobs.services.runner.queueing import current_pipeline, enqueue_layer
 from jobs.services.state import IllegalTransition, job_transition
 
 logger = logging.getLogger("jobs")

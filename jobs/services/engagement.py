@@ -17,7 +17,7 @@ from django.utils import timezone
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from jobs.models import Engagement, Render
-from jobs.services.review import InvalidInput
+from jobs.services.errors import InvalidInput
 
 MAX_REPORTS = 5000
 BIG = 10**13

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from jobs.files import job_files_publish
 from jobs.models import Job
+from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
-from jobs.services.review import InvalidInput
 from pipeline.errors import FFmpegError
 from pipeline.files import sha256_file
 from pipeline.media import ffmpeg

@@ -1,7 +1,7 @@
 """The render ahead: while a job waits for review, render the plan its reviewer is most likely to approve.
 
 When a job reaches review, the plan as built is wished for; each adjustment the
-reviewer makes replaces the wish (render_ahead_want, in jobs/services/review.py).
+reviewer makes replaces the wish (render_ahead_want, in jobs/services/runner/queueing.py).
 A low-priority task renders the wished plan's scene chunks into the job's scene
 cache (pipeline/render/chunks.py), so that approving it costs only the join.
 It gives way, between half seconds of video, as soon as any other job needs a
@@ -18,15 +18,9 @@ from django.conf import settings
 from django.db.models import F
 
 from jobs.models import Job
-from jobs.services.layers import current_pipeline, layer_context
-from jobs.services.review import (
-    BUSY,
-    InvalidInput,
-    adjusted_plan,
-    parse_adjustments,
-    queue_render_ahead,
-    render_ahead_want,
-)
+from jobs.services.errors import InvalidInput
+from jobs.services.review import BUSY, adjusted_plan, parse_adjustments
+from jobs.services.runner.queueing import current_pipeline, layer_context, queue_render_ahead, render_ahead_want
 from pipeline.contracts import JobInputs, PresetConfig
 from pipeline.errors import PipelineError
 from pipeline.log_context import job_context

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -15,38 +12,18 @@ from jobs.files import job_files_fetch
 from jobs.locks import job_for_update
 from jobs.models import Job, Outcome, PlanVersion
 from jobs.selectors import built_plan_version, next_plan_number
+from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
-from jobs.services.layers import current_pipeline, enqueue_layer, layer_context, running_inline
+from jobs.services.runner.queueing import current_pipeline, enqueue_layer, layer_context
 from jobs.services.state import IllegalTransition, job_transition
 from pipeline.contracts import Adjustments, JobInputs, PresetConfig, RenderPlan
 from pipeline.plan import AdjustmentError, apply_adjustments
-from pipeline.registry import Pipeline
 from presets.models import Preset
 
 logger = logging.getLogger("jobs")
 S = Job.Status
 # Statuses of jobs that need the workers more than a plan nobody has approved yet (the render ahead).
 BUSY = (S.QUEUED, S.RUNNING, S.APPROVED, S.RENDERING)
-# A queued render-ahead task not started for this long is taken for lost, and another may be queued.
-QUEUED_STALE = timedelta(minutes=10)
-
-
-class InvalidInput(ValueError):
-    """Input a person sent is wrong; `errors` maps each field to messages in words."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items()))
-
-    @classmethod
-    def from_validation(cls, exc: ValidationError) -> InvalidInput:
-        errors: dict[str, list[str]] = {}
-        for err in exc.errors():
-            field = ".".join(str(part) for part in err["loc"]) or "__all__"
-            errors.setdefault(field, []).append(err["msg"].removeprefix("Value error, "))
-        return cls(errors)
-
-
 def job_create(*, preset: Preset, inputs: dict, created_by=None, start: bool = True, variants: int = 1) -> Job:
     """Create a job from a preset and its inputs, and queue its first layer once committed.
 
@@ -75,53 +52,7 @@ def job_create(*, preset: Preset, inputs: dict, created_by=None, start: bool = T
     return made[0]
 
 
-def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
-    """After the review layer: save plan version 1; wait for a reviewer, or go on when preview is off."""
-    number = next_plan_number(job)
-    version = PlanVersion.objects.create(job=job, number=number, plan=plan.model_dump(mode="json"),
-                                         origin=PlanVersion.Origin.PIPELINE, note="built from L3, L4 and L5")
-    preset = PresetConfig.model_validate(job.preset.config)
-    now = timezone.now()
-    preview_s = (now - job.created_at).total_seconds()
-    if preset.preview.enabled and not job.auto_approve:
-        job_transition(job, S.AWAITING_REVIEW, review_ready_at=now, preview_s=preview_s, current_layer="")
-        event_record(job_id=job.pk, type="plan.ready", payload={"version": number})
-        render_ahead_want(job.pk)
-        return version
-    version.approved_at = now
-    version.note = "approved without review: " + ("asked for at creation" if job.auto_approve
-                                                  else "preview is off for this preset")
-    version.save(update_fields=["approved_at", "note"])
-    job_transition(job, S.APPROVED, review_ready_at=now, preview_s=preview_s, review_outcome=Outcome.AUTO,
-                   current_layer="")
-    event_record(job_id=job.pk, type="plan.approved", payload={"version": number, "auto": True})
-    enqueue_layer(job.pk, pipeline.next_after(pipeline.review_after), pipeline=pipeline)
-    return version
 
-
-def render_ahead_want(job_id, adjustments: dict | None = None) -> None:
-    """Ask for the plan with these adjustments (None: as built) to be rendered ahead, replacing any earlier
-    wish. Only while the job waits for review."""
-    if not settings.PIPELINE.get("RENDER_AHEAD"):
-        return
-    wished = Job.objects.filter(pk=job_id, status=S.AWAITING_REVIEW).update(
-        ahead_adjustments=adjustments, ahead_wanted=uuid.uuid4().hex)
-    if wished:
-        queue_render_ahead(job_id)
-
-
-def queue_render_ahead(job_id) -> None:
-    """Queue one render-ahead task for the job, unless one is already waiting (it reads the newest wish)."""
-    from django_q.tasks import async_task
-
-    if running_inline():
-        return  # run_job and the benchmarks run a job in one process: nothing renders beside it
-    now = timezone.now()
-    queued = Job.objects.filter(pk=job_id).filter(
-        Q(ahead_queued_at__isnull=True) | Q(ahead_queued_at__lt=now - QUEUED_STALE)).update(ahead_queued_at=now)
-    if queued:
-        transaction.on_commit(lambda: async_task("jobs.tasks.render_ahead", str(job_id), group=str(job_id),
-                                                 task_name=f"render ahead {job_id} {now.timestamp():.3f}"))
 
 
 def base_plan(job: Job) -> RenderPlan:

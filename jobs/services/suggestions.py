@@ -13,8 +13,9 @@ from jobs import files
 from jobs.locks import job_for_update
 from jobs.models import Asset, Job
 from jobs.services.collaboration import NotInReview
-from jobs.services.layers import _save_assets, current_pipeline, gather_inputs, layer_context
-from jobs.services.review import InvalidInput, adjusted_plan, parse_adjustments
+from jobs.services.errors import InvalidInput
+from jobs.services.review import adjusted_plan, parse_adjustments
+from jobs.services.runner import current_pipeline, gather_inputs, layer_context, save_assets
 from pipeline import suggestions
 from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError
@@ -107,6 +108,6 @@ def scene_picture_remake(*, job_id, scene: str, user=None) -> dict:
     with transaction.atomic():
         if job_for_update(job.pk) is None:
             raise Job.DoesNotExist(job.pk)
-        _save_assets(job, media_layer, ctx.assets)
+        save_assets(job, media_layer, ctx.assets)
     logger.info("another picture of %s for job %s: %s", scene, job.pk, json.dumps(asset.file))
     return {"scene": scene, "file": asset.file, "changes": {f"backgrounds.{scene}": asset.file}}

@@ -1,6 +1,6 @@
 """The job machine's configuration checks (jobs/checks.py)."""
 from jobs.checks import task_timeouts_below_retry
-from jobs.services.layers import current_pipeline, task_timeout
+from jobs.services.runner import current_pipeline, task_timeout
 
 
 def test_every_task_timeout_is_below_the_cluster_retry_as_shipped(settings):

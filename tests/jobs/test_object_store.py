@@ -84,7 +84,7 @@ def test_a_file_changed_in_the_store_is_refused_naming_it(
     words"""
     from django_q.conf import Conf
 
-    from jobs.services.layers import layer_run
+    from jobs.services.runner import layer_run
 
     job = in_review(preset)
     picture = Asset.objects.get(job=job, path="bg1.jpg")
@@ -211,7 +211,7 @@ def test_a_helper_that_cannot_fetch_the_files_steps_aside(object_store, real_ren
     from django_q.conf import Conf
 
     from jobs.models import LayerRun
-    from jobs.services.layers import layer_help
+    from jobs.services.runner import layer_help
 
     job = in_review(preset)
     object_store.write(job_key(job.pk, "bg1.jpg"), b"not the picture")

@@ -1,0 +1,21 @@
+"""What a service says when a person's input is wrong."""
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+class InvalidInput(ValueError):
+    """Input a person sent is wrong; `errors` maps each field to messages in words."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items()))
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> InvalidInput:
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors():
+            field = ".".join(str(part) for part in err["loc"]) or "__all__"
+            errors.setdefault(field, []).append(err["msg"].removeprefix("Value error, "))
+        return cls(errors)
+
