@@ -144,6 +144,9 @@ def _correct_captions(layer: dict, edits: dict[str, str], fonts: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 # Building the plan from L1..L5 and the preset
 
+# The layers whose outputs the builder reads (the registry declares them: pipeline/layers/__init__.py).
+PLAN_NEEDS = ("L1", "L3", "L4", "L5")
+
 
 class _Builder:
     """Lays out one plan. Sizes are designed for a 1080 px wide frame and scaled to the preset's width."""

@@ -64,14 +64,24 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class Pipeline:
+    """The pipeline's wiring, in one place: the layers in order, the one after which a job waits for review,
+    the layers whose outputs the plan builder reads, and (the first layer after review) the one that renders the
+    approved plan. Every caller reads these from here."""
     layers: tuple[LayerSpec, ...]
     review_after: str
     build_plan: PlanBuilder
+    # The layers whose outputs the plan builder reads (every layer up to review, when not named).
+    plan_needs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [spec.name for spec in self.layers]
         if self.review_after not in names:
             raise ValueError(f"review_after {self.review_after!r} is not a layer of this pipeline")
+        if names[-1] == self.review_after:
+            raise ValueError("no layer follows review to render the approved plan")
+        for need in self.plan_needs:
+            if need not in names[: names.index(self.review_after) + 1]:
+                raise ValueError(f"the plan needs {need}, which does not run before review")
         for spec in self.layers:
             for need in spec.needs:
                 if need not in names[: names.index(spec.name)]:
@@ -100,6 +110,25 @@ class Pipeline:
 
     def is_after_review(self, name: str) -> bool:
         return self.names.index(name) > self.names.index(self.review_after)
+
+    @property
+    def review_layers(self) -> list[LayerSpec]:
+        """The layers a job runs before it waits for review, the review layer last."""
+        return list(self.layers[: self.names.index(self.review_after) + 1])
+
+    @property
+    def render_layer(self) -> str:
+        """The layer that renders the approved plan: the first after review."""
+        return self.names[self.names.index(self.review_after) + 1]
+
+    def plan_inputs(self) -> tuple[str, ...]:
+        """The layers whose outputs the plan builder is given."""
+        return self.plan_needs or tuple(spec.name for spec in self.review_layers)
+
+    def next_unfinished(self, finished: set[str], preset: PresetConfig) -> str | None:
+        """The first layer that applies to the preset and has not finished (None: the job has run them all)."""
+        return next((spec.name for spec in self.layers if spec.name not in finished and spec.applies(preset)),
+                    None)
 
 
 def load(dotted: str) -> Pipeline:

@@ -154,7 +154,7 @@ def _sample_key(pipeline, config: PresetConfig) -> str:
 
 
 def _sample_specs(pipeline):
-    return [pipeline.spec(name) for name in pipeline.names[: pipeline.names.index(pipeline.review_after) + 1]]
+    return pipeline.review_layers
 
 
 def sample_outputs(config: PresetConfig):

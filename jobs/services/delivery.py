@@ -59,8 +59,7 @@ def delivery_start(*, job_id, user=None) -> Job:
                 raise IllegalTransition(job, S.RENDERING)
             return job  # a late or repeated schedule: nothing left to deliver
         Schedule.objects.filter(name=_schedule_name(job.pk)).delete()
-        render_layer = pipeline.next_after(pipeline.review_after)
-        delivery = pipeline.next_after(render_layer)
+        delivery = pipeline.next_after(pipeline.render_layer)
         job_transition(job, S.RENDERING, current_layer=delivery)
         event_record(job_id=job.pk, type="delivery.started",
                      payload={"by": user.get_username() if user else "schedule"})

@@ -45,7 +45,7 @@ def render_ahead_run(*, job_id) -> int:
     Returns the chunks it rendered."""
     Job.objects.filter(pk=job_id).update(ahead_queued_at=None)  # from now on a new wish may queue another task
     pipeline = current_pipeline()
-    spec = pipeline.spec(pipeline.next_after(pipeline.review_after))
+    spec = pipeline.spec(pipeline.render_layer)
     rendered = 0
     while True:
         job = Job.objects.select_related("preset").filter(pk=job_id).first()

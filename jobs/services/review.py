@@ -198,7 +198,7 @@ def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dic
             "version": number, "by": getattr(user, "username", ""), "adjusted": not parsed.is_empty()})
         if job.variant_group:
             _reject_other_variants(job, user)
-        enqueue_layer(job.pk, pipeline.next_after(pipeline.review_after), pipeline=pipeline)
+        enqueue_layer(job.pk, pipeline.render_layer, pipeline=pipeline)
     return version
 
 

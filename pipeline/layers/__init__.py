@@ -37,4 +37,5 @@ def default_pipeline() -> Pipeline:
         ),
         review_after="L5",
         build_plan=plan.build_plan,
+        plan_needs=plan.PLAN_NEEDS,
     )

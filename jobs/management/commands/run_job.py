@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from jobs import services
-from jobs.models import Job, LayerRun
+from jobs.models import Job
+from jobs.services.runner import next_unfinished
 
 
 class Command(BaseCommand):
@@ -35,14 +36,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"job {job.pk} is {job.status}"))
 
     def _next_layer(self, job: Job, pipeline) -> str:
-        finished = set(job.layer_runs.filter(status__in=[LayerRun.Status.DONE, LayerRun.Status.REUSED])
-                       .values_list("layer", flat=True))
-        for name in pipeline.names:
-            if name not in finished:
-                if pipeline.is_after_review(name) and job.status not in (Job.Status.APPROVED, Job.Status.RENDERING):
-                    return ""
-                return name
-        return ""
+        return next_unfinished(job, pipeline) or ""
 
     def _run(self, job_id: str, layer: str) -> None:
         with tqdm(total=100, desc=layer, unit="%", file=self.stderr, leave=True,

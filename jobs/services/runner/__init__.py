@@ -10,7 +10,7 @@
 """
 from jobs.services.runner.advancing import plan_ready, save_assets
 from jobs.services.runner.executing import layer_help, layer_run
-from jobs.services.runner.inputs import gather_inputs
+from jobs.services.runner.inputs import gather_inputs, next_unfinished
 from jobs.services.runner.queueing import (
     current_pipeline,
     enqueue_layer,
@@ -24,5 +24,5 @@ from jobs.services.runner.queueing import (
 from jobs.services.runner.watchdog import watchdog_run
 
 __all__ = ["current_pipeline", "enqueue_layer", "gather_inputs", "inline_queue", "layer_context", "layer_help",
-           "layer_run", "plan_ready", "queue_render_ahead", "render_ahead_want", "running_inline", "save_assets",
-           "task_timeout", "watchdog_run"]
+           "layer_run", "next_unfinished", "plan_ready", "queue_render_ahead", "render_ahead_want", "running_inline",
+           "save_assets", "task_timeout", "watchdog_run"]

@@ -53,7 +53,7 @@ def advance(job: Job, pipeline: Pipeline, layer: str, run: LayerRun, plan: Rende
         # The calendar's slot: L7 delivers then (jobs/services/delivery.py), unless someone moves it.
         job.publish_at = parse_datetime(slot) if isinstance(slot, str) else slot
         job.save(update_fields=["publish_at", "updated_at"])
-    rendered = pipeline.is_after_review(layer) and layer == pipeline.next_after(pipeline.review_after)
+    rendered = layer == pipeline.render_layer
     if rendered:
         render_finished(job, run)
     following = pipeline.next_after(layer, PresetConfig.model_validate(job.preset.config))
@@ -84,7 +84,7 @@ def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
     job_transition(job, S.APPROVED, review_ready_at=now, preview_s=preview_s, review_outcome=Outcome.AUTO,
                    current_layer="")
     event_record(job_id=job.pk, type="plan.approved", payload={"version": number, "auto": True})
-    enqueue_layer(job.pk, pipeline.next_after(pipeline.review_after), pipeline=pipeline)
+    enqueue_layer(job.pk, pipeline.render_layer, pipeline=pipeline)
     return version
 
 

@@ -91,7 +91,7 @@ def claim(job_id, layer: str, pipeline: Pipeline) -> Claim | None:
             return None
         run = LayerRun.objects.create(job=job, layer=layer, attempt=attempt, input_hash=digest,
                                       heartbeat_at=timezone.now())
-        if pipeline.is_after_review(layer) and layer == pipeline.next_after(pipeline.review_after):
+        if layer == pipeline.render_layer:
             render_started(job, inputs.plan_version)
         event_record(job_id=job.pk, type="layer.started", payload={"layer": layer, "attempt": attempt})
         return Claim(run_id=run.pk, spec=spec, inputs=inputs, work_dir=job.work_dir)

@@ -20,6 +20,17 @@ def runnable(job: Job, pipeline: Pipeline, layer: str) -> bool:
     return job.status in (S.QUEUED, S.RUNNING)
 
 
+def finished_layers(job: Job) -> set[str]:
+    return set(job.layer_runs.filter(status__in=[LayerRun.Status.DONE, LayerRun.Status.REUSED])
+               .values_list("layer", flat=True))
+
+
+def next_unfinished(job: Job, pipeline: Pipeline) -> str | None:
+    """The layer the job should run next, if it may run now."""
+    name = pipeline.next_unfinished(finished_layers(job), PresetConfig.model_validate(job.preset.config))
+    return name if name is not None and runnable(job, pipeline, name) else None
+
+
 def finished_output(job: Job, layer: str) -> dict | None:
     run = job.layer_runs.filter(layer=layer, status__in=[LayerRun.Status.DONE, LayerRun.Status.REUSED]).first()
     return run.output if run else None
@@ -64,7 +75,7 @@ def build_plan_for(job_id, pipeline: Pipeline, inputs: LayerInput, review_output
     upstream = dict(inputs.upstream)
     finished = LayerRun.objects.filter(job_id=job_id, status__in=[LayerRun.Status.DONE, LayerRun.Status.REUSED])
     outputs = dict(finished.values_list("layer", "output"))
-    for name in pipeline.names[: pipeline.names.index(pipeline.review_after)]:
+    for name in pipeline.plan_inputs():
         if name not in upstream and name in outputs:
             upstream[name] = pipeline.spec(name).output_model.model_validate(outputs[name])
     upstream[pipeline.review_after] = review_output

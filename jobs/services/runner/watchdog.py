@@ -13,11 +13,9 @@ from jobs.locks import job_for_update, layer_run_for_update
 from jobs.models import Job, LayerRun
 from jobs.services.events import event_record
 from jobs.services.runner.claiming import abandon
-from jobs.services.runner.inputs import runnable
+from jobs.services.runner.inputs import next_unfinished
 from jobs.services.runner.queueing import current_pipeline, enqueue_layer
-from pipeline.contracts import PresetConfig
 from pipeline.log_context import job_context
-from pipeline.registry import Pipeline
 
 logger = logging.getLogger("jobs")
 S = Job.Status
@@ -42,17 +40,6 @@ def watchdog_run(*, stale_after_s: float | None = None) -> list[tuple[str, str]]
             logger.warning("watchdog: %s of job %s went stale; queued again", layer, job_id)
             requeued.append((str(job_id), layer))
     return requeued + requeue_idle_jobs(cutoff)
-
-
-def next_unfinished(job: Job, pipeline: Pipeline) -> str | None:
-    preset = PresetConfig.model_validate(job.preset.config)
-    finished = set(job.layer_runs.filter(status__in=[LayerRun.Status.DONE, LayerRun.Status.REUSED])
-                   .values_list("layer", flat=True))
-    for name in pipeline.names:
-        if name in finished or not pipeline.spec(name).applies(preset):
-            continue
-        return name if runnable(job, pipeline, name) else None
-    return None
 
 
 def requeue_idle_jobs(cutoff) -> list[tuple[str, str]]:
