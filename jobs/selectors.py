@@ -17,7 +17,12 @@ def approved_plan_version(job: Job) -> PlanVersion | None:
 
 
 def latest_plan_version(job: Job) -> PlanVersion | None:
+    """The newest plan version, built or approved: what the review page shows."""
     return job.plan_versions.order_by("-number").first()
+
+
+def plan_version(job: Job, number: int) -> PlanVersion | None:
+    return job.plan_versions.filter(number=number).first()
 
 
 def next_plan_number(job: Job) -> int:

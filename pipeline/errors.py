@@ -45,14 +45,23 @@ class PipelineError(Exception):
     @classmethod
     def from_validation(cls, exc, *, what: str, layer: str = "", provider: str = "") -> PipelineError:
         """Turn a pydantic ValidationError into one readable sentence naming each bad field."""
-        problems = []
-        for err in exc.errors()[:5]:
-            location = ".".join(str(part) for part in err.get("loc", ())) or "(root)"
-            problems.append(f"{location}: {err.get('msg', 'invalid')}")
-        first_field = ".".join(str(p) for p in exc.errors()[0].get("loc", ())) if exc.errors() else ""
-        more = f" and {exc.error_count() - 5} more" if exc.error_count() > 5 else ""
-        return cls(f"{what} is invalid — {'; '.join(problems)}{more}", layer=layer, provider=provider,
+        fields = field_messages(exc, root="(root)")
+        problems = [f"{name}: {message}" for name, messages in fields.items() for message in messages]
+        more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+        first_field = next((name for name in fields if name != "(root)"), "")
+        return cls(f"{what} is invalid — {'; '.join(problems[:5])}{more}", layer=layer, provider=provider,
                    field=first_field)
+
+
+def field_messages(exc, *, root: str = "__all__", prefix: str = "") -> dict[str, list[str]]:
+    """The one reading of a pydantic ValidationError: {dotted field: [messages in words]}, in the order pydantic
+    found them (`root` names an error of the whole object; `prefix` goes before every field)."""
+    found: dict[str, list[str]] = {}
+    for err in exc.errors():
+        field = ".".join(str(part) for part in err.get("loc", ()))
+        name = f"{prefix}.{field}" if prefix and field else (prefix or field or root)
+        found.setdefault(name, []).append(str(err.get("msg", "invalid")).removeprefix("Value error, "))
+    return found
 
 
 class ContractError(PipelineError):

@@ -3,6 +3,7 @@ from django.db import models
 from pydantic import ValidationError as PydanticValidationError
 
 from pipeline.contracts import ContentKind, PresetConfig
+from pipeline.errors import field_messages
 
 
 def config_errors(config: dict) -> dict[str, list[str]]:
@@ -10,11 +11,7 @@ def config_errors(config: dict) -> dict[str, list[str]]:
     try:
         PresetConfig.model_validate(config)
     except PydanticValidationError as exc:
-        errors: dict[str, list[str]] = {}
-        for err in exc.errors():
-            field = ".".join(str(part) for part in err["loc"]) or "config"
-            errors.setdefault(field, []).append(err["msg"].removeprefix("Value error, "))
-        return errors
+        return field_messages(exc, root="config")
     return {}
 
 

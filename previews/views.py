@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jobs import files, services
 from jobs.models import Job, JobEvent
+from jobs.selectors import latest_plan_version
 from jobs.services.calendar import slate_for
 from pipeline.contracts import PresetConfig
 from pipeline.errors import PipelineError, StoreError
@@ -46,8 +47,20 @@ def _json_body(request) -> dict:
     return data
 
 
-def _errors(exc: services.InvalidInput) -> JsonResponse:
-    return JsonResponse({"errors": exc.errors}, status=400)
+# What a service refuses, and the one mapping of it to an HTTP answer: the person's input is wrong (400, field
+# errors), or the job is not where the action needs it (409: approved meanwhile, the odds or the draft moved).
+REFUSED = (services.InvalidInput, services.IllegalTransition, services.NotInReview, services.OddsMoved,
+           services.DraftMoved)
+
+
+def _refusal(exc: Exception) -> JsonResponse:
+    if isinstance(exc, services.InvalidInput):
+        return JsonResponse({"errors": exc.errors}, status=400)
+    if isinstance(exc, services.OddsMoved):
+        return JsonResponse({"odds_changed": exc.changes}, status=409)
+    if isinstance(exc, services.DraftMoved):
+        return JsonResponse({"error": str(exc), "draft_moved": {"number": exc.number, "by": exc.by}}, status=409)
+    return JsonResponse({"error": str(exc)}, status=409)
 
 
 @staff_required(perms=access.VIEW_JOBS, post_perms=access.START_JOBS)
@@ -101,7 +114,7 @@ def matchups(request):
 @require_GET
 def job_detail(request, job_id):
     job = get_object_or_404(Job.objects.select_related("preset", "created_by"), pk=job_id)
-    version = job.plan_versions.order_by("-number").first()
+    version = latest_plan_version(job)
     from jobs.metrics import render_estimate
 
     siblings = list(Job.objects.filter(variant_group=job.variant_group).order_by("created_at")) \
@@ -125,7 +138,7 @@ def job_detail(request, job_id):
 def job_plan(request, job_id):
     """GET: the current plan. POST: adjustments in, the adjusted plan out; nothing is saved."""
     job = get_object_or_404(Job.objects.select_related("preset"), pk=job_id)
-    version = job.plan_versions.order_by("-number").first()
+    version = latest_plan_version(job)
     if version is None:
         return JsonResponse({"errors": {"plan": ["this job has no plan yet"]}}, status=409)
     if request.method == "GET":
@@ -133,8 +146,8 @@ def job_plan(request, job_id):
     try:
         adjustments = _json_body(request).get("adjustments")
         plan = services.plan_preview(job=job, adjustments=adjustments)
-    except services.InvalidInput as exc:
-        return _errors(exc)
+    except REFUSED as exc:
+        return _refusal(exc)
     # The plan the reviewer is looking at is the one to render ahead (its unchanged scenes are cached).
     services.render_ahead_want(job.pk, adjustments or None)
     return JsonResponse(selectors.plan_payload(job, plan))
@@ -155,29 +168,14 @@ def job_approve(request, job_id):
         version = services.job_approve(job_id=job.pk, user=request.user, adjustments=body.get("adjustments"),
                                        snapshots=snapshots, check_odds=not body.get("confirm_odds", False),
                                        draft_seen=draft_seen)
-    except services.InvalidInput as exc:
-        return _errors(exc)
-    except services.OddsMoved as exc:
-        return JsonResponse({"odds_changed": exc.changes}, status=409)
-    except services.DraftMoved as exc:
-        return JsonResponse({"error": str(exc), "draft_moved": {"number": exc.number, "by": exc.by}}, status=409)
-    except services.IllegalTransition as exc:
-        return JsonResponse({"error": str(exc)}, status=409)
+    except REFUSED as exc:
+        return _refusal(exc)
     except PipelineError as exc:
         return JsonResponse({"error": f"could not check the odds: {exc.describe()}"}, status=502)
     return JsonResponse({"approved": version.number, "status": Job.Status.APPROVED})
 
 
 # ---------------------------------------------------------------------------------------------- the desk together
-# A service's refusal, in one mapping: the person's input (400), or the job being elsewhere than the action
-# needs (409).
-REFUSED = (services.InvalidInput, services.IllegalTransition, services.NotInReview)
-
-
-def _refusal(exc: Exception) -> JsonResponse:
-    if isinstance(exc, services.InvalidInput):
-        return _errors(exc)
-    return JsonResponse({"error": str(exc)}, status=409)
 
 
 @staff_required(api=True, perms=access.REVIEW)
@@ -269,10 +267,8 @@ def _action(request, job_id, action, **kwargs):
     job = get_object_or_404(Job, pk=job_id)
     try:
         action(job_id=job.pk, user=request.user, **kwargs)
-    except services.InvalidInput as exc:
-        return _errors(exc)
-    except services.IllegalTransition as exc:
-        return JsonResponse({"error": str(exc)}, status=409)
+    except REFUSED as exc:
+        return _refusal(exc)
     job.refresh_from_db()
     return JsonResponse({"status": job.status})
 
@@ -288,8 +284,8 @@ def job_skip_preview(request, job_id):
 def job_reject(request, job_id):
     try:
         reason = _json_body(request).get("reason", "")
-    except services.InvalidInput as exc:
-        return _errors(exc)
+    except REFUSED as exc:
+        return _refusal(exc)
     return _action(request, job_id, services.job_reject, reason=reason if isinstance(reason, str) else "")
 
 
@@ -317,10 +313,8 @@ def job_delivery(request, job_id):
         else:
             job = services.delivery_reschedule(job_id=job.pk, publish_at=_aware_time(body.get("publish_at")),
                                                user=request.user)
-    except services.InvalidInput as exc:
-        return _errors(exc)
-    except services.IllegalTransition as exc:
-        return JsonResponse({"error": str(exc)}, status=409)
+    except REFUSED as exc:
+        return _refusal(exc)
     return JsonResponse({"status": job.status, "publish_at": job.publish_at.isoformat() if job.publish_at else None})
 
 
@@ -457,8 +451,8 @@ def preset_thumbnails(request, slug):
     get_object_or_404(Preset, slug=slug)
     try:
         config = _json_body(request).get("config")
-    except services.InvalidInput as exc:
-        return _errors(exc)
+    except REFUSED as exc:
+        return _refusal(exc)
     if not isinstance(config, dict):
         return JsonResponse({"errors": {"config": ["the config must be a JSON object"]}}, status=400)
     if errors := config_errors(config):
@@ -570,8 +564,8 @@ def job_frames(request, job_id):
             plan = services.plan_preview(job=job, adjustments=_json_body(request).get("adjustments"))
             return JsonResponse({"frames": selectors.frames_of(job, plan, width=selectors.STATIC_FRAME_WIDTH)})
         return JsonResponse({"frames": selectors.plan_frames(job, first_only=request.GET.get("first") == "1")})
-    except services.InvalidInput as exc:
-        return _errors(exc)
+    except REFUSED as exc:
+        return _refusal(exc)
     except StoreError:
         raise  # 503 in words (previews.middleware): the files are out of reach, the plan is not at fault
     except PipelineError as exc:
@@ -588,8 +582,8 @@ def job_recording(request, job_id):
         return JsonResponse({"errors": {"recording": ["send the recording as the `recording` file"]}}, status=400)
     try:
         saved = services.recording_save(job=job, uploaded=uploaded, user=request.user)
-    except services.InvalidInput as exc:
-        return _errors(exc)
+    except REFUSED as exc:
+        return _refusal(exc)
     return JsonResponse({**saved, "url": selectors.file_url(job, saved["file"])})
 
 
@@ -615,8 +609,8 @@ def batch_action(request):
     """Approve, skip preview or reject several jobs at once; each one is recorded as its own decision."""
     try:
         body = _json_body(request)
-    except services.InvalidInput as exc:
-        return _errors(exc)
+    except REFUSED as exc:
+        return _refusal(exc)
     action, ids = body.get("action"), body.get("jobs")
     if action not in BATCH_ACTIONS:
         return JsonResponse({"errors": {"action": ["choose approve, skip or reject"]}}, status=400)
@@ -635,11 +629,9 @@ def batch_action(request):
             BATCH_ACTIONS[action](job_id=job_id, user=request.user, **kwargs)
         except Job.DoesNotExist:
             results[job_id] = {"ok": False, "error": "no such job"}
-        except services.InvalidInput as exc:
-            results[job_id] = {"ok": False, "error": str(exc)}
         except services.OddsMoved as exc:
             results[job_id] = {"ok": False, "error": f"the odds moved ({exc}); open the job to look"}
-        except services.IllegalTransition as exc:
+        except REFUSED as exc:
             results[job_id] = {"ok": False, "error": str(exc)}
         except PipelineError as exc:
             results[job_id] = {"ok": False, "error": exc.describe()}

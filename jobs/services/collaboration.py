@@ -17,8 +17,8 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from jobs.locks import job_for_update
-from jobs.models import Comment, DraftRevision, Job, PlanVersion, Viewer
-from jobs.selectors import latest_draft
+from jobs.models import Comment, DraftRevision, Job, Viewer
+from jobs.selectors import latest_draft, latest_plan_version, plan_version
 from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
 from jobs.services.review import adjusted_plan
@@ -128,7 +128,7 @@ def draft_rollback(*, job_id, user, version: int | None = None, draft: int | Non
         if job.status != S.AWAITING_REVIEW:
             raise NotInReview(job)
         if version is not None:
-            source = PlanVersion.objects.filter(job=job, number=version).first()
+            source = plan_version(job, version)
             label = f"plan version {version}"
         else:
             source = DraftRevision.objects.filter(job=job, number=draft).first()
@@ -161,7 +161,7 @@ def comment_payload(comment: Comment) -> dict:
 
 
 def _plan_of(job: Job) -> RenderPlan | None:
-    version = job.plan_versions.order_by("-number").first()
+    version = latest_plan_version(job)
     return RenderPlan.model_validate(version.plan) if version else None
 
 

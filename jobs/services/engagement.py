@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from jobs.models import Engagement, Render
 from jobs.services.errors import InvalidInput
+from pipeline.errors import field_messages
 
 MAX_REPORTS = 5000
 BIG = 10**13
@@ -70,9 +71,8 @@ def engagement_record(*, reports: Iterable, where: Callable[[int], str] = lambda
         try:
             parsed.append((index, EngagementReport.model_validate(raw)))
         except ValidationError as exc:
-            for err in exc.errors():
-                field = ".".join(str(part) for part in err["loc"])
-                errors.setdefault(f"{where(index)}.{field}", []).append(err["msg"].removeprefix("Value error, "))
+            for field, messages in field_messages(exc, prefix=where(index)).items():
+                errors.setdefault(field, []).extend(messages)
     renders = dict(Render.objects.filter(analytics_id__in={r.analytics_id for _, r in parsed})
                    .values_list("analytics_id", "pk"))
     for index, report in parsed:

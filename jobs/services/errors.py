@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from pipeline.errors import field_messages
+
 
 class InvalidInput(ValueError):
     """Input a person sent is wrong; `errors` maps each field to messages in words."""
@@ -13,9 +15,5 @@ class InvalidInput(ValueError):
 
     @classmethod
     def from_validation(cls, exc: ValidationError) -> InvalidInput:
-        errors: dict[str, list[str]] = {}
-        for err in exc.errors():
-            field = ".".join(str(part) for part in err["loc"]) or "__all__"
-            errors.setdefault(field, []).append(err["msg"].removeprefix("Value error, "))
-        return cls(errors)
+        return cls(field_messages(exc))
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jobs import services
 from jobs.models import Job
+from jobs.selectors import latest_plan_version
 from pipeline.contracts import RenderPlan
 from presets.models import Preset
 
@@ -137,7 +138,7 @@ class Command(BaseCommand):
 
         edited, _ = self._to_review(preset, 101)
         self._render_ahead(edited)
-        plan = RenderPlan.model_validate(edited.plan_versions.order_by("-number").first().plan)
+        plan = RenderPlan.model_validate(latest_plan_version(edited).plan)
         # A text of a scene in the middle, edited at the moment of approval (the worst case: an edit made
         # earlier is rendered ahead too). Its last word dropped, it still fits and says nothing new.
         middle = plan.scenes[len(plan.scenes) // 2:] + plan.scenes[:len(plan.scenes) // 2]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pydantic import ValidationError
 
+from jobs import selectors
 from jobs.models import Asset, Job, LayerRun, Outcome, PlanVersion, Render
 from jobs.selectors import next_plan_number
 from jobs.services.delivery import delivery_wait
@@ -99,7 +100,7 @@ def ensure_next_queued(job: Job, pipeline: Pipeline, layer: str) -> None:
 
 
 def render_started(job: Job, plan_version: int) -> None:
-    version = job.plan_versions.get(number=plan_version)
+    version = selectors.plan_version(job, plan_version)
     render, created = Render.objects.get_or_create(job=job, plan_version=version, defaults={
         "analytics_id": analytics_id(job.pk, version.number)})
     if not created and render.status != Render.Status.RUNNING:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from pipeline.context import LayerContext
 from pipeline.contracts import CalendarPlan, DataPackage, PresetConfig, Script
-from pipeline.errors import APIError, ConfigurationError, ScriptError
+from pipeline.errors import APIError, ConfigurationError, ScriptError, field_messages
 from pipeline.http import dig, provider_client
 from pipeline.layers.l3_ideas.sources import check_sources
 
@@ -125,7 +125,8 @@ def write_script(data: DataPackage, calendar: CalendarPlan, preset: PresetConfig
         except json.JSONDecodeError as exc:
             problem = f"the answer is not JSON ({exc.msg} at character {exc.pos})"
         except ValidationError as exc:
-            problem = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8])
+            problem = "; ".join(f"{field}: {', '.join(messages)}"
+                                for field, messages in list(field_messages(exc, root="(root)").items())[:8])
         except ScriptError as exc:
             problem = exc.message
         ctx.logger.warning("L3 %s answer %s was invalid: %s", chat.api, attempt, problem)
