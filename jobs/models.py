@@ -97,10 +97,6 @@ class Job(models.Model):
         return job_folder(self.id)
 
     @property
-    def is_batch(self) -> bool:
-        return bool(self.inputs.get("batch"))
-
-    @property
     def variant(self) -> int:
         return int(self.inputs.get("variant") or 0)
 
@@ -145,10 +141,6 @@ class LayerRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.layer} #{self.attempt} {self.status}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.REUSED)
 
 
 class Asset(models.Model):

@@ -44,7 +44,3 @@ class Preset(models.Model):
         if self.config["format"]["kind"] != self.kind:
             raise ValidationError({"kind": f"The config's format.kind is {self.config['format']['kind']!r}; "
                                            f"it must match the preset's kind ({self.kind!r})."})
-
-    @property
-    def parsed_config(self) -> PresetConfig:
-        return PresetConfig.model_validate(self.config)

@@ -12,7 +12,6 @@ from pipeline.contracts import RenderPlan
 from pipeline.motion import still_time
 from pipeline.render.quality import ssim
 
-SNAPSHOT_WIDTH = 270
 MAX_SNAPSHOT_BYTES = 2_000_000
 MAX_SNAPSHOTS = 5
 

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from jobs import services
+from pipeline.contracts import PresetConfig
 from presets.models import Preset
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def test_good_config_is_saved(client, admin_user):
     client.force_login(admin_user)
     response = post_preset(client, {"format": {"kind": "reel", "width": 1080, "height": 1920}})
     assert response.status_code == 302
-    assert Preset.objects.get(slug="new-reel").parsed_config.format.height == 1920
+    assert PresetConfig.model_validate(Preset.objects.get(slug="new-reel").config).format.height == 1920
 
 
 @pytest.mark.django_db(transaction=True)
@@ -68,4 +69,4 @@ def test_load_presets_ships_three_valid_presets(db):
     assert slugs == {"reel_hype", "carousel_illustrated", "single_image_stat"}
     for preset in Preset.objects.all():
         preset.full_clean()
-        assert preset.parsed_config.preview.enabled
+        assert PresetConfig.model_validate(preset.config).preview.enabled
