@@ -87,3 +87,22 @@ def test_plan_calendar_creates_a_batch_job_per_matchup_once(preset, no_queue):
 def test_plan_calendar_refuses_a_backwards_range(preset):
     with pytest.raises(CommandError, match="ends before"):
         run("plan_calendar", "--from", "2026-11-23", "--to", "2026-11-22", "--preset", preset.slug)
+
+
+@pytest.mark.parametrize("command", [["bench", "preview"], ["create_job", "--preset", "reel_hype"], ["watchdog"],
+                                     ["import_engagement", "figures.csv"]])
+def test_a_command_on_a_database_never_set_up_says_what_to_run(tmp_path, command):
+    """given a fresh checkout's empty database, when an operator runs a command, it says to run setup (no raw
+    `no such table`)."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {**__import__("os").environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+           "DJANGO_SETTINGS_MODULE": "mediaengine.settings.dev"}
+    result = subprocess.run([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "is not set up" in result.stderr and "manage.py setup" in result.stderr
+    assert "no such table" not in result.stderr and "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from jobs import services
+from jobs.management.database import require_database
 from jobs.models import Job
 from jobs.selectors import latest_plan_version
 from pipeline.contracts import RenderPlan
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--skip-baseline", action="store_true", help="render: leave out the slow baseline")
 
     def handle(self, *args, which: str, **options) -> None:
+        if which in ("preview", "approve"):
+            require_database()  # they run jobs in the configured database (render and metrics do not)
         if which == "preview":
             result = self.preview(options["runs"])
         elif which == "approve":

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from jobs import services
+from jobs.management.database import require_database
 from presets.models import Preset
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-review", action="store_true", help="approve the plan as built and render at once")
 
     def handle(self, *args, **options) -> None:
+        require_database()
         try:
             preset = Preset.objects.get(slug=options["preset"])
         except Preset.DoesNotExist:

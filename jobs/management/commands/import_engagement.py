@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.database import require_database
 from jobs.services import InvalidInput
 from jobs.services.engagement import engagement_record
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--platform", help="for files without a platform column: the platform of every row")
 
     def handle(self, *args, file: str, platform: str | None, **options) -> None:
+        require_database()
         try:
             text = self.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
         except OSError as exc:

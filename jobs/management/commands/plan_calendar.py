@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.database import require_database
 from jobs.services.calendar import calendar_plan
 from pipeline.errors import PipelineError
 from presets.models import Preset
@@ -25,6 +26,7 @@ class Command(BaseCommand):
                             help="repeat for several (default: nfl and nba)")
 
     def handle(self, *args, start: str, end: str, preset: str, sport: list[str] | None, **options) -> None:
+        require_database()
         try:
             chosen = Preset.objects.get(slug=preset)
         except Preset.DoesNotExist:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from jobs import services
+from jobs.management.database import require_database
 from jobs.models import Job
 from jobs.services.runner import next_unfinished
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--through", choices=["L5", "L7"], default="L5")
 
     def handle(self, *args, job_id: str, through: str, **options) -> None:
+        require_database()
         try:
             job = Job.objects.get(pk=job_id)
         except (Job.DoesNotExist, ValueError):

@@ -7,6 +7,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.database import require_database
+
 
 class Command(BaseCommand):
     help = "Run the ASGI server (Daphne: HTTP and WebSockets) and a django-q2 worker cluster together."
@@ -17,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="only the web server")
 
     def handle(self, *args, host: str, port: int, no_worker: bool, **options) -> None:
+        require_database()
         manage = str(settings.BASE_DIR / "manage.py")
         commands = {"web": [sys.executable, "-m", "daphne", "-b", host, "-p", str(port),
                             "mediaengine.asgi:application"]}

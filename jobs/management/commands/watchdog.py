@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from jobs import services
+from jobs.management.database import require_database
 
 
 class Command(BaseCommand):
@@ -12,6 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--stale-after", type=float, default=None, help="seconds (default: HEARTBEAT_STALE_S)")
 
     def handle(self, *args, stale_after: float | None, **options) -> None:
+        require_database()
         requeued = services.watchdog_run(stale_after_s=stale_after)
         for job_id, layer in requeued:
             self.stdout.write(f"queued again: {layer} of job {job_id}")

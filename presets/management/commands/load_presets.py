@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.database import require_database
 from presets.models import Preset
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -13,6 +14,7 @@ class Command(BaseCommand):
     help = "Create or update the presets shipped in presets/data/*.json (matched by slug)."
 
     def handle(self, *args, **options) -> None:
+        require_database()
         for path in sorted(DATA_DIR.glob("*.json")):
             data = json.loads(path.read_text())
             preset = Preset.objects.filter(slug=data["slug"]).first() or Preset(slug=data["slug"])
