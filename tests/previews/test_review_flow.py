@@ -33,11 +33,18 @@ def approve(client, job, **body):
 
 
 def test_unchanged_odds_approve_straight_away(staff_client, odds_job):
+    """given: a job in review whose lines have not moved
+    when: the reviewer approves, asking for the odds check
+    then: it is approved at once"""
     assert approve(staff_client, odds_job).status_code == 200
     assert Render.objects.filter(job=odds_job).count() == 1
 
 
 def test_moved_odds_need_a_confirmation(staff_client, odds_job, upstream):
+    """given: a job in review whose spread moved at the source
+    when: the reviewer approves
+    then: the answer lists the old and new line (409) and nothing is approved; approving again with the
+    confirmation approves it"""
     moved = fake.goatedbets_props()
     for prop in moved["props"]:
         prop["line"] += 10
@@ -56,6 +63,9 @@ def test_moved_odds_need_a_confirmation(staff_client, odds_job, upstream):
 
 
 def test_rerun_with_fresh_data_rebuilds_the_plan(staff_client, odds_job, upstream):
+    """given: a job in review whose line moved
+    when: the reviewer re-runs it with fresh data
+    then: L1 is read again (nothing cached is reused) and a new plan with the new line waits for review"""
     moved = fake.goatedbets_props()
     moved["props"][0]["line"] = 300.5
     fake.serve_goatedbets(upstream, props=lambda: moved)
@@ -104,6 +114,9 @@ def _resolve(matchup: dict, field: str):
 
 
 def test_plan_versions_say_what_changed(tiny_pipeline, preset, staff_client):
+    """given: a job approved with a bigger text and a timing offset
+    when: its page is opened
+    then: the plan versions say what changed in words, with no raw dicts"""
     from jobs import services
 
     job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "v1"})

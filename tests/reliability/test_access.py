@@ -40,6 +40,9 @@ def urls(job):
 
 
 def test_anonymous_users_are_turned_away_everywhere(job):
+    """given: a job in review
+    when: someone not logged in asks for any studio page, endpoint or file
+    then: pages send them to log in and endpoints answer 403; no file is served"""
     client = Client()
     for url in urls(job)["pages"]:
         response = client.get(url)
@@ -51,6 +54,9 @@ def test_anonymous_users_are_turned_away_everywhere(job):
 
 
 def test_non_staff_users_are_turned_away_everywhere(job, plain_user):
+    """given: a job in review and a logged-in user who is not staff
+    when: they ask for any studio page, endpoint or file
+    then: every answer is 403, and the job is unchanged"""
     client = Client()
     client.force_login(plain_user)
     for url in urls(job)["pages"] + urls(job)["get_api"]:
@@ -62,6 +68,9 @@ def test_non_staff_users_are_turned_away_everywhere(job, plain_user):
 
 
 def test_staff_get_in(job, staff_user):
+    """given: a job in review and a staff user
+    when: they ask for its pages, plan and files
+    then: they get them"""
     client = Client()
     client.force_login(staff_user)
     for url in urls(job)["pages"] + urls(job)["get_api"]:
@@ -69,6 +78,9 @@ def test_staff_get_in(job, staff_user):
 
 
 def test_posts_without_a_csrf_token_are_refused(job, staff_user):
+    """given: a staff user whose client enforces CSRF
+    when: they post to any action without the token
+    then: every post is refused (403) and the job is unchanged"""
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff_user)
     for url in urls(job)["post_api"]:
@@ -82,6 +94,10 @@ def test_posts_without_a_csrf_token_are_refused(job, staff_user):
     "..%2f..%2f..%2fetc%2fpasswd", "%2fetc%2fpasswd", "L3/%00note.txt", "L3", "nope.txt", "L3/link.txt",
 ])
 def test_files_never_come_from_outside_the_job_folder(job, staff_user, path, tmp_path):
+    """given: a job and a path that climbs out of its folder (.., encoded, a null byte, a link out) or names no
+    file of it (a folder, a missing file)
+    when: staff ask for it
+    then: 400 or 404; nothing outside the job's folder is served"""
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")
     os.symlink(outside, job.work_dir / "L3" / "link.txt")
@@ -93,12 +109,18 @@ def test_files_never_come_from_outside_the_job_folder(job, staff_user, path, tmp
 
 
 def test_absolute_paths_are_refused(job, staff_user):
+    """given: a job
+    when: staff ask for an absolute path as one of its files
+    then: 404"""
     client = Client()
     client.force_login(staff_user)
     assert client.get(f"/studio/jobs/{job.pk}/files//etc/passwd").status_code == 404
 
 
 def test_unknown_job_is_404_for_staff(staff_user):
+    """given: no such job
+    when: staff ask for its page
+    then: 404"""
     client = Client()
     client.force_login(staff_user)
     assert client.get("/studio/jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
@@ -182,6 +204,9 @@ def test_each_desk_role_may_do_what_its_group_allows(tiny_pipeline, preset, what
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_sockets_follow_the_same_rule(job, role):
+    """given: a job and a user of each kind
+    when: they open the job's socket and the studio's
+    then: only those who may see jobs are let in"""
     from tests.previews.test_socket import connect
 
     user = member(role)
@@ -191,6 +216,9 @@ def test_the_sockets_follow_the_same_rule(job, role):
 
 
 def test_setup_makes_the_desk_groups(db):
+    """given: a fresh database
+    when: `setup` runs, twice
+    then: the three desk groups exist with the permissions README lists (a desk admin's include the others')"""
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 

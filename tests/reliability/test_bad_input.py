@@ -37,6 +37,9 @@ def admin_client(admin_user):
 @QUICK
 @given(config=st.one_of(config_like, json_values))
 def test_preset_admin_never_500s(admin_client, config):
+    """given: any JSON as a preset's config, in the admin's add form
+    when: it is saved
+    then: the preset is created, or the form comes back with field errors; never a 500"""
     response = admin_client.post("/admin/presets/preset/add/", {
         "slug": "fuzzed", "name": "Fuzzed", "kind": "reel", "active": "on", "config": json.dumps(config)})
     assert response.status_code in (200, 302)
@@ -49,6 +52,9 @@ def test_preset_admin_never_500s(admin_client, config):
 @given(data=st.dictionaries(st.sampled_from(["preset", "sport", "date", "matchup_id", "batch", "junk"]),
                             st.text(max_size=30), max_size=6))
 def test_start_form_never_500s(staff_client, preset, data):
+    """given: any text in any of the start form's fields
+    when: the form is posted
+    then: a job starts (302), or the form comes back (400) with no job made"""
     count = Job.objects.count()
     response = staff_client.post("/studio/", data)
     assert response.status_code in (302, 400)
@@ -59,6 +65,9 @@ def test_start_form_never_500s(staff_client, preset, data):
 @QUICK
 @given(inputs=json_values)
 def test_job_inputs_are_refused_with_field_errors(preset, inputs):
+    """given: any JSON as a job's inputs
+    when: a job is created from them
+    then: it is made, or refused with errors naming the fields"""
     try:
         services.job_create(preset=preset, inputs=inputs if isinstance(inputs, dict) else {"value": inputs},
                             start=False)
@@ -76,6 +85,9 @@ def job(tiny_pipeline, preset):
     "text_scale": json_values, "timing_offset": json_values, "text_edits": json_values, "colors": json_values,
     "layer_scale": json_values})))
 def test_adjustments_never_500(staff_client, job, adjustments):
+    """given: a job in review and any JSON as adjustments
+    when: they are posted to the plan endpoint
+    then: the adjusted plan comes back, or field errors (400); never a 500"""
     response = staff_client.post(f"/studio/jobs/{job.pk}/plan", json.dumps({"adjustments": adjustments}),
                                  content_type="application/json")
     assert response.status_code in (200, 400), response.content
@@ -87,6 +99,9 @@ def test_adjustments_never_500(staff_client, job, adjustments):
                                   b'{"snapshots": "x"}', b'{"snapshots": {"1.0": 5}}'])
 @pytest.mark.parametrize("action", ["plan", "approve", "reject", "skip-preview"])
 def test_malformed_posts_are_answered_in_words(staff_client, job, action, body):
+    """given: a job in review
+    when: a body that is not JSON, or JSON of the wrong shape, is posted to one of its actions
+    then: the answer is field errors, an error in words, or the action's result; never a 500"""
     response = staff_client.post(f"/studio/jobs/{job.pk}/{action}", body, content_type="application/json")
     assert response.status_code in (200, 400, 409)
     assert response.status_code != 500

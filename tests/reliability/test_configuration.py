@@ -20,6 +20,9 @@ def deploy_check(**env):
 
 
 def test_deploy_checks_are_clean_under_production_settings():
+    """given: production settings with a secret key and a metrics token
+    when: `check --deploy` runs
+    then: it finds nothing"""
     done = deploy_check(METRICS_TOKEN="a-long-random-scrape-token")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
@@ -33,6 +36,9 @@ def test_production_without_a_metrics_token_fails_the_deploy_check():
 
 
 def test_no_bare_or_blind_except_and_no_print():
+    """given: the project's code
+    when: ruff looks for bare and blind excepts, swallowed errors and prints
+    then: it finds none"""
     ruff = Path(sys.executable).parent / "ruff"
     done = subprocess.run([str(ruff), "check", "--select", "E722,BLE001,S110,T20", *PACKAGES], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)

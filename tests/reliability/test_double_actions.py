@@ -42,6 +42,9 @@ def post_at_once(user, urls):
 
 
 def test_approve_posted_twice_at_once_renders_once(in_review, staff_user):
+    """given: a job in review
+    when: Approve is posted twice at the same moment
+    then: one approval (200) and one refusal (409); one approved plan version and one render"""
     url = f"/studio/jobs/{in_review.pk}/approve"
     assert sorted(post_at_once(staff_user, [url, url])) == [200, 409]
     assert Render.objects.filter(job=in_review).count() == 1
@@ -49,6 +52,9 @@ def test_approve_posted_twice_at_once_renders_once(in_review, staff_user):
 
 
 def test_approve_replayed_later_is_refused(in_review, staff_user):
+    """given: a job approved once
+    when: the same Approve is posted again later
+    then: it is refused in words (409) and nothing renders a second time"""
     client = Client()
     client.force_login(staff_user)
     url = f"/studio/jobs/{in_review.pk}/approve"
@@ -59,6 +65,9 @@ def test_approve_replayed_later_is_refused(in_review, staff_user):
 
 
 def test_approve_racing_skip_preview_renders_once(in_review, staff_user):
+    """given: a job in review
+    when: Approve and Skip preview are posted at the same moment
+    then: one wins, the other is refused, and the job renders once and is done"""
     base = f"/studio/jobs/{in_review.pk}"
     results = post_at_once(staff_user, [f"{base}/approve", f"{base}/skip-preview"])
     assert sorted(results) == [200, 409]

@@ -60,6 +60,10 @@ def approved_job(tiny_pipeline, preset, staff_user, settings):
 def test_ffmpeg_failure_fails_the_job_with_its_stderr(approved_job, staff_user, fake_ffmpeg, monkeypatch, name,
                                                       body, expect):
     # given: an FFmpeg that misbehaves, and a short encoder timeout so the hang ends quickly
+    """given: an approved job whose FFmpeg hangs, floods its error stream or fails
+    when: L6 renders it
+    then: the job fails at L6 with an FFmpegError naming what FFmpeg said, the render is failed, and no
+    FFmpeg process is left running"""
     fake_ffmpeg(body)
     original = video.encode_frames
     monkeypatch.setattr(video, "encode_frames", lambda *a, **kw: original(*a, **{**kw, "timeout_s": 2}))

@@ -60,6 +60,11 @@ def run_job(preset, index):
 
 @pytest.mark.heavy
 def test_99_percent_reach_review_with_30_percent_transient_faults(online_preset, upstream):
+    """given: every layer on an outside service that answers 30 % of requests with a 503, 429, reset or a slow
+    answer
+    when: 100 jobs run, six at a time, with the shipped retry settings
+    then: at least 99 reach review, any other failed with a retryable error in words, no request was tried
+    more often than the retry count allows, and Retry-After was waited for"""
     fake.serve_all(upstream)
     upstream.transient_rate = FAULT_RATE
     upstream.slow_s = 1.0  # a slow answer; the shipped read timeouts (10 s and more) wait for it
@@ -94,6 +99,10 @@ def test_99_percent_reach_review_with_30_percent_transient_faults(online_preset,
 
 
 def test_permanent_faults_fail_at_once_and_say_why(online_preset, upstream):
+    """given: an image API that refuses the key (401)
+    when: a job reaches L5
+    then: the job fails at L5 at once, not retryable, naming the provider and the 401, and the refused
+    request was not sent again"""
     fake.serve_all(upstream)
     upstream.fail("/v1/images/generations", "401")
     job = services.job_create(preset=online_preset, inputs={"sport": "nfl", "matchup_id": fake.GB_MATCHUP_ID})

@@ -57,6 +57,9 @@ GB_FIELDS = [("matchups",), ("matchups", 0), ("matchups", 0, "lines"), ("matchup
 @QUICK
 @given(where=st.sampled_from(GB_FIELDS), value=json_values)
 def test_goatedbets_reads_or_refuses_any_answer(upstream, tmp_path, where, value):
+    """given: GoatedBets' week with any JSON value at one of its fields
+    when: L1 reads the matchup
+    then: it reads a matchup the database can store (finite numbers, strict JSON), or fails in words at L1"""
     cache.clear()
     answer = mutate(copy.deepcopy(fake.goatedbets_week()), where, value)
     upstream.route("GET", "/nfl/week/", lambda seen: fake.ok(json.dumps(answer).encode()))
@@ -71,6 +74,9 @@ def test_goatedbets_reads_or_refuses_any_answer(upstream, tmp_path, where, value
 @QUICK
 @given(answer=json_values)
 def test_goatedbets_whole_answer_of_any_shape(upstream, tmp_path, answer):
+    """given: any JSON as GoatedBets' whole answer
+    when: L1 reads the matchup
+    then: it fails in words naming goatedbets"""
     upstream.route("GET", "/nfl/week/", lambda seen: fake.ok(json.dumps(answer).encode()))
     with pytest.raises(PipelineError) as info:
         goatedbets.GoatedBets(options={}, ctx=ctx_for(upstream, tmp_path)).matchup(fake.GB_MATCHUP_ID)
@@ -84,6 +90,9 @@ BDL_FIELDS = ["spread_home_value", "total_value", "moneyline_home_odds", "moneyl
 @QUICK
 @given(field=st.sampled_from(BDL_FIELDS), value=json_values, line=json_values)
 def test_balldontlie_reads_or_refuses_any_odds_and_prop_line(upstream, tmp_path, field, value, line):
+    """given: BallDontLie odds with any JSON value at one field, and a prop with any line
+    when: L1 reads the game
+    then: it reads a matchup the database can store, or fails in words at L1"""
     cache.clear()
     fake.serve_balldontlie(upstream)
     odds = fake.bdl_odds(101)
@@ -103,6 +112,9 @@ def test_balldontlie_reads_or_refuses_any_odds_and_prop_line(upstream, tmp_path,
 
 @given(spread=st.floats(), line=st.floats())
 def test_contracts_never_hold_a_non_finite_number(spread, line):
+    """given: a matchup whose spread and prop line are any floats, NaN and infinity included
+    when: it is validated
+    then: it is refused, or holds only finite numbers"""
     from pipeline.layers.l1_data.fixture import FixtureData
 
     data = FixtureData(options={}, ctx=None).matchup("nfl-20261122-buf-kc").model_dump(mode="json")

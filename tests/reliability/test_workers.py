@@ -86,6 +86,10 @@ def report(name: str, data: dict) -> None:
 
 
 def test_workers_killed_at_random_moments(clusters, small_batch_preset):
+    """given: twelve auto-approved jobs on two clusters
+    when: workers are killed with SIGKILL in the middle of tasks, over twenty times
+    then: no job is lost (each ends), at least ten of twelve are done, no layer's work or render is recorded
+    twice, and every final file is whole"""
     stack = clusters(count=2)
     rng = random.Random(11)
     small_batch_preset.config["segments"]["props"] = 2
@@ -148,6 +152,10 @@ def test_workers_killed_at_random_moments(clusters, small_batch_preset):
 
 
 def test_a_layer_past_its_timeout_ends_failed_after_its_attempts(clusters, preset, settings):
+    """given: a layer slower than the cluster's task timeout
+    when: the job runs, with the watchdog ticking
+    then: after LAYER_MAX_ATTEMPTS abandoned attempts the job fails at that layer with a retryable
+    LayerTimeoutError, and the layers before it stay done"""
     settings.PIPELINE = {**settings.PIPELINE, "FACTORY": "tests.pipelines.tiny_pipeline"}
     clusters(count=1, LAYER_TIMEOUT_S=1, PIPELINE_FACTORY="tests.pipelines.tiny_pipeline")
     job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "slow-L2"})
@@ -164,6 +172,9 @@ def test_a_layer_past_its_timeout_ends_failed_after_its_attempts(clusters, prese
 
 
 def test_ten_jobs_at_once_on_two_clusters(clusters, small_batch_preset, upstream, settings):
+    """given: ten jobs reading a fake odds API, started at once
+    when: two clusters run them
+    then: all ten are done, all saw the same slate, and with Redis the slate was fetched once for all"""
     fake.serve_goatedbets(upstream)
     config = copy.deepcopy(small_batch_preset.config)
     config["providers"]["data"] = {"name": "goatedbets"}
