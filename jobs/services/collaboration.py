@@ -45,6 +45,16 @@ class NotInReview(Exception):
                          "its draft can no longer change (reload the page)")
 
 
+def _in_review_for_update(job_id) -> Job:
+    """The job, locked for the rest of the transaction, while it waits for review (its draft may change)."""
+    job = job_for_update(job_id)
+    if job is None:
+        raise Job.DoesNotExist(job_id)
+    if job.status != S.AWAITING_REVIEW:
+        raise NotInReview(job)
+    return job
+
+
 def _who(user) -> str:
     return getattr(user, "username", "") or "someone"
 
@@ -82,11 +92,7 @@ def draft_save(*, job_id, user, changes, seen) -> tuple[DraftRevision, RenderPla
     if not isinstance(seen, int) or isinstance(seen, bool) or seen < 0:
         raise InvalidInput({"seen": ["the draft number the page has, a whole number >= 0"]})
     with transaction.atomic():
-        job = job_for_update(job_id)
-        if job is None:
-            raise Job.DoesNotExist(job_id)
-        if job.status != S.AWAITING_REVIEW:
-            raise NotInReview(job)
+        job = _in_review_for_update(job_id)
         current = latest_draft(job)
         before = Adjustments.model_validate(current.adjustments) if current else Adjustments()
         try:
@@ -122,11 +128,7 @@ def draft_rollback(*, job_id, user, version: int | None = None, draft: int | Non
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise InvalidInput({name: ["a plan version or draft number, a whole number >= 1"]})
     with transaction.atomic():
-        job = job_for_update(job_id)
-        if job is None:
-            raise Job.DoesNotExist(job_id)
-        if job.status != S.AWAITING_REVIEW:
-            raise NotInReview(job)
+        job = _in_review_for_update(job_id)
         if version is not None:
             source = plan_version(job, version)
             label = f"plan version {version}"
