@@ -75,8 +75,8 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
 
     for scene in data["scenes"]:
         if picture := adjustments.backgrounds.get(scene["id"]):
-            if not (base_dir / picture).is_file():
-                raise AdjustmentError(f"the picture {picture} is not in this job's files",
+            if not _is_picture(base_dir / picture):
+                raise AdjustmentError(f"{picture} is not a picture in this job's files",
                                       field=f"backgrounds.{scene['id']}", hint="ask for another image again")
             scene["background"]["asset"] = picture
         for layer in scene["layers"]:
@@ -97,6 +97,20 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
     if breaches := design.violations(adjusted, base_dir):
         raise AdjustmentError("these changes break the layout: " + "; ".join(breaches[:3]), field="adjustments")
     return adjusted
+
+
+def _is_picture(path: Path) -> bool:
+    """A JPEG or PNG file that decodes (a scene's background is drawn from it by both renderers)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if path.suffix.lower() not in (".jpg", ".jpeg", ".png") or not path.is_file():
+        return False
+    try:
+        with Image.open(path) as image:
+            image.verify()
+            return image.format in ("JPEG", "PNG")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return False
 
 
 def _correct_captions(layer: dict, edits: dict[str, str], fonts: dict) -> None:

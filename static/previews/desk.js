@@ -40,6 +40,7 @@ export class SharedDraft {
     this.seen = draft.number;
     this.adjustments = structuredClone(draft.adjustments);
     this.pending = new Set();
+    this.inflight = {};  // the fields of the save on its way, with the values sent
     this.onRemote = onRemote;
     this.notice = notice;
     this.timer = 0;
@@ -61,8 +62,10 @@ export class SharedDraft {
     this.pending.clear();
     const changes = Object.fromEntries(fields.map((field) => [field, fieldValue(this.adjustments, field) ?? null]));
     let saved = false;
+    this.inflight = changes;
     this.saving = (async () => {
       const { ok, data } = await postJSON(this.url, { changes, seen: this.seen });
+      this.inflight = {};
       if (!ok) { this.notice(`Not saved: ${describeErrors(data)}`, true); return; }
       this.seen = Math.max(this.seen, data.draft.number);
       saved = true;
@@ -80,7 +83,8 @@ export class SharedDraft {
     this.seen = payload.number;
     // This reviewer's own save is already on the page; their rollback is not.
     if (payload.by === this.me && !payload.rollback) return;
-    const mine = [...this.pending].map((field) => [field, fieldValue(this.adjustments, field)]);
+    // What this reviewer changed and the server may not have merged yet: unsaved fields, and the save on its way.
+    const mine = [...Object.entries(this.inflight), ...[...this.pending].map((field) => [field, fieldValue(this.adjustments, field)])];
     // In place: the page's other parts hold this object.
     for (const key of Object.keys(this.adjustments)) delete this.adjustments[key];
     Object.assign(this.adjustments, structuredClone(payload.adjustments));

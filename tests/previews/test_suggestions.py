@@ -113,8 +113,11 @@ def test_another_image_of_no_scene_is_refused_in_words(reel, staff_client, body)
     assert answer.status_code == 400 and answer.json()["errors"]["scene"]
 
 
-def test_a_picture_that_is_not_the_jobs_is_refused(reel, staff_client):
+@pytest.mark.parametrize("which", ["missing", "the narration"])
+def test_a_background_that_is_not_a_picture_of_the_job_is_refused(reel, staff_client, which):
+    """A scene's background can only become a picture in the job's files: a missing file, or one of its other
+    files (the narration, which L6 could not draw), is refused naming the field."""
     scene = reel.plan_versions.get(number=1).plan["scenes"][0]["id"]
-    answer = post(staff_client, f"/studio/jobs/{reel.pk}/draft",
-                  {"changes": {f"backgrounds.{scene}": "L5/alt/elsewhere.jpg"}, "seen": 0})
+    path = "L5/alt/elsewhere.jpg" if which == "missing" else reel.assets.filter(kind="narration").first().path
+    answer = post(staff_client, f"/studio/jobs/{reel.pk}/draft", {"changes": {f"backgrounds.{scene}": path}, "seen": 0})
     assert answer.status_code == 400 and f"backgrounds.{scene}" in answer.json()["errors"]
