@@ -1,5 +1,6 @@
-"""The review page's motion.js evaluates every motion and caption formula as pipeline/motion.py does: Python
-writes the table, `node --test` holds the JavaScript to it."""
+"""The review page's JavaScript under `node --test tests/js/`: motion.js evaluates every motion and caption
+formula as pipeline/motion.py does (Python writes the table, node holds the JavaScript to it), and desk.js merges
+the shared draft as the server does."""
 import os
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ from django.conf import settings
 from tests.js import motion_table
 
 
-def test_motion_js_matches_motion_py_formula_by_formula(tmp_path):
+def test_the_pages_javascript_passes_its_node_tests(tmp_path):
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not installed: the machines have it (apt-get install nodejs)")
@@ -19,4 +20,4 @@ def test_motion_js_matches_motion_py_formula_by_formula(tmp_path):
     result = subprocess.run([node, "--test", "tests/js/"], cwd=settings.BASE_DIR, capture_output=True, text=True,
                             env={**os.environ, "MOTION_TABLE": str(table)}, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "# fail 0" in result.stdout and "# pass 4" in result.stdout
+    assert "# fail 0" in result.stdout and "# pass 8" in result.stdout
