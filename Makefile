@@ -20,7 +20,7 @@ test: system-test $(STAMP)
 
 # The README's pictures (docs/*.png), made by the browser tests that draw them; a plain test run leaves docs/ alone.
 screenshots: system-test $(STAMP)
-	SCREENSHOTS_DIR=docs $(PY) -m pytest -q tests/browser -k "screenshot or batch_grid"
+	SCREENSHOTS_DIR=docs $(PY) -m pytest -q tests/browser -k "screenshot or batch_grid or two_reviewers"
 
 venv: $(STAMP)
 

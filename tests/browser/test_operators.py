@@ -135,9 +135,18 @@ def test_metrics_dashboard_screenshot(staff_page, presets, staff_user, tmp_path)
                      adjustments={"text_scale": 1.1} if index else {})
         else:
             off_loop(services.job_reject, job_id=job.pk, user=staff_user, reason="wrong angle")
+    from jobs.models import Render
+    from jobs.services.engagement import engagement_record
+
+    posts = list(Render.objects.filter(job__preset=still).values_list("analytics_id", flat=True))
+    engagement_record(reports=[{"analytics_id": post, "platform": platform, "views": views, "likes": views // 20,
+                                "shares": views // 90, "watch_time_s": views * 2.4}
+                               for post, base in zip(posts, (5200, 3100), strict=True)
+                               for platform, views in (("instagram", base), ("tiktok", base * 2))])
     page.set_viewport_size({"width": 1300, "height": 1000})
     page.goto("/studio/metrics/")
     assert page.locator("svg.chart").count() == 6
+    assert "Single image — Stat" in page.text_content("#by-preset tbody tr:first-child")
     out = screenshot_path("metrics-dashboard.png", tmp_path)
     page.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 10000
