@@ -89,14 +89,13 @@ def engagement_record(*, reports: Iterable, where: Callable[[int], str] = lambda
             at = report.reported_at or now
             figures = {"views": report.views, "likes": report.likes, "shares": report.shares,
                        "watch_time_s": report.watch_time_s, "reported_at": at}
-            kept = (Engagement.objects.select_for_update()
-                    .filter(render_id=renders[report.analytics_id], platform=report.platform).first())
-            if kept is None:
-                Engagement.objects.create(render_id=renders[report.analytics_id], platform=report.platform, **figures)
-            elif kept.reported_at > at:
-                stale += 1
-                continue
-            else:
+            # get_or_create: two reporters sending the same post's first figures at once make one row.
+            kept, created = Engagement.objects.select_for_update().get_or_create(
+                render_id=renders[report.analytics_id], platform=report.platform, defaults=figures)
+            if not created:
+                if kept.reported_at > at:
+                    stale += 1
+                    continue
                 for name, value in figures.items():
                     setattr(kept, name, value)
                 kept.save()

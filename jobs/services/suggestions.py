@@ -3,7 +3,6 @@ picture for a scene, kept with the job's L5 files and offered as an adjustment (
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 
 from django.core.cache import cache
@@ -109,5 +108,5 @@ def scene_picture_remake(*, job_id, scene: str, user=None) -> dict:
         if job_for_update(job.pk) is None:
             raise Job.DoesNotExist(job.pk)
         save_assets(job, media_layer, ctx.assets)
-    logger.info("another picture of %s for job %s: %s", scene, job.pk, json.dumps(asset.file))
+    logger.info("another picture of %s for job %s: %s", scene, job.pk, asset.file)
     return {"scene": scene, "file": asset.file, "changes": {f"backgrounds.{scene}": asset.file}}
