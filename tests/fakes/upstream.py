@@ -654,3 +654,30 @@ def serve_anthropic_vision(upstream: Upstream, critiques: list[dict]) -> None:
                    "content": [{"type": "text", "text": json.dumps({"critiques": critiques})}]})
 
     upstream.route("POST", "/v1/messages", answer)
+
+
+def serve_gemini_vision(upstream: Upstream, critiques: list[dict]) -> None:
+    """Gemini generateContent with pictures (the "Image understanding" guide): a text part and `inline_data`
+    {`mime_type`, `data`} parts; `generationConfig.responseMimeType` asks for JSON; the answer's text is in
+    candidates[0].content.parts[0].text."""
+    def answer(seen):
+        body = json.loads(seen.body)
+        parts = body.get("contents", [{}])[-1].get("parts", [])
+        pictures = [p.get("inline_data") or p.get("inlineData") for p in parts
+                    if "inline_data" in p or "inlineData" in p]
+        if not any("text" in p for p in parts) or not pictures:
+            return ok({"error": {"code": 400, "message": "contents must hold text and an image",
+                                 "status": "INVALID_ARGUMENT"}}, status=400)
+        for picture in pictures:
+            try:
+                valid = (picture.get("mime_type") or picture.get("mimeType")) == "image/jpeg" and _is_picture(
+                    base64.b64decode(picture.get("data", ""), validate=True)) == "JPEG"
+            except (ValueError, TypeError):
+                valid = False
+            if not valid:
+                return ok({"error": {"code": 400, "message": "Unable to process input image.",
+                                     "status": "INVALID_ARGUMENT"}}, status=400)
+        return ok({"candidates": [{"content": {"role": "model", "parts": [
+            {"text": json.dumps({"critiques": critiques})}]}, "finishReason": "STOP"}]})
+
+    upstream.route("POST", "/v1beta/models/", answer)

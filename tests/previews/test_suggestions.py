@@ -59,7 +59,8 @@ def test_a_long_wording_gets_a_shorter_one_that_applies(reel, staff_client):
 
 
 @pytest.mark.parametrize("api, serve", [("openai", fake.serve_openai_vision),
-                                        ("anthropic", fake.serve_anthropic_vision)])
+                                        ("anthropic", fake.serve_anthropic_vision),
+                                        ("gemini", fake.serve_gemini_vision)])
 def test_with_a_key_the_vision_model_critiques_the_frames_once_per_plan(reel, staff_client, settings, upstream,
                                                                        api, serve):
     serve(upstream, CRITIQUE)
@@ -72,10 +73,10 @@ def test_with_a_key_the_vision_model_critiques_the_frames_once_per_plan(reel, st
     assert data["critique"] == {"api": api, "note": ""}
     assert critiques == [{"id": "critique:0", "check": "critique", "scene": "matchup", "layer": None,
                           "message": CRITIQUE[0]["problem"], "fix": None}]
-    path = "/v1/chat/completions" if api == "openai" else "/v1/messages"
+    path = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages", "gemini": "/v1beta/models/"}[api]
     sent = json.loads(upstream.requests_to(path)[0].body)
-    content = sent["messages"][-1]["content"]
-    pictures = [p for p in content if p["type"] in ("image_url", "image")]
+    content = sent["contents"][-1]["parts"] if api == "gemini" else sent["messages"][-1]["content"]
+    pictures = [p for p in content if p.get("type") in ("image_url", "image") or "inline_data" in p]
     assert len(pictures) == len(reel.plan_versions.get(number=1).plan["scenes"])
     suggest(staff_client, reel)
     assert len(upstream.requests_to(path)) == 1  # the same plan is not sent twice
