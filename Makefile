@@ -4,9 +4,10 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
-# eSpeak NG speaks the narration (L4); DejaVu is the benchmark's caption font; Chromium runs the browser tests.
+# eSpeak NG speaks the narration (L4); DejaVu is the benchmark's caption font; Chromium runs the browser tests;
+# Node.js runs the review page's JavaScript tests (node --test tests/js/, from the suite).
 RUN_PACKAGES  := espeak-ng fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium
+TEST_PACKAGES := $(RUN_PACKAGES) chromium nodejs
 PYTEST_ARGS ?=
 
 .PHONY: run test screenshots setup system-run system-test lint venv clean
