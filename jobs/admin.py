@@ -57,10 +57,17 @@ class JobEventInline(ReadOnlyInline):
     ordering = ["-seq"]
 
 
+class PresetFilter(admin.RelatedFieldListFilter):
+    """Presets by name: the preset admin's own ordering ranks by an annotation only its list has."""
+
+    def field_admin_ordering(self, field, request, model_admin):
+        return ["name"]
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["short_id", "preset", "status", "current_layer", "failed_layer", "created_by", "created_at"]
-    list_filter = ["status", "preset", "failed_layer"]
+    list_filter = ["status", ("preset", PresetFilter), "failed_layer"]
     search_fields = ["id", "error_message"]
     readonly_fields = ["id", "preset", "inputs", "status", "current_layer", "failed_layer", "error_type",
                        "error_message", "retryable", "reject_reason", "created_by", "created_at", "started_at",
@@ -81,11 +88,15 @@ class JobAdmin(admin.ModelAdmin):
     def studio_link(self, obj: Job):
         return format_html('<a href="{}">open in the studio</a>', obj.get_absolute_url())
 
-    @admin.action(description="Retry the failed layer")
+    # The studio's rules, not the admin's model permissions: retrying needs rerun_job, cancelling change_job.
+    def has_rerun_permission(self, request) -> bool:
+        return request.user.has_perm("jobs.rerun_job")
+
+    @admin.action(description="Retry the failed layer", permissions=["rerun"])
     def retry(self, request, queryset):
         self._each(request, queryset, services.job_retry, "queued again")
 
-    @admin.action(description="Cancel")
+    @admin.action(description="Cancel", permissions=["change"])
     def cancel(self, request, queryset):
         self._each(request, queryset, services.job_cancel, "cancelled")
 

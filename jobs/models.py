@@ -82,6 +82,7 @@ class Job(models.Model):
             ("review_job", "Can approve, skip the preview of, or reject a job"),
             ("rerun_job", "Can retry a job or re-run it with fresh data"),
             ("batch_review_job", "Can act on several jobs at once in the batch grid"),
+            ("publish_unreviewed", "Can have a job rendered and delivered without review"),
         ]
 
     def __str__(self) -> str:

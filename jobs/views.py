@@ -14,9 +14,16 @@ from jobs.metrics import JobsCollector
 
 @require_GET
 def healthz(request):
+    """200 or 503 for anyone (a load balancer's probe); what was checked, and what is wrong, only for staff or
+    a caller with METRICS_TOKEN: paths, versions, disk and queue state tell an outsider too much."""
     healthy, checks = health.health()
-    failing = [name for name, result in checks.items() if not result["ok"]]
-    body = {"status": "ok" if healthy else "unhealthy", "failing": failing, "checks": checks}
+    body = {"status": "ok" if healthy else "unhealthy"}
+    token = bool(settings.METRICS_TOKEN) and _bearer_matches(request, settings.METRICS_TOKEN)
+    # Who is asking is read from the database: only when it answers (a 503 for a database that is down is
+    # still an answer, in words, to a token holder).
+    user = getattr(request, "user", None) if not token and checks["database"]["ok"] else None
+    if token or (user is not None and user.is_active and user.is_staff):
+        body.update(failing=[name for name, result in checks.items() if not result["ok"]], checks=checks)
     return JsonResponse(body, status=200 if healthy else 503)
 
 

@@ -93,6 +93,9 @@ FLUX_BASE_URL = env.str("FLUX_BASE_URL", default="https://api.bfl.ai")
 COMFYUI_BASE_URL = env.str("COMFYUI_BASE_URL", default="http://127.0.0.1:8188")
 WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
 EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "export")))
+# Hosts a webhook destination may reach over plain http or at a private address (an office receiver, a test's
+# listener on 127.0.0.1); every other destination must be https on a public address (pipeline/net.py).
+DELIVERY_ALLOWED_HOSTS = env.list("DELIVERY_ALLOWED_HOSTS", default=[])
 
 
 def database_config() -> dict:
@@ -132,6 +135,42 @@ def storage_options(storage_url: str = STORAGE_URL) -> dict | None:
     if not options["bucket_name"]:
         return None
     return options
+
+
+def storage_origin(options: dict | None) -> list[str]:
+    """The origin the bucket's signed links point at (for the pages' CSP); none on local disk."""
+    if options is None:
+        return []
+    from urllib.parse import urlsplit
+
+    if options.get("endpoint_url"):
+        url = urlsplit(options["endpoint_url"])
+        return [f"{url.scheme}://{url.netloc}"]
+    return ["https://*.amazonaws.com"]
+
+
+def embedded_secret_key() -> str:
+    """The embedded default's own secret key, made once per install and kept in var/ (0600), like the admin's
+    password: no two installs share one, and none is in the repository."""
+    import os
+    import secrets
+    import tempfile
+
+    path = VAR_DIR / "secret-key.txt"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=VAR_DIR, prefix=".secret-key-")
+        try:
+            os.write(fd, (secrets.token_urlsafe(50) + "\n").encode())
+            os.close(fd)
+            os.chmod(tmp, 0o600)
+            try:
+                os.link(tmp, path)  # atomic and exclusive: the web server and the workers start at once
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()
 
 
 def default_storage(options: dict | None) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,9 +78,19 @@ def make_retry(policy: RetryPolicy, *, retry_posts: bool) -> Retry:
     )
 
 
-def make_session(policy: RetryPolicy, *, retry_posts: bool = False) -> requests.Session:
+def make_session(policy: RetryPolicy, *, retry_posts: bool = False,
+                 deliver_only_to: Iterable[str] | None = None) -> requests.Session:
+    """A session retrying by `policy`. With `deliver_only_to` (the operator's allowed hosts), every connection
+    is checked to reach a public address or one of those hosts (pipeline/net.py), for addresses a desk admin
+    typed rather than the operator."""
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=make_retry(policy, retry_posts=retry_posts), pool_maxsize=8)
+    retry = make_retry(policy, retry_posts=retry_posts)
+    if deliver_only_to is None:
+        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
+    else:
+        from pipeline.net import guarded_adapter
+
+        adapter = guarded_adapter(deliver_only_to, max_retries=retry, pool_maxsize=8)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -176,13 +187,14 @@ def _reason(exc: Exception) -> str:
 
 def provider_client(provider: str, *, layer: str, ctx, options: dict, headers: dict, read_timeout: float = 60.0,
                     retries: int = DEFAULT_RETRIES, retry_posts: bool = True) -> ProviderClient:
-    """The client for one provider as a preset configures it: base URL and tuning from the provider's
-    options, the key and default base URL from the environment (ctx.secrets).
+    """The client for one provider: its address and key from the environment (ctx.secrets, the operator's),
+    its patience (retries, read timeout, backoff) from the preset's options, which the preset's contract bounds
+    (pipeline/contracts/providers.py). No option names an address: a key goes only where the operator said.
 
     `retry_posts=False` for a POST that must not run twice (a generation queued on a server): urllib3
     then retries it only when the connection failed before the request was sent."""
     return ProviderClient(provider=provider, layer=layer, headers=headers, retry_posts=retry_posts,
-                          base_url=options.get("base_url") or ctx.secrets.get(provider, {}).get("base_url", ""),
+                          base_url=ctx.secrets.get(provider, {}).get("base_url", ""),
                           timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", read_timeout))),
                           policy=RetryPolicy.from_options(options, total=retries))
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from presets.forms import PresetForm
-from presets.models import Preset
+from presets.models import Destination, Preset
 
 
 @admin.register(Preset)
@@ -16,6 +16,10 @@ class PresetAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["builder"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
 
     def get_queryset(self, request):
         # The list ranks presets by what their delivered posts earned (jobs.Engagement), unranked ones last.
@@ -36,3 +40,16 @@ class PresetAdmin(admin.ModelAdmin):
             return "Save the preset first."
         return format_html('<a href="{}">Open the builder: thumbnails, uploads, duplicate</a>',
                            reverse("previews:preset", kwargs={"slug": obj.slug}))
+
+
+@admin.register(Destination)
+class DestinationAdmin(admin.ModelAdmin):
+    """Where L7 delivers: set up here by a desk admin, picked by name in a preset (never typed into one)."""
+
+    list_display = ["name", "kind", "where", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["name", "url", "folder"]
+
+    @admin.display(description="where")
+    def where(self, obj: Destination) -> str:
+        return obj.url if obj.kind == Destination.Kind.WEBHOOK else f"EXPORT_DIR/{obj.folder}".rstrip("/")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from pydantic import ValidationError as PydanticValidationError
@@ -26,6 +27,10 @@ class Preset(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     config = models.JSONField(help_text="Validated by pipeline.contracts.PresetConfig.")
     active = models.BooleanField(default=True)
+    # Who turned review off (preview.enabled false): the approval of every job it renders unreviewed names
+    # them. Only someone who may publish without review can (jobs.publish_unreviewed); None while review is on.
+    preview_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -44,3 +49,56 @@ class Preset(models.Model):
         if self.config["format"]["kind"] != self.kind:
             raise ValidationError({"kind": f"The config's format.kind is {self.config['format']['kind']!r}; "
                                            f"it must match the preset's kind ({self.kind!r})."})
+
+
+class Destination(models.Model):
+    """Where L7 hands a job's files on, set up by a desk admin (never typed into a preset: a preset picks one
+    by name). A folder is a folder under EXPORT_DIR; a webhook is an https address on the public internet, or
+    on a host the operator allows in DELIVERY_ALLOWED_HOSTS (pipeline/net.py), checked here and again on the
+    connection each delivery makes."""
+
+    class Kind(models.TextChoices):
+        FOLDER = "folder", "Folder under the export folder"
+        WEBHOOK = "webhook", "Webhook (POST with signed file links)"
+
+    name = models.SlugField(max_length=50, unique=True,
+                            help_text="What presets call it (providers.distribution.name), like 'desk-folder'.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    folder = models.CharField(max_length=200, blank=True,
+                              help_text="Folder: a folder inside EXPORT_DIR (blank: EXPORT_DIR itself).")
+    url = models.URLField(max_length=500, blank=True, help_text="Webhook: the receiver's https address.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.conf import settings
+
+        from pipeline.net import AddressRefused, check_delivery_url
+        from pipeline.paths import OutsideFolder, contained
+
+        if self.kind == self.Kind.FOLDER:
+            if self.url:
+                raise ValidationError({"url": "A folder destination has no address; clear it."})
+            try:
+                contained(settings.PIPELINE["EXPORT_DIR"], self.folder)
+            except OutsideFolder as exc:
+                raise ValidationError({"folder": str(exc)}) from None
+        elif self.kind == self.Kind.WEBHOOK:
+            if self.folder:
+                raise ValidationError({"folder": "A webhook destination has no folder; clear it."})
+            if not self.url:
+                raise ValidationError({"url": "Give the receiver's https address."})
+            try:
+                check_delivery_url(self.url, settings.PIPELINE["DELIVERY_ALLOWED_HOSTS"])
+            except AddressRefused as exc:
+                raise ValidationError({"url": str(exc)}) from None
+
+    def spec(self) -> dict:
+        """What L7 is given (pipeline.layers.l7_distribution): the kind, and the folder or the address."""
+        return {"name": self.name, "kind": self.kind, "folder": self.folder, "url": self.url}

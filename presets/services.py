@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -31,6 +32,8 @@ THUMB_WIDTH = 270
 THUMB_CACHE_S = 24 * 3600
 # A carousel's first slides show its look; drawing every slide would slow each edit down.
 THUMB_SLIDES = 3
+# The preset samples kept on disk (about 3-6 MB each): every shipped preset's and the ones edited last.
+SAMPLES_KEPT = 24
 
 
 def brand_dir() -> Path:
@@ -168,10 +171,26 @@ def sample_outputs(config: PresetConfig):
     stored = folder / "outputs.json"
     if not stored.is_file():
         _compute_sample(pipeline, offline, folder)
+        samples_prune(folder.parent, keep=SAMPLES_KEPT, spare=folder)
+    else:
+        os.utime(folder)  # used: the pruning keeps the samples used last
     saved = json.loads(stored.read_text())
     outputs = {spec.name: spec.output_model.model_validate(saved[spec.name], context={"base_dir": folder})
                for spec in _sample_specs(pipeline)}
     return pipeline, outputs, folder
+
+
+def samples_prune(parent: Path, *, keep: int, spare: Path | None = None) -> int:
+    """Remove all but the `keep` samples used last (each edit of the options L1..L5 read makes one, and they
+    would otherwise fill the disk); returns how many were removed."""
+    kept = sorted((p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = 0
+    for old in kept[keep:]:
+        if old != spare:
+            shutil.rmtree(old, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _compute_sample(pipeline, offline: PresetConfig, folder: Path) -> None:

@@ -36,6 +36,10 @@ def _read(uploaded, limit: int, what: str) -> bytes:
     return data
 
 
+# A whole JPEG carries at least one bit per 8x8 block (a flat colour, progressive and optimised, takes ~3).
+JPEG_MIN_PIXELS_PER_BYTE = 64 * 8
+
+
 def clean_image(uploaded) -> Image.Image:
     """The uploaded picture, fully decoded and safe to re-encode; UploadRejected otherwise."""
     data = _read(uploaded, settings.UPLOAD_MAX_BYTES, "image")
@@ -52,6 +56,11 @@ def clean_image(uploaded) -> Image.Image:
         raise UploadRejected(f"{image_format} images are not accepted; use PNG, JPEG or WebP")
     if width * height > settings.UPLOAD_MAX_PIXELS:
         raise UploadRejected(f"the image is {width}x{height} pixels; at most {settings.UPLOAD_MAX_PIXELS:,} pixels")
+    if image_format == "JPEG" and len(data) < width * height / JPEG_MIN_PIXELS_PER_BYTE:
+        # libjpeg fills what a cut-short file lacks with grey and decodes "fine" when an end marker follows:
+        # even a picture of one flat colour needs about 3 bits per 8x8 block; less than 1 is a file cut short.
+        raise UploadRejected(f"the JPEG says it is {width}x{height} pixels but holds only {len(data):,} bytes: "
+                             "the file is cut short; export it again")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()

@@ -16,6 +16,9 @@ START_JOBS = ("jobs.view_job", "jobs.add_job")
 REVIEW = ("jobs.view_job", "jobs.review_job")
 RERUN = ("jobs.view_job", "jobs.rerun_job")
 BATCH = ("jobs.view_job", "jobs.review_job", "jobs.batch_review_job")
+# Rendering and delivering a plan nobody looked at: skip preview, "Render without review" at the start, a
+# preset with review off. Its own permission: only the desk admin group has it.
+PUBLISH_UNREVIEWED = ("jobs.view_job", "jobs.review_job", "jobs.publish_unreviewed")
 VIEW_PRESETS = ("presets.view_preset",)
 EDIT_PRESETS = ("presets.view_preset", "presets.change_preset")
 ADD_PRESETS = ("presets.view_preset", "presets.add_preset")
@@ -27,7 +30,9 @@ DESK_GROUPS = {
     "designer": [*START_JOBS, *EDIT_PRESETS, "presets.add_preset", "presets.upload_brand_files"],
     "desk admin": [f"{app}.{action}_{model}" for app, model in (("jobs", "job"), ("presets", "preset"))
                    for action in ("view", "add", "change", "delete")]
-                  + ["jobs.review_job", "jobs.rerun_job", "jobs.batch_review_job", "presets.upload_brand_files",
+                  + ["jobs.review_job", "jobs.rerun_job", "jobs.batch_review_job", "jobs.publish_unreviewed",
+                     "presets.upload_brand_files",
+                     *[f"presets.{action}_destination" for action in ("view", "add", "change", "delete")],
                      *[f"jobs.{action}_{model}" for model in ("layerrun", "asset", "jobevent", "planversion", "render")
                        for action in ("view", "change")]],
 }

@@ -15,6 +15,12 @@ class StartJobForm(forms.Form):
     auto_approve = forms.BooleanField(required=False, label="Render without review",
                                       help_text="Approve the plan as built and render straight away.")
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only someone who may publish without review is offered it (the service refuses it for anyone else).
+        if user is None or not user.has_perm("jobs.publish_unreviewed"):
+            del self.fields["auto_approve"]
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("date") and not cleaned.get("matchup_id"):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.paths import OutsideFolder, contained
+
 
 class OutsideJobFolder(Exception):
     pass
@@ -18,16 +20,13 @@ def clean_job_path(requested: str) -> str:
 
 
 def resolve_job_file(work_dir: Path, requested: str) -> Path:
-    """The real path of `requested` under `work_dir`, or OutsideJobFolder.
-
-    Absolute paths, `..`, encoded traversal (already decoded by the URL layer) and
-    symlinks that lead out of the folder are all refused: the check is made on the
-    fully resolved path.
-    """
-    if not requested or requested.startswith(("/", "\\")) or "\x00" in requested:
+    """The real path of `requested` under `work_dir` (a file, symlinks resolved), or OutsideJobFolder."""
+    if not requested:
         raise OutsideJobFolder(requested)
-    root = work_dir.resolve()
-    candidate = (root / requested).resolve()
-    if root not in candidate.parents or not candidate.is_file():
+    try:
+        candidate = contained(work_dir, requested, must_be_file=True)
+    except OutsideFolder:
+        raise OutsideJobFolder(requested) from None
+    if candidate == work_dir.resolve():
         raise OutsideJobFolder(requested)
     return candidate

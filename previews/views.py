@@ -68,7 +68,7 @@ def _refusal(exc: Exception) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def studio_index(request):
     first_preset = Preset.objects.filter(active=True).order_by("name").values_list("slug", flat=True).first()
-    form = StartJobForm(request.POST or None,
+    form = StartJobForm(request.POST or None, user=request.user,
                         initial={"preset": first_preset, "sport": "nfl", "date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -130,6 +130,7 @@ def job_detail(request, job_id):
         "delivery": job.publish_at is not None and job.status in services.RESCHEDULABLE
                     and PresetConfig.model_validate(job.preset.config).providers.distribution is not None,
         "may_review": access.can(request.user, access.REVIEW),
+        "may_skip": access.can(request.user, access.PUBLISH_UNREVIEWED),
     })
 
 
@@ -273,7 +274,7 @@ def _action(request, job_id, action, **kwargs):
     return JsonResponse({"status": job.status})
 
 
-@staff_required(api=True, perms=access.REVIEW)
+@staff_required(api=True, perms=access.PUBLISH_UNREVIEWED)
 @require_POST
 def job_skip_preview(request, job_id):
     return _action(request, job_id, services.job_skip_preview)
@@ -430,6 +431,7 @@ def preset_builder(request, slug):
 
     preset = get_object_or_404(Preset, slug=slug)
     form = PresetForm(request.POST or None, instance=preset)
+    form.user = request.user
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Preset {preset.name} saved.")
@@ -597,7 +599,8 @@ def batch_review(request):
     for job in jobs:
         job.watchers = watched.get(str(job.pk), [])
     last_event = JobEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    return render(request, "previews/batch.html", {"jobs": jobs, "last_event": last_event})
+    return render(request, "previews/batch.html", {"jobs": jobs, "last_event": last_event,
+                                                   "may_skip": access.can(request.user, access.PUBLISH_UNREVIEWED)})
 
 
 BATCH_ACTIONS = {"approve": services.job_approve, "skip": services.job_skip_preview, "reject": services.job_reject}
@@ -614,6 +617,9 @@ def batch_action(request):
     action, ids = body.get("action"), body.get("jobs")
     if action not in BATCH_ACTIONS:
         return JsonResponse({"errors": {"action": ["choose approve, skip or reject"]}}, status=400)
+    if action == "skip" and not access.can(request.user, access.PUBLISH_UNREVIEWED):
+        return JsonResponse({"error": "skipping the preview renders a plan nobody looked at: only a desk admin "
+                                      "may (ask for permission to publish without review)"}, status=403)
     if not isinstance(ids, list) or not ids or len(ids) > 200 or not all(isinstance(i, str) for i in ids):
         return JsonResponse({"errors": {"jobs": ["send the ids of the jobs, at most 200"]}}, status=400)
     try:

@@ -33,6 +33,24 @@ def tiny_pipeline(settings):
 
 
 @pytest.fixture
+def destination(db, settings):
+    """Makes a delivery destination as a desk admin sets one up in the admin (checked by its clean()). A
+    webhook on the test's listener needs 127.0.0.1 among the operator's allowed hosts, as a desk's office
+    receiver would."""
+    from presets.models import Destination
+
+    def make(name: str = "folder", *, kind: str = "folder", folder: str = "", url: str = "") -> Destination:
+        if kind == "webhook":
+            settings.PIPELINE = {**settings.PIPELINE, "DELIVERY_ALLOWED_HOSTS": ["127.0.0.1"]}
+        made = Destination(name=name, kind=kind, folder=folder, url=url)
+        made.full_clean()
+        made.save()
+        return made
+
+    return make
+
+
+@pytest.fixture
 def preset(db):
     return Preset.objects.create(slug="test-reel", name="Test reel", kind="reel", config=REEL_CONFIG)
 

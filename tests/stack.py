@@ -45,7 +45,7 @@ class Stack:
         return self.start(name, [sys.executable, "manage.py", "qcluster"])
 
     def start_web(self, port: int) -> subprocess.Popen:
-        return self.start("web", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        return self.start("web", [sys.executable, "-m", "mediaengine.server", "-b", "127.0.0.1", "-p", str(port),
                                   "mediaengine.asgi:application"])
 
     def log(self, name: str) -> str:

@@ -25,7 +25,7 @@ from pipeline.media import ffmpeg
 
 logger = logging.getLogger("jobs")
 
-MAX_RECORDING_BYTES = 200 * 1024 * 1024
+MAX_RECORDING_BYTES = 64 * 1024 * 1024  # mediaengine/server.py refuses larger bodies before buffering them
 # What MediaRecorder writes, by container: Chromium and Firefox WebM, Safari (and Chromium) MP4.
 CONTAINERS = {"video/webm": ("webm", ["-f", "webm"]), "video/mp4": ("mp4", ["-f", "mp4", "-movflags", "+faststart"])}
 RECORDINGS = "review"

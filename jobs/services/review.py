@@ -21,6 +21,7 @@ from pipeline.plan import AdjustmentError, apply_adjustments
 from presets.models import Preset
 
 logger = logging.getLogger("jobs")
+PUBLISH_UNREVIEWED = "jobs.publish_unreviewed"
 S = Job.Status
 # Statuses of jobs that need the workers more than a plan nobody has approved yet (the render ahead).
 BUSY = (S.QUEUED, S.RUNNING, S.APPROVED, S.RENDERING)
@@ -38,6 +39,9 @@ def job_create(*, preset: Preset, inputs: dict, created_by=None, start: bool = T
         raise InvalidInput.from_validation(exc) from exc
     if not preset.active:
         raise InvalidInput({"preset": [f"preset {preset.slug!r} is not active"]})
+    if parsed.auto_approve and created_by is not None and not created_by.has_perm(PUBLISH_UNREVIEWED):
+        raise InvalidInput({"auto_approve": ["rendering without review is for a desk admin: leave it for a "
+                                             "reviewer to approve, or ask for permission to publish without review"]})
     group = uuid.uuid4() if variants > 1 else None
     with transaction.atomic():
         made = []

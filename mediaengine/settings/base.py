@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_q",
+    "axes",
     "presets",
     "jobs",
     "previews",
@@ -24,6 +25,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -31,7 +33,21 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "previews.middleware.StoreUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes: a kept library, its attempts in the database, so every web process sees
+# them): five wrong passwords for one user from one address lock that pair out for 15 minutes (429 in words);
+# a right password after fewer clears the count. Locking by the pair, not the address alone, keeps one
+# person's typos from locking out an office behind one address.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_COOLOFF_MESSAGE = "Too many wrong passwords for this account: try again in 15 minutes, or ask a desk admin."
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "mediaengine.urls"
 ASGI_APPLICATION = "mediaengine.asgi.application"
@@ -72,6 +88,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# After logging in without a usable `next`: the studio (Django's default, /accounts/profile/, is no page here).
+LOGIN_REDIRECT_URL = "/studio/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -88,6 +106,24 @@ _s3 = env.storage_options()
 # (Local disk has no fixed location: it follows MEDIA_ROOT, which is also where the layers work.)
 STORAGES = {"default": env.default_storage(_s3)}
 SCRATCH_ROOT = None if _s3 is None else env.Path(env.SCRATCH_ROOT or env.VAR_DIR / "scratch")
+# The pages' Content-Security-Policy (django-csp): scripts, styles, fonts and sockets from this origin only, no
+# inline script; pictures, audio and fetched files also from the bucket the file links redirect to, and from
+# the canvas's own data: and blob: URLs (snapshots, recordings). Pages send it in every environment, so the
+# browser tests run the studio under it.
+_files_origin = env.storage_origin(_s3)
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:", *_files_origin],
+    "media-src": ["'self'", "blob:", *_files_origin],
+    "connect-src": ["'self'", *_files_origin],
+    "font-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}}
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 SIGNED_URL_SECONDS = env.SIGNED_URL_SECONDS
 PUBLIC_URL = env.PUBLIC_URL.rstrip("/")
@@ -131,6 +167,7 @@ PIPELINE = {
     "RENDER_PRESET": env.RENDER_PRESET,
     "RENDER_CRF": env.RENDER_CRF,
     "EXPORT_DIR": env.EXPORT_DIR,
+    "DELIVERY_ALLOWED_HOSTS": env.DELIVERY_ALLOWED_HOSTS,
     "FFMPEG_BINARY": env.FFMPEG_BINARY,
     "WEBHOOK_URL_SECONDS": env.WEBHOOK_URL_SECONDS,
 }

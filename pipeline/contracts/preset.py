@@ -1,11 +1,12 @@
 """A preset's configuration: formats, providers per layer, brand rules, segment rules, voice."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from pipeline.contracts.base import ContentKind, Contract, HexColor, non_finite_path
+from pipeline.contracts.providers import PROVIDER_OPTIONS
 
 DEFAULT_COMPLIANCE = "21+ · Gambling problem? Call 1-800-GAMBLER"
 
@@ -20,6 +21,10 @@ class FormatSpec(Contract):
 
 
 class ProviderChoice(Contract):
+    """A named provider of one layer and the options it takes (pipeline/contracts/providers.py), checked against
+    that provider's own list: bounds kept, an unknown option refused by name."""
+
+    LAYER: ClassVar[str] = ""
     name: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
     options: dict[str, Any] = {}
 
@@ -30,13 +35,60 @@ class ProviderChoice(Contract):
             raise ValueError(f"options.{where} is not a finite number")
         return value
 
+    @model_validator(mode="after")
+    def _options_of_the_provider(self) -> ProviderChoice:
+        known = PROVIDER_OPTIONS.get(self.LAYER)
+        if known is None:
+            return self
+        if self.name not in known:
+            raise ValueError(f"unknown provider {self.name!r} (known: {', '.join(known)})")
+        schema = known[self.name]
+        try:
+            checked = schema.model_validate(self.options)
+        except ValidationError as exc:
+            raise ValueError("; ".join(_option_problem(self.name, schema, err) for err in exc.errors())) from None
+        self.options = checked.model_dump(mode="json", exclude_unset=True)
+        return self
+
+
+def _option_problem(provider: str, schema: type[Contract], err: dict) -> str:
+    where = "options." + ".".join(str(part) for part in err.get("loc", ()))
+    if err.get("type") == "extra_forbidden":
+        takes = ", ".join(schema.model_fields) or "no options"
+        return (f"{where}: {provider} does not take this option (it takes: {takes}); where a provider is "
+                f"reached and with which key is set by the operator in the environment")
+    return f"{where}: {err.get('msg', 'invalid')}"
+
+
+class DataChoice(ProviderChoice):
+    LAYER: ClassVar[str] = "data"
+
+
+class IdeasChoice(ProviderChoice):
+    LAYER: ClassVar[str] = "ideas"
+
+
+class AudioChoice(ProviderChoice):
+    LAYER: ClassVar[str] = "audio"
+
+
+class MediaChoice(ProviderChoice):
+    LAYER: ClassVar[str] = "media"
+
+
+class DestinationChoice(Contract):
+    """Where L7 hands the files on: a destination a desk admin set up (presets.models.Destination), by name.
+    Its folder or address is the desk admin's; a preset only picks one."""
+
+    name: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
 
 class Providers(Contract):
-    data: ProviderChoice = ProviderChoice(name="fixture")
-    ideas: ProviderChoice = ProviderChoice(name="template")
-    audio: ProviderChoice = ProviderChoice(name="espeak")
-    media: ProviderChoice = ProviderChoice(name="procedural")
-    distribution: ProviderChoice | None = None
+    data: DataChoice = DataChoice(name="fixture")
+    ideas: IdeasChoice = IdeasChoice(name="template")
+    audio: AudioChoice = AudioChoice(name="espeak")
+    media: MediaChoice = MediaChoice(name="procedural")
+    distribution: DestinationChoice | None = None
 
 
 class FontSpec(Contract):

@@ -1,5 +1,9 @@
 """L7 distribution: hand the rendered files on: copy to a folder, or POST their metadata to a webhook.
 
+Where to is a destination a desk admin set up (presets.models.Destination), handed in by name in
+ctx.options["DESTINATIONS"]; the preset only picks one. A folder stays inside EXPORT_DIR, a webhook reaches
+only public addresses or the hosts the operator allows (pipeline/net.py).
+
 The webhook carries an Idempotency-Key (job and plan version), so a retried or
 repeated delivery is recognised by the receiver; it is signed with
 WEBHOOK_SECRET (HMAC-SHA256 of the body) when that is set. Each file is
@@ -12,14 +16,15 @@ import hmac
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from pipeline.context import LayerContext
 from pipeline.contracts import DistributionResult, RenderResult
 from pipeline.contracts.l7 import analytics_id
 from pipeline.errors import ConfigurationError, DistributionError
 from pipeline.files import atomic_write, atomic_write_bytes
-from pipeline.http import ProviderClient, RetryPolicy, Timeouts
+from pipeline.http import ProviderClient, RetryPolicy, Timeouts, make_session
+from pipeline.net import AddressRefused, check_delivery_url
+from pipeline.paths import OutsideFolder, contained
 from pipeline.registry import LayerInput
 
 
@@ -41,11 +46,18 @@ def metadata(inputs: LayerInput, ctx: LayerContext, result: RenderResult) -> dic
             "odds_as_of": plan.odds_as_of.isoformat() if plan.odds_as_of else None, "files": files}
 
 
-def to_folder(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key: str) -> DistributionResult:
-    options = inputs.preset.providers.distribution.options
-    root = Path(options.get("path") or ctx.options.get("EXPORT_DIR") or "")
-    if not str(root):
-        raise ConfigurationError("no export folder is set", layer="L7", field="providers.distribution.options.path")
+def to_folder(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key: str,
+              destination: dict) -> DistributionResult:
+    export_dir = ctx.options.get("EXPORT_DIR")
+    if not export_dir:
+        raise ConfigurationError("no export folder is set", layer="L7", provider="folder",
+                                 hint="set EXPORT_DIR in the environment")
+    try:
+        root = contained(export_dir, destination.get("folder") or "")
+    except OutsideFolder as exc:
+        raise ConfigurationError(f"destination {destination['name']!r}: {exc}", layer="L7", provider="folder",
+                                 field="providers.distribution.name",
+                                 hint="a desk admin fixes the destination's folder in the admin") from exc
     target = root / ctx.job_id / f"v{result.plan_version}"
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -62,21 +74,36 @@ def to_folder(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key: 
                               idempotency_key=key)
 
 
-def to_webhook(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key: str) -> DistributionResult:
-    options = inputs.preset.providers.distribution.options
-    url = options.get("url")
-    if not url:
-        raise ConfigurationError("the webhook has no url", layer="L7", field="providers.distribution.options.url")
+def to_webhook(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key: str,
+               destination: dict) -> DistributionResult:
+    allowed = ctx.options.get("DELIVERY_ALLOWED_HOSTS") or ()
+    url = destination.get("url") or ""
+    try:
+        check_delivery_url(url, allowed)
+    except AddressRefused as exc:
+        raise ConfigurationError(f"destination {destination['name']!r}: {exc}", layer="L7", provider="webhook",
+                                 field="providers.distribution.name",
+                                 hint="a desk admin fixes the destination's address in the admin") from exc
     body = json.dumps(metadata(inputs, ctx, result), sort_keys=True).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": key}
     secret = ctx.secrets.get("webhook", {}).get("api_key", "")
     if secret:
         headers["X-MediaEngine-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    # The idempotency key makes a repeated POST harmless, so it may be retried like a GET.
+    # The idempotency key makes a repeated POST harmless, so it may be retried like a GET. Every connection is
+    # checked again (a name may resolve elsewhere now), and a redirect is not followed.
+    policy = RetryPolicy(total=4)
     client = ProviderClient(provider="webhook", layer="L7", base_url=url, retry_posts=True,
-                            timeouts=Timeouts(connect=5, read=float(options.get("read_timeout", 20))),
-                            policy=RetryPolicy.from_options(options, total=4))
-    response = client.request("POST", url, data=body, headers=headers)
+                            timeouts=Timeouts(connect=5, read=20), policy=policy,
+                            session=make_session(policy, retry_posts=True, deliver_only_to=allowed))
+    try:
+        response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
+    except AddressRefused as exc:
+        raise DistributionError(f"destination {destination['name']!r}: {exc}", layer="L7", provider="webhook",
+                                retryable=False, hint="a desk admin checks the destination's address") from exc
+    if 300 <= response.status_code < 400:
+        raise DistributionError(f"destination {destination['name']!r} answered {response.status_code}, a redirect "
+                                "to another address, which is not followed", layer="L7", provider="webhook",
+                                retryable=False, hint="a desk admin sets the address the receiver now has")
     return DistributionResult(destination="webhook", location=url, delivered=[f.file for f in result.files],
                               idempotency_key=key, status_code=response.status_code)
 
@@ -90,9 +117,13 @@ def applies(preset) -> bool:
 
 def run(inputs: LayerInput, ctx: LayerContext) -> DistributionResult:
     choice = inputs.preset.providers.distribution
-    if choice is None or choice.name not in DESTINATIONS:
-        raise ConfigurationError(f"unknown destination {getattr(choice, 'name', None)!r} (known: "
-                                 f"{', '.join(DESTINATIONS)})", layer="L7", field="providers.distribution.name")
+    known = ctx.options.get("DESTINATIONS") or {}
+    destination = known.get(choice.name) if choice is not None else None
+    if destination is None or destination.get("kind") not in DESTINATIONS:
+        raise ConfigurationError(f"no destination is called {getattr(choice, 'name', None)!r} (set up: "
+                                 f"{', '.join(known) or 'none'})", layer="L7", field="providers.distribution.name",
+                                 hint="a desk admin sets it up under Destinations in the admin, or pick another "
+                                      "in the preset")
     result: RenderResult = inputs.upstream["L6"]
     key = f"{ctx.job_id}:v{result.plan_version}"
-    return DESTINATIONS[choice.name](inputs, ctx, result, key)
+    return DESTINATIONS[destination["kind"]](inputs, ctx, result, key, destination)

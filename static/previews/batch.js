@@ -62,7 +62,7 @@ document.getElementById("select-all").addEventListener("change", (e) => {
   for (const t of tiles) if (!t.dataset.done) t.querySelector("[data-select]").checked = e.target.checked;
 });
 document.getElementById("approve-selected").addEventListener("click", () => act("approve"));
-document.getElementById("skip-selected").addEventListener("click", () => act("skip"));
+document.getElementById("skip-selected")?.addEventListener("click", () => act("skip"));
 document.getElementById("reject-selected").addEventListener("click", () => act("reject"));
 document.addEventListener("keydown", (e) => {
   if (e.target.matches("input[type=text], textarea")) return;

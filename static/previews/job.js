@@ -468,7 +468,7 @@ function decisionButtons(desk) {
     const { ok, data } = await postJSON(root.dataset.rerunUrl);
     if (!ok) errors(data);
   });
-  $("skip-preview").addEventListener("click", async (e) => {
+  $("skip-preview")?.addEventListener("click", async (e) => {
     e.target.disabled = true;
     const { ok, data } = await postJSON(root.dataset.skipUrl);
     if (ok) { studio.skipped = true; return; }

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def delivering(settings, preset):
+def delivering(settings, preset, destination):
+    destination("folder")
     settings.PIPELINE = {**settings.PIPELINE, "FACTORY": "tests.pipelines.with_delivery"}
     preset.config = {**preset.config, "providers": {"distribution": {"name": "folder"}}}
     preset.save()
@@ -126,13 +127,13 @@ def test_the_calendar_lists_what_is_scheduled(delivering, staff_user):
 
 
 @pytest.fixture
-def to_webhook(settings, preset, upstream):
+def to_webhook(settings, preset, upstream, destination):
     from tests.fakes import upstream as fake
 
     settings.PIPELINE = {**settings.PIPELINE, "FACTORY": "tests.pipelines.with_delivery"}
     upstream.route("POST", "/hooks/media", lambda seen: fake.ok({"received": True}))
-    preset.config = {**preset.config, "providers": {"distribution": {
-        "name": "webhook", "options": {"url": f"{upstream.url}/hooks/media"}}}}
+    destination("desk-hook", kind="webhook", url=f"{upstream.url}/hooks/media")
+    preset.config = {**preset.config, "providers": {"distribution": {"name": "desk-hook"}}}
     preset.save()
     return preset
 

@@ -21,8 +21,9 @@ TOKEN = "engagement-token-for-tests"
 
 
 @pytest.fixture
-def delivered(settings, preset, staff_user):
+def delivered(settings, preset, staff_user, destination):
     """A job rendered and delivered to the export folder (the tiny pipeline with the real L7)."""
+    destination("folder")
     settings.PIPELINE = {**settings.PIPELINE, "FACTORY": "tests.pipelines.with_delivery"}
     settings.ENGAGEMENT_TOKEN = TOKEN
     preset.config = {**preset.config, "providers": {"distribution": {"name": "folder"}}}

@@ -99,7 +99,8 @@ def test_a_voice_change_reruns_only_speech(shipped):
     assert statuses == {"L1": "reused", "L2": "reused", "L3": "reused", "L4": "done", "L5": "reused"}
 
 
-def test_l7_exports_to_a_folder(shipped, staff_user, settings):
+def test_l7_exports_to_a_folder(shipped, staff_user, settings, destination):
+    destination("folder")
     preset = small_reel(shipped)
     preset.config["providers"]["distribution"] = {"name": "folder"}
     preset.save()
@@ -115,13 +116,14 @@ def test_l7_exports_to_a_folder(shipped, staff_user, settings):
     assert (exported / "captions.vtt").read_text().startswith("WEBVTT")
 
 
-def test_a_rendered_reel_waits_for_the_slot_l2_chose(shipped, staff_user):
+def test_a_rendered_reel_waits_for_the_slot_l2_chose(shipped, staff_user, destination):
     """given: a reel with a destination, for a game whose slot L2 puts ahead of now
     then: once rendered it waits `scheduled` at exactly that slot, with nothing delivered yet"""
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
     from django_q.models import Schedule
 
+    destination("folder")
     preset = small_reel(shipped)
     preset.config["providers"]["distribution"] = {"name": "folder"}
     preset.save()
@@ -136,12 +138,13 @@ def test_a_rendered_reel_waits_for_the_slot_l2_chose(shipped, staff_user):
     assert not job.layer_runs.filter(layer="L7").exists()
 
 
-def test_l7_webhook_posts_with_an_idempotency_key(shipped, staff_user, upstream, settings):
+def test_l7_webhook_posts_with_an_idempotency_key(shipped, staff_user, upstream, settings, destination):
     upstream.route("POST", "/hooks/media", lambda seen: fake.ok({"received": True}))
     upstream.fail("/hooks/media", "503")
     settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS, "webhook": {"api_key": "hook-secret", "base_url": ""}}
     preset = small_reel(shipped)
-    preset.config["providers"]["distribution"] = {"name": "webhook", "options": {"url": f"{upstream.url}/hooks/media"}}
+    destination("webhook", kind="webhook", url=f"{upstream.url}/hooks/media")
+    preset.config["providers"]["distribution"] = {"name": "webhook"}
     preset.save()
     job = create(preset)
     services.delivery_start(job_id=job.pk, user=staff_user)  # "deliver now": not at the game's slot

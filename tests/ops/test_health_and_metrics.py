@@ -13,8 +13,15 @@ from jobs import services
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_healthz_names_a_missing_worker_heartbeat():
+def test_healthz_tells_anonymous_callers_the_status_only():
+    """given: no worker heartbeat, and a caller who is not logged in and has no token
+    then: 503 with the status alone: no checks, paths, versions, disk or queue state"""
     response = Client().get("/healthz")
+    assert response.status_code == 503 and response.json() == {"status": "unhealthy"}
+
+
+def test_healthz_names_a_missing_worker_heartbeat(staff_client):
+    response = staff_client.get("/healthz")
     body = response.json()
     assert response.status_code == 503
     assert body["failing"] == ["workers"] and "qcluster" in body["checks"]["workers"]["detail"]
@@ -30,7 +37,7 @@ def test_healthz_is_healthy_once_a_worker_has_run_the_watchdog():
     assert response.json()["status"] == "ok"
 
 
-def test_healthz_checks_the_object_store(object_store, settings):
+def test_healthz_checks_the_object_store(object_store, settings, staff_client):
     """given: job files in the object store
     then: /healthz says the bucket answers; once STORAGE_URL names a bucket that is not there, it answers 503
     naming the store"""
@@ -39,11 +46,11 @@ def test_healthz_checks_the_object_store(object_store, settings):
     from mediaengine import env
 
     async_task("jobs.tasks.watchdog", sync=True)
-    response = Client().get("/healthz")
+    response = staff_client.get("/healthz")
     assert response.status_code == 200 and object_store.name in response.json()["checks"]["store"]["detail"]
     gone = object_store.url.replace(object_store.name, "no-such-bucket")
     settings.STORAGES = {**settings.STORAGES, "default": env.default_storage(env.storage_options(gone))}
-    response = Client().get("/healthz")
+    response = staff_client.get("/healthz")
     assert response.status_code == 503 and response.json()["failing"] == ["store"]
     assert "bucket does not exist" in response.json()["checks"]["store"]["detail"]
 
@@ -52,8 +59,10 @@ def test_healthz_checks_the_object_store(object_store, settings):
                                           "sqlite:////nonexistent-folder/db.sqlite3"])
 def test_healthz_names_a_database_that_is_down(database_url, tmp_path):
     code = ("import django, json; django.setup(); from django.test import Client; "
-            "r = Client().get('/healthz', HTTP_HOST='localhost'); print(r.status_code); print(r.content.decode())")
+            "r = Client().get('/healthz', HTTP_HOST='localhost', HTTP_AUTHORIZATION='Bearer probe-token'); "
+            "print(r.status_code); print(r.content.decode())")
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "mediaengine.settings.dev",
+           "METRICS_TOKEN": "probe-token",
            "MEDIA_ROOT": str(tmp_path), "LOG_DIR": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True,
                           text=True, timeout=60)

@@ -140,7 +140,7 @@ MATRIX = [
     ("plan", "get", "{job}/plan", None, {"reviewer", "designer", "desk admin"}),
     ("adjust", "post", "{job}/plan", {"adjustments": {"text_scale": 1.1}}, {"reviewer", "desk admin"}),
     ("approve", "post", "{job}/approve", {}, {"reviewer", "desk admin"}),
-    ("skip preview", "post", "{job}/skip-preview", {}, {"reviewer", "desk admin"}),
+    ("skip preview", "post", "{job}/skip-preview", {}, {"desk admin"}),
     ("reject", "post", "{job}/reject", {"reason": "off brand"}, {"reviewer", "desk admin"}),
     ("retry", "post", "{job}/retry", {}, {"reviewer", "desk admin"}),
     ("re-run", "post", "{job}/rerun", {}, {"reviewer", "desk admin"}),

@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, no_worker: bool, **options) -> None:
         require_database()
         manage = str(settings.BASE_DIR / "manage.py")
-        commands = {"web": [sys.executable, "-m", "daphne", "-b", host, "-p", str(port),
+        commands = {"web": [sys.executable, "-m", "mediaengine.server", "-b", host, "-p", str(port),
                             "mediaengine.asgi:application"]}
         if not no_worker:
             commands["worker"] = [sys.executable, manage, "qcluster"]

@@ -65,6 +65,25 @@ def advance(job: Job, pipeline: Pipeline, layer: str, run: LayerRun, plan: Rende
 
 
 
+def unreviewed_by(job: Job, preset: PresetConfig):
+    """(who allowed it, why) when the job may go out without review; (None, None) when it waits for a reviewer.
+
+    Only someone who may publish without review can allow it: whoever started the job with "Render without
+    review" (no one, from the command line: the operator), or whoever turned the preset's review off. A preset
+    whose review is off with nobody named (edited outside the studio) still waits for review."""
+    if job.auto_approve:
+        who = job.created_by
+        if who is None:
+            return None, "asked for at creation on the command line"
+        if who.has_perm("jobs.publish_unreviewed"):
+            return who, f"asked for at creation by {who.get_username()}"
+    if not preset.preview.enabled:
+        who = job.preset.preview_off_by
+        if who is not None and who.has_perm("jobs.publish_unreviewed"):
+            return who, f"review is off for this preset (turned off by {who.get_username()})"
+    return None, None
+
+
 def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
     """After the review layer: save plan version 1; wait for a reviewer, or go on when preview is off."""
     number = next_plan_number(job)
@@ -73,18 +92,20 @@ def plan_ready(job: Job, plan: RenderPlan, pipeline: Pipeline) -> PlanVersion:
     preset = PresetConfig.model_validate(job.preset.config)
     now = timezone.now()
     preview_s = (now - job.created_at).total_seconds()
-    if preset.preview.enabled and not job.auto_approve:
+    allowed_by, why = unreviewed_by(job, preset)
+    if why is None:
         job_transition(job, S.AWAITING_REVIEW, review_ready_at=now, preview_s=preview_s, current_layer="")
         event_record(job_id=job.pk, type="plan.ready", payload={"version": number})
         render_ahead_want(job.pk)
         return version
     version.approved_at = now
-    version.note = "approved without review: " + ("asked for at creation" if job.auto_approve
-                                                  else "preview is off for this preset")
-    version.save(update_fields=["approved_at", "note"])
+    version.approved_by = allowed_by
+    version.note = f"approved without review: {why}"
+    version.save(update_fields=["approved_at", "approved_by", "note"])
     job_transition(job, S.APPROVED, review_ready_at=now, preview_s=preview_s, review_outcome=Outcome.AUTO,
                    current_layer="")
-    event_record(job_id=job.pk, type="plan.approved", payload={"version": number, "auto": True})
+    event_record(job_id=job.pk, type="plan.approved", payload={
+        "version": number, "auto": True, "by": getattr(allowed_by, "username", ""), "why": why})
     enqueue_layer(job.pk, pipeline.render_layer, pipeline=pipeline)
     return version
 

@@ -21,6 +21,7 @@ from jobs.models import Job
 from pipeline import registry
 from pipeline.context import LayerContext
 from pipeline.registry import LayerSpec, Pipeline
+from presets.models import Destination
 
 S = Job.Status
 # A queued render-ahead task not started for this long is taken for lost, and another may be queued.
@@ -95,7 +96,9 @@ def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
     """The context every layer runs with: its folder, secrets from settings, Django's cache."""
     from django.core.cache import cache
 
-    options = {**settings.PIPELINE, "BRAND_DIR": files.brand_folder()}
+    # The destinations a desk admin set up, by name: L7 delivers to the one its preset picks.
+    destinations = {d.name: d.spec() for d in Destination.objects.all()}
+    options = {**settings.PIPELINE, "BRAND_DIR": files.brand_folder(), "DESTINATIONS": destinations}
     return LayerContext(job_id=str(job_id), layer=layer, work_dir=work_dir, secrets=settings.PROVIDER_SECRETS,
                         options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"),
                         scenes=files.scenes_for(job_id),
