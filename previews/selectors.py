@@ -7,7 +7,8 @@ from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
 from jobs.selectors import built_plan_version, latest_draft
 from jobs.services import InvalidInput, current_pipeline, plan_preview
-from jobs.services.collaboration import comment_payload, draft_payload, viewers_of
+from jobs.services.collaboration import comment_payload, viewers_of
+from jobs.services.drafts import draft_payload
 from pipeline.contracts import Adjustments, PresetConfig, RenderPlan
 from pipeline.contracts.adjustments import describe_changes
 from pipeline.render.parity import snapshot_times

@@ -163,12 +163,14 @@ def job_approve(request, job_id):
         snapshots = body.get("snapshots") or {}
         if not isinstance(snapshots, dict) or not all(isinstance(v, str) for v in snapshots.values()):
             raise services.InvalidInput({"snapshots": ["snapshots must map times to image data URLs"]})
-        draft_seen = body.get("draft")
-        if draft_seen is not None and (not isinstance(draft_seen, int) or isinstance(draft_seen, bool)):
-            raise services.InvalidInput({"draft": ["the draft number the page has, a whole number"]})
-        version = services.job_approve(job_id=job.pk, user=request.user, adjustments=body.get("adjustments"),
-                                       snapshots=snapshots, check_odds=not body.get("confirm_odds", False),
-                                       draft_seen=draft_seen)
+        changes = body.get("changes")
+        if changes is not None and not isinstance(changes, dict):
+            raise services.InvalidInput({"changes": ["the fields you changed, as an object of field name to value"]})
+        # The server renders its own draft: a page's copy of the adjustments is not taken as the plan (an old
+        # page sending its whole set has it merged field by field, like a save).
+        version = services.job_approve(job_id=job.pk, user=request.user, changes=changes,
+                                       adjustments=body.get("adjustments"), snapshots=snapshots,
+                                       check_odds=not body.get("confirm_odds", False), draft_seen=body.get("draft"))
     except REFUSED as exc:
         return _refusal(exc)
     except PipelineError as exc:

@@ -18,13 +18,20 @@ from pydantic import ValidationError
 
 from jobs.locks import job_for_update
 from jobs.models import Comment, DraftRevision, Job, Viewer
-from jobs.selectors import latest_draft, latest_plan_version, plan_version
+from jobs.selectors import latest_plan_version, plan_version
+from jobs.services.drafts import (
+    DraftConflict,
+    NotInReview,
+    draft_commit,
+    draft_state,
+    in_review_for_update,
+    who,
+)
 from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
 from jobs.services.review import adjusted_plan
 from jobs.services.runner.queueing import render_ahead_want
 from pipeline.contracts import Adjustments, RenderPlan
-from pipeline.contracts.adjustments import describe_changes
 
 S = Job.Status
 
@@ -36,42 +43,13 @@ VIEWER_TOUCH_S = 20
 VIEWER_STALE = timedelta(seconds=60)
 
 
-class NotInReview(Exception):
-    """The job has left review (approved, rejected, re-run): its draft and plan can no longer change."""
-
-    def __init__(self, job: Job) -> None:
-        self.status = job.status
-        super().__init__(f"the job is {job.get_status_display().lower()}, not waiting for review: "
-                         "its draft can no longer change (reload the page)")
-
-
-def _in_review_for_update(job_id) -> Job:
-    """The job, locked for the rest of the transaction, while it waits for review (its draft may change)."""
-    job = job_for_update(job_id)
-    if job is None:
-        raise Job.DoesNotExist(job_id)
-    if job.status != S.AWAITING_REVIEW:
-        raise NotInReview(job)
-    return job
-
-
 def _who(user) -> str:
-    return getattr(user, "username", "") or "someone"
+    return who(user)
 
 
 def draft_adjustments(job: Job) -> Adjustments:
     """The shared draft's adjustments (none yet: the plan as built)."""
-    draft = latest_draft(job)
-    return Adjustments.model_validate(draft.adjustments) if draft else Adjustments()
-
-
-def draft_payload(draft: DraftRevision | None) -> dict:
-    """The draft as the review page receives it, on load and with every save."""
-    if draft is None:
-        return {"number": 0, "adjustments": Adjustments().model_dump(mode="json"), "by": "", "fields": []}
-    return {"number": draft.number, "adjustments": draft.adjustments, "fields": draft.fields,
-            "by": _who(draft.created_by), "note": draft.note,
-            "at": draft.created_at.isoformat() if draft.created_at else None}
+    return draft_state(job)[1]
 
 
 def _parse_changes(changes) -> dict:
@@ -82,25 +60,40 @@ def _parse_changes(changes) -> dict:
     return changes
 
 
+def merge_changes(before: Adjustments, changes: dict) -> Adjustments:
+    """The draft with one reviewer's changed fields merged in, as a save merges them; InvalidInput in words."""
+    try:
+        return before.with_fields(changes)
+    except ValidationError as exc:
+        raise InvalidInput.from_validation(exc) from exc
+    except ValueError as exc:
+        raise InvalidInput({"changes": [str(exc)]}) from exc
+
+
+# A save that lost the compare-and-set computes again from the newer draft; this many tries cover 30 reviewers
+# saving one job within the same half second.
+SAVE_TRIES = 40
+
+
 def draft_save(*, job_id, user, changes, seen) -> tuple[DraftRevision, RenderPlan, list[dict]]:
     """Merge one reviewer's changed fields into the job's draft and tell everyone on the page.
 
     `seen` is the draft number the reviewer's page last had: a field someone else saved after it is replaced
     (last write wins) and named in the answer and the event, so both reviewers see whose change went.
-    Refused wording (the design guard) saves nothing. Returns the new revision, its plan, what it replaced."""
+    Refused wording (the design guard) saves nothing. The plan is built with no lock held; the revision is
+    committed with a compare-and-set on its number, computed again when someone else was first
+    (jobs/services/drafts.py). Returns the new revision, its plan, what it replaced."""
     changes = _parse_changes(changes)
     if not isinstance(seen, int) or isinstance(seen, bool) or seen < 0:
         raise InvalidInput({"seen": ["the draft number the page has, a whole number >= 0"]})
-    with transaction.atomic():
-        job = _in_review_for_update(job_id)
-        current = latest_draft(job)
-        before = Adjustments.model_validate(current.adjustments) if current else Adjustments()
-        try:
-            merged = before.with_fields(changes)
-        except ValidationError as exc:
-            raise InvalidInput.from_validation(exc) from exc
-        except ValueError as exc:
-            raise InvalidInput({"changes": [str(exc)]}) from exc
+    for _ in range(SAVE_TRIES):
+        job = Job.objects.select_related("preset").filter(pk=job_id).first()
+        if job is None:
+            raise Job.DoesNotExist(job_id)
+        if job.status != S.AWAITING_REVIEW:
+            raise NotInReview(job)
+        number, before = draft_state(job)
+        merged = merge_changes(before, changes)
         plan = adjusted_plan(job, merged)
         replaced = {}
         for later in job.draft_revisions.filter(number__gt=seen).exclude(created_by=user).order_by("number"):
@@ -108,13 +101,16 @@ def draft_save(*, job_id, user, changes, seen) -> tuple[DraftRevision, RenderPla
                 if field in changes:
                     replaced[field] = _who(later.created_by)
         overwrote = [{"field": field, "by": by} for field, by in sorted(replaced.items())]
-        draft = DraftRevision.objects.create(
-            job=job, number=(current.number if current else 0) + 1, adjustments=merged.model_dump(mode="json"),
-            fields=sorted(changes), created_by=user)
-        event_record(job_id=job.pk, type="draft.saved", payload={
-            **draft_payload(draft), "overwrote": overwrote, "changes": describe_changes(before, merged)})
-        render_ahead_want(job.pk, draft.adjustments if not merged.is_empty() else None)
-    return draft, plan, overwrote
+        try:
+            with transaction.atomic():
+                job = in_review_for_update(job_id)
+                draft = draft_commit(job=job, user=user, after=number, before=before, merged=merged,
+                                     fields=list(changes), event={"overwrote": overwrote})
+                render_ahead_want(job.pk, draft.adjustments if not merged.is_empty() else None)
+        except DraftConflict:
+            continue
+        return draft, plan, overwrote
+    raise InvalidInput({"changes": ["the draft kept changing while this was saved; save again"]})
 
 
 def draft_rollback(*, job_id, user, version: int | None = None, draft: int | None = None) -> DraftRevision:
@@ -128,7 +124,7 @@ def draft_rollback(*, job_id, user, version: int | None = None, draft: int | Non
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise InvalidInput({name: ["a plan version or draft number, a whole number >= 1"]})
     with transaction.atomic():
-        job = _in_review_for_update(job_id)
+        job = in_review_for_update(job_id)
         if version is not None:
             source = plan_version(job, version)
             label = f"plan version {version}"
@@ -137,17 +133,12 @@ def draft_rollback(*, job_id, user, version: int | None = None, draft: int | Non
             label = f"draft {draft}"
         if source is None:
             raise InvalidInput({"version" if version is not None else "draft": [f"this job has no {label}"]})
-        current = latest_draft(job)
-        before = Adjustments.model_validate(current.adjustments) if current else Adjustments()
+        number, before = draft_state(job)
         target = Adjustments.model_validate(source.adjustments or {})
         adjusted_plan(job, target)  # still passes the design guard (the plan may have been re-run since)
-        changes = describe_changes(before, target)
         fields = sorted(set(before.fields()) | set(target.fields()))
-        revision = DraftRevision.objects.create(
-            job=job, number=(current.number if current else 0) + 1, adjustments=target.model_dump(mode="json"),
-            fields=fields, created_by=user, note=f"rolled back to {label}"[:200])
-        event_record(job_id=job.pk, type="draft.saved", payload={
-            **draft_payload(revision), "overwrote": [], "rollback": label, "changes": changes})
+        revision = draft_commit(job=job, user=user, after=number, before=before, merged=target, fields=fields,
+                                note=f"rolled back to {label}"[:200], event={"rollback": label})
         render_ahead_want(job.pk, revision.adjustments if not target.is_empty() else None)
     return revision
 
@@ -180,8 +171,9 @@ def comment_add(*, job_id, user, at_s, text, layer_id="") -> Comment:
         errors["layer"] = ["a layer id of the plan, or nothing"]
     if errors:
         raise InvalidInput(errors)
+    # No row lock while the plan is read: the event's sequence number takes it for the moment of the insert.
     with transaction.atomic():
-        job = job_for_update(job_id)
+        job = Job.objects.filter(pk=job_id).first()
         if job is None:
             raise Job.DoesNotExist(job_id)
         plan = _plan_of(job)

@@ -12,6 +12,7 @@ from jobs.files import job_files_fetch
 from jobs.locks import job_for_update
 from jobs.models import Job, Outcome, PlanVersion
 from jobs.selectors import built_plan_version, next_plan_number
+from jobs.services.drafts import draft_commit, draft_state, who
 from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
 from jobs.services.runner.queueing import current_pipeline, enqueue_layer, layer_context
@@ -144,7 +145,7 @@ def job_rerun(*, job_id, user=None) -> Job:
 
 
 class DraftMoved(Exception):
-    """Someone else saved the shared draft after the approver's page last had it: what they would approve is
+    """Someone saved the shared draft after the approver's page last had it: what they would approve is
     not what everyone sees."""
 
     def __init__(self, number: int, by: str) -> None:
@@ -153,22 +154,29 @@ class DraftMoved(Exception):
                          "look at the preview again, then approve")
 
 
-def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dict | None = None,
-                note: str = "", check_odds: bool = False, draft_seen: int | None = None) -> PlanVersion:
-    """Save the adjusted plan as a new, approved version and queue the render for exactly that version.
+def job_approve(*, job_id, user, changes: dict | None = None, adjustments: dict | None = None,
+                snapshots: dict | None = None, note: str = "", check_odds: bool = False,
+                draft_seen: int | None = None, as_built: bool = False) -> PlanVersion:
+    """Render the job's shared draft, as the server holds it: save it as a new, approved version and queue the
+    render for exactly that version.
 
-    With `draft_seen` (the shared draft's number the approver's page has), a draft saved since by someone
-    else raises DraftMoved and nothing is approved.
+    `changes` are fields the approver changed and had not saved: they are merged into the draft as a save would
+    merge them (and saved as a revision of it, so the draft is what was approved). `adjustments` (a whole set,
+    from callers that hold no draft, like the batch grid's or the command line's) are merged the same way, field
+    by field. With `draft_seen` (the draft number the approver's page shows), a newer draft raises DraftMoved
+    and nothing is approved. `as_built` approves the plan exactly as the pipeline built it (skip preview).
 
     With `check_odds`, the lines on screen are read again first; if any moved, OddsMoved is raised
     and nothing is saved, so the reviewer can look and confirm (approve again without the check).
     """
-    parsed = parse_adjustments(adjustments)
+    merging = {**parse_adjustments(adjustments).fields(), **(changes or {})}
+    if draft_seen is not None and (not isinstance(draft_seen, int) or isinstance(draft_seen, bool)):
+        raise InvalidInput({"draft": ["the draft number the page has, a whole number"]})
     pipeline = current_pipeline()
     if check_odds:
         job = Job.objects.select_related("preset").get(pk=job_id)
-        if job.status == S.AWAITING_REVIEW and (changes := odds_changes(job)):
-            raise OddsMoved(changes)
+        if job.status == S.AWAITING_REVIEW and (changes_seen := odds_changes(job)):
+            raise OddsMoved(changes_seen)
     with transaction.atomic():
         group = Job.objects.filter(pk=job_id).values_list("variant_group", flat=True).first()
         if group is not None:
@@ -180,12 +188,24 @@ def job_approve(*, job_id, user, adjustments: dict | None = None, snapshots: dic
             raise Job.DoesNotExist(job_id)
         if job.status != S.AWAITING_REVIEW:
             raise IllegalTransition(job, S.APPROVED)
-        if draft_seen is not None:
-            newer = (job.draft_revisions.filter(number__gt=draft_seen).exclude(created_by=user)
-                     .select_related("created_by").order_by("-number").first())
-            if newer is not None:
-                raise DraftMoved(newer.number, getattr(newer.created_by, "username", "") or "someone")
+        # The row lock is held from here: no draft can be committed until this approval is (drafts.py).
+        number, draft = draft_state(job)
+        if draft_seen is not None and number > draft_seen:
+            newest = job.draft_revisions.select_related("created_by").get(number=number)
+            raise DraftMoved(number, who(newest.created_by))
+        if as_built:
+            parsed = Adjustments()
+        else:
+            try:
+                parsed = draft.with_fields(merging)
+            except ValidationError as exc:
+                raise InvalidInput.from_validation(exc) from exc
+            except ValueError as exc:
+                raise InvalidInput({"changes": [str(exc)]}) from exc
         plan = adjusted_plan(job, parsed)
+        if not as_built and parsed != draft:
+            draft_commit(job=job, user=user, after=number, before=draft, merged=parsed, fields=list(merging),
+                         note="saved at approval")
         number = next_plan_number(job)
         now = timezone.now()
         version = PlanVersion.objects.create(
@@ -219,7 +239,7 @@ def _reject_other_variants(job: Job, user) -> None:
 
 def job_skip_preview(*, job_id, user) -> PlanVersion:
     """Approve the plan exactly as built, without looking (the plans' skip-preview)."""
-    return job_approve(job_id=job_id, user=user, adjustments={}, note="preview skipped")
+    return job_approve(job_id=job_id, user=user, as_built=True, note="preview skipped")
 
 
 def job_reject(*, job_id, user, reason: str) -> Job:

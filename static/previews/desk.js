@@ -32,12 +32,17 @@ export function showPresence(box, viewers, me) {
 
 const SAVE_AFTER_MS = 700;
 
-// The reviewer's adjustments, kept in step with the job's shared draft.
+// The reviewer's adjustments, kept in step with the job's shared draft: the server's draft is the truth. `seen` is
+// the number of the draft whose contents the page holds (drafts are cumulative: draft N holds every save up to
+// N), and `adjustments` is that draft with this reviewer's unsaved fields and the save on its way on top. A
+// save's answer is the merged draft, adopted like anyone else's; an event for a draft at or below `seen` is
+// already in what the page holds.
 export class SharedDraft {
   constructor({ url, draft, me, onRemote, notice }) {
     this.url = url;
     this.me = me;
     this.seen = draft.number;
+    this.base = structuredClone(draft.adjustments);  // the server's draft number `seen`, as it holds it
     this.adjustments = structuredClone(draft.adjustments);
     this.pending = new Set();
     this.inflight = {};  // the fields of the save on its way, with the values sent
@@ -66,9 +71,15 @@ export class SharedDraft {
     this.saving = (async () => {
       const { ok, data } = await postJSON(this.url, { changes, seen: this.seen });
       this.inflight = {};
-      if (!ok) { this.notice(`Not saved: ${describeErrors(data)}`, true); return; }
-      this.seen = Math.max(this.seen, data.draft.number);
+      if (!ok) {
+        // Refused (a wording that does not fit, say): the page goes back to the server's draft, keeping only
+        // what was changed since, so it never shows what nobody else can see.
+        this.notice(`Not saved: ${describeErrors(data)}`, true);
+        if (this.adopt({ number: this.seen, adjustments: this.base })) this.onRemote(this.adjustments);
+        return;
+      }
       saved = true;
+      if (data.draft.number > this.seen && this.adopt(data.draft)) this.onRemote(this.adjustments);
       const replaced = data.overwrote.map((o) => `${o.by}'s ${o.field}`);
       this.notice(replaced.length ? `Saved as draft ${data.draft.number}, replacing ${replaced.join(", ")}.`
         : `Saved as draft ${data.draft.number}.`);
@@ -77,18 +88,36 @@ export class SharedDraft {
     return saved;
   }
 
-  // A draft.saved event. Someone else's: take their adjustments, keep what this reviewer has not saved yet.
-  receive(payload) {
-    if (payload.number <= this.seen) return;
-    this.seen = payload.number;
-    // This reviewer's own save is already on the page; their rollback is not.
-    if (payload.by === this.me && !payload.rollback) return;
-    // What this reviewer changed and the server may not have merged yet: unsaved fields, and the save on its way.
+  // Take in a draft newer than the one the page holds: its adjustments, with what this reviewer changed and the
+  // server may not have merged yet (unsaved fields, and the save on its way) on top. True when anything shown
+  // changed.
+  adopt(draft) {
+    this.seen = draft.number;
+    this.base = structuredClone(draft.adjustments);
     const mine = [...Object.entries(this.inflight), ...[...this.pending].map((field) => [field, fieldValue(this.adjustments, field)])];
+    const before = JSON.stringify(this.adjustments);
     // In place: the page's other parts hold this object.
     for (const key of Object.keys(this.adjustments)) delete this.adjustments[key];
-    Object.assign(this.adjustments, structuredClone(payload.adjustments));
+    Object.assign(this.adjustments, structuredClone(draft.adjustments));
     for (const [field, value] of mine) setField(this.adjustments, field, value);
+    return JSON.stringify(this.adjustments) !== before;
+  }
+
+  // The server's draft as it is now (after a refused approval, or when events may have been missed).
+  async refresh(url) {
+    const { ok, data } = await getJSON(url);
+    if (ok && data.draft && data.draft.number > this.seen && this.adopt(data.draft)) this.onRemote(this.adjustments);
+  }
+
+  // A draft.saved event: a newer draft than the page holds is taken in, whoever saved it.
+  receive(payload) {
+    if (payload.number <= this.seen) return;
+    const changed = this.adopt(payload);
+    // This reviewer's own save needs no word (its answer said it); anyone's rollback and others' saves do.
+    if (payload.by === this.me && !payload.rollback) {
+      if (changed) this.onRemote(this.adjustments);
+      return;
+    }
     const lost = (payload.overwrote || []).filter((o) => o.by === this.me).map((o) => o.field);
     const what = payload.rollback ? `rolled back to ${payload.rollback}` : (payload.changes || []).join("; ") || "saved the draft";
     this.notice(`${payload.by}: ${what}${lost.length ? ` — replacing your ${lost.join(", ")}` : ""}.`, lost.length > 0);

@@ -445,11 +445,15 @@ function decisionButtons(desk) {
   const approve = async (confirmOdds = false) => {
     $("approve").disabled = true;
     // What is approved is the draft everyone sees: this reviewer's last changes are saved into it first.
-    await studio.draft?.flush();
+    // The server renders its own draft, not this page's copy: the page says which draft it shows, and approval
+    // is refused ("look again") when someone saved a newer one meanwhile.
+    if (studio.draft && !(await studio.draft.flush())) { $("approve").disabled = false; return; }
     const { ok, status, data } = await postJSON(root.dataset.approveUrl,
-      { adjustments: desk.adjustments, snapshots: desk.snapshots(), confirm_odds: confirmOdds, draft: studio.draft?.seen });
+      { snapshots: desk.snapshots(), confirm_odds: confirmOdds, draft: studio.draft?.seen });
     if (ok) { studio.approved = data.approved; return; }
     $("approve").disabled = false;
+    // Someone saved a newer draft: the page takes it in (whether or not its event arrived) for another look.
+    if (status === 409 && data.draft_moved) await studio.draft?.refresh(root.dataset.planUrl);
     if (status === 409 && data.odds_changed) {
       const box = $("odds-changes");
       box.querySelector("ul").replaceChildren(...data.odds_changed.map((c) => {

@@ -335,3 +335,33 @@ def report_figure(name: str, data: dict) -> None:
     folder = Path(__file__).resolve().parents[2] / "var" / "reliability"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(data))
+
+
+def test_the_review_page_works_under_its_content_security_policy(browser, live_stack, staff_user, client, presets):
+    """given: the studio's own CSP, not bypassed (the other browser tests bypass it for wait_for_function's eval)
+    then: the review page loads its scripts, fonts, pictures, audio and socket, draws, and the browser reports
+    no violation of the policy"""
+    from django.conf import settings
+
+    job = job_in_review(presets["reel_hype"])
+    client.force_login(staff_user)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=live_stack["url"])
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_stack["url"],
+                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    page = context.new_page()
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    try:
+        response = page.goto(f"/studio/jobs/{job.pk}/")
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        deadline = time.monotonic() + 30
+        while not page.evaluate("Boolean(window.studio && window.studio.ready === true)"):
+            assert time.monotonic() < deadline, "the review page did not get ready under its CSP"
+            time.sleep(0.2)
+        drawn = canvas_at(page, 1.0)
+        assert drawn.std() > 10  # a picture with text on it, not a blank canvas
+        assert page.evaluate("document.fonts.check('64px \"DejaVu Sans Bold\"') || document.fonts.size > 0")
+        violations = [line for line in console if "Content Security Policy" in line]
+        assert violations == []
+    finally:
+        context.close()

@@ -25,7 +25,8 @@ def two_reviewers(browser, live_stack, db):
     for name in ("alice", "bob"):
         client = Client()
         client.force_login(desk_member(name, "reviewer"))
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=live_stack["url"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=live_stack["url"],
+                                      bypass_csp=True)  # wait_for_function's eval; the CSP has its own test
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_stack["url"],
                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
         page = context.new_page()

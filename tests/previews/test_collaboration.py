@@ -140,10 +140,104 @@ def test_approval_refuses_a_draft_someone_else_changed_since_the_page_had_it(job
     assert version.adjustments["text_scale"] == 1.2 and job.renders.get().plan_version == version
 
 
-def test_my_own_later_save_does_not_block_my_approval(job, alice):
-    save(alice, job, {"text_scale": 1.2}, 0)
-    assert post(alice, f"/studio/jobs/{job.pk}/approve", {"adjustments": {"text_scale": 1.2}, "draft": 0}
-                ).status_code == 200
+def test_the_page_approves_at_the_draft_its_own_save_answered(job, alice):
+    number = save(alice, job, {"text_scale": 1.2}, 0).json()["draft"]["number"]
+    assert post(alice, f"/studio/jobs/{job.pk}/approve", {"draft": number}).status_code == 200
+
+
+def test_approval_renders_the_servers_draft_not_the_approvers_copy(job, alice, bob):
+    """The reproduction (issue 23): A saves a wording (draft 1); B, whose page still had draft 0, saves a text
+    size (draft 2); A's event reaches B after B's save answered, so B's page thinks it has the latest; B approves
+    posting its own adjustments (the size only). The render must hold A's wording too: it is in the draft."""
+    save(alice, job, {"text_edits.headline": "Bills by a field goal"}, 0)
+    answer = save(bob, job, {"text_scale": 1.2}, 0).json()
+    assert answer["draft"]["number"] == 2
+    approved = post(bob, f"/studio/jobs/{job.pk}/approve", {"adjustments": {"text_scale": 1.2}, "draft": 2})
+    assert approved.status_code == 200
+    job.refresh_from_db()
+    version = job.plan_versions.get(number=approved.json()["approved"])
+    draft = job.draft_revisions.order_by("-number").first()
+    assert version.adjustments == draft.adjustments
+    assert version.adjustments["text_edits"] == {"headline": "Bills by a field goal"}
+    assert version.adjustments["text_scale"] == 1.2 and job.renders.get().plan_version == version
+
+
+def test_unsaved_changes_sent_with_approval_are_merged_and_kept_in_the_draft(job, alice, bob):
+    save(bob, job, {"text_edits.headline": "Bills by a field goal"}, 0)
+    approved = post(alice, f"/studio/jobs/{job.pk}/approve", {"changes": {"text_scale": 1.1}, "draft": 1})
+    assert approved.status_code == 200
+    job.refresh_from_db()
+    version = job.plan_versions.get(number=approved.json()["approved"])
+    newest = job.draft_revisions.order_by("-number").first()
+    assert newest.number == 2 and newest.adjustments == version.adjustments
+    assert version.adjustments["text_scale"] == 1.1 and version.adjustments["text_edits"]["headline"]
+
+
+DRAFT_FIELDS = {"text_scale": st.sampled_from([0.9, 1.0, 1.1, 1.2, None]),
+                "text_edits.headline": st.sampled_from(["Bills by a field goal", "Chiefs cover", "Over it goes", None]),
+                "layer_scale.headline": st.sampled_from([0.9, 1.1, None])}
+SAVE = st.tuples(st.sampled_from(["alice", "bob", "cleo"]), st.sampled_from(sorted(DRAFT_FIELDS)),
+                 st.integers(0, 3)).flatmap(lambda t: st.tuples(st.just(t[0]), st.just(t[1]), DRAFT_FIELDS[t[1]],
+                                                                 st.just(t[2])))
+
+
+@given(saves=st.lists(SAVE, min_size=1, max_size=8), approver=st.sampled_from(["alice", "bob", "cleo"]))
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+def test_any_interleaving_of_saves_renders_exactly_the_draft_at_approval(saves, approver, tiny_pipeline, preset):
+    """given three reviewers saving fields in any order, each from whatever stale draft number their page had,
+    when one approves at the newest draft, then the approved plan's adjustments are the draft's, which is every
+    save merged in the order the server took them (the later write winning field by field)."""
+    from django.contrib.auth import get_user_model
+
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "prop"})
+    users = {name: get_user_model().objects.get_or_create(username=name, defaults={"is_staff": True})[0]
+             for name in ("alice", "bob", "cleo")}
+    expected: dict = {}
+    for name, field, value, behind in saves:
+        number = DraftRevision.objects.filter(job=job).count()
+        services.draft_save(job_id=job.pk, user=users[name], changes={field: value}, seen=max(0, number - behind))
+        expected[field] = value
+    newest = DraftRevision.objects.filter(job=job).order_by("-number").first()
+    version = services.job_approve(job_id=job.pk, user=users[approver], draft_seen=newest.number)
+    assert version.adjustments == newest.adjustments
+    from pipeline.contracts import Adjustments
+
+    assert Adjustments.model_validate(version.adjustments) == Adjustments().with_fields(expected)
+
+
+def test_saves_at_once_from_many_reviewers_are_all_kept(job):
+    """given four reviewers saving different fields of one draft at the same moment (threads, real commits)
+    then every save is accepted, the revisions are numbered without a gap, and the newest holds every field"""
+    import threading
+
+    fields = [("text_scale", 1.1), ("timing_offset", 0.25), ("text_edits.headline", "Chiefs cover"),
+              ("layer_scale.headline", 0.9)]
+    users = [desk_member(f"r{index}", "reviewer") for index in range(len(fields))]
+    errors, barrier = [], threading.Barrier(len(users))
+
+    def saving(index, user):
+        from django.db import connection
+
+        try:
+            barrier.wait(timeout=10)
+            services.draft_save(job_id=job.pk, user=user, changes=dict([fields[index]]), seen=0)
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure of a save as its own
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=saving, args=(i, u)) for i, u in enumerate(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    numbers = list(DraftRevision.objects.filter(job=job).order_by("number").values_list("number", flat=True))
+    assert numbers == [1, 2, 3, 4]
+    newest = DraftRevision.objects.get(job=job, number=4).adjustments
+    assert (newest["text_scale"], newest["timing_offset"], newest["text_edits"], newest["layer_scale"]) == (
+        1.1, 0.25, {"headline": "Chiefs cover"}, {"headline": 0.9})
 
 
 def test_rollback_to_the_plan_as_built_and_to_an_earlier_draft(job, alice, bob):

@@ -1,0 +1,80 @@
+"""The shared draft's record: reading it, and committing a new revision of it.
+
+Drafts are cumulative: revision N holds every field merged up to N, so the newest revision is the draft, and a
+page that holds revision N holds everything saved before it. A revision is committed with a compare-and-set on
+its number (unique per job): a writer that computed from revision N inserts N+1 or, if someone was first,
+computes again from the newer one. No lock is held while a plan is built; the job row is locked only for the
+moment of the insert, so approval (which holds it while it reads the draft) and a save never cross.
+"""
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from jobs.locks import job_for_update
+from jobs.models import DraftRevision, Job
+from jobs.selectors import latest_draft
+from jobs.services.events import event_record
+from pipeline.contracts import Adjustments
+from pipeline.contracts.adjustments import describe_changes
+
+S = Job.Status
+
+
+class NotInReview(Exception):
+    """The job has left review (approved, rejected, re-run): its draft and plan can no longer change."""
+
+    def __init__(self, job: Job) -> None:
+        self.status = job.status
+        super().__init__(f"the job is {job.get_status_display().lower()}, not waiting for review: "
+                         "its draft can no longer change (reload the page)")
+
+
+class DraftConflict(Exception):
+    """Someone committed the revision this writer wanted to; it computes again from theirs."""
+
+
+def who(user) -> str:
+    return getattr(user, "username", "") or "someone"
+
+
+def draft_payload(draft: DraftRevision | None) -> dict:
+    """The draft as the review page receives it, on load, with every save's answer and event."""
+    if draft is None:
+        return {"number": 0, "adjustments": Adjustments().model_dump(mode="json"), "by": "", "fields": []}
+    return {"number": draft.number, "adjustments": draft.adjustments, "fields": draft.fields,
+            "by": who(draft.created_by), "note": draft.note,
+            "at": draft.created_at.isoformat() if draft.created_at else None}
+
+
+def draft_state(job: Job) -> tuple[int, Adjustments]:
+    """(number, adjustments) of the job's draft as it is now: (0, none) before anyone saved one."""
+    current = latest_draft(job)
+    return (current.number, Adjustments.model_validate(current.adjustments)) if current else (0, Adjustments())
+
+
+def in_review_for_update(job_id) -> Job:
+    """The job, locked for the rest of the transaction, while it waits for review (its draft may change)."""
+    job = job_for_update(job_id)
+    if job is None:
+        raise Job.DoesNotExist(job_id)
+    if job.status != S.AWAITING_REVIEW:
+        raise NotInReview(job)
+    return job
+
+
+def draft_commit(*, job: Job, user, after: int, before: Adjustments, merged: Adjustments, fields: list[str],
+                 note: str = "", event: dict | None = None) -> DraftRevision:
+    """Insert revision `after + 1` with `merged`, and its draft.saved event, inside the caller's transaction
+    (which holds the job's row lock). DraftConflict when revision `after` is no longer the newest."""
+    newest = DraftRevision.objects.filter(job=job).order_by("-number").values_list("number", flat=True).first()
+    if (newest or 0) != after:
+        raise DraftConflict(newest)
+    try:
+        with transaction.atomic():
+            revision = DraftRevision.objects.create(job=job, number=after + 1, fields=sorted(fields), note=note,
+                                                    adjustments=merged.model_dump(mode="json"), created_by=user)
+    except IntegrityError as exc:
+        raise DraftConflict(after + 1) from exc
+    event_record(job_id=job.pk, type="draft.saved", payload={
+        **draft_payload(revision), "overwrote": [], "changes": describe_changes(before, merged), **(event or {})})
+    return revision
