@@ -7,16 +7,22 @@ processes (the embedded in-memory default) the consumer also reads new rows,
 so events recorded by worker processes still arrive.
 
 Presence: each open job socket is a `Viewer` row (jobs.services.collaboration); joining and leaving push
-who is on the job to the job's group (the page's "also here") and the studio's (the batch grid's marks).
+who is on the job to the job's group (the page's "also here") and the studio's (the batch grid's marks). A row
+is kept fresh by a task that lives exactly as long as the consumer (cancelled however the consumer ends:
+closed, crashed, or killed by Daphne), and rows nobody refreshes are not shown and are deleted by time.
+
+Database work runs in the thread pool, not on asgiref's one thread-sensitive thread: a desk's sockets (and
+their handshakes) must not queue behind each other and behind every other synchronous call of the process.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import DatabaseError
 
 from jobs.models import Job, JobEvent
 from jobs.services import collaboration
@@ -25,11 +31,18 @@ from jobs.services.events import STUDIO_GROUP, STUDIO_TYPES, job_group, studio_m
 logger = logging.getLogger("jobs")
 
 ROW_POLL_S = 0.2
+# What leaving does when Redis or the database is out of reach for a moment: it is logged, and the rest still
+# runs (the viewer's row is deleted, or expires by time).
+TRANSIENT = (OSError, ConnectionError, TimeoutError, DatabaseError)
+
+
+def database_sync_to_async(func):
+    """Channels' wrapper, in the thread pool (each call closes the connections it used)."""
+    return _database_sync_to_async(func, thread_sensitive=False)
 FORBIDDEN = 4403
 NOT_FOUND = 4404
 
 
-@database_sync_to_async
 def _may_watch(user) -> bool:
     """The sockets follow the studio's rule for reading jobs (previews.access): staff who may view jobs."""
     from previews.access import VIEW_JOBS, can
@@ -37,36 +50,70 @@ def _may_watch(user) -> bool:
     return can(user, VIEW_JOBS)
 
 
-class JobConsumer(AsyncJsonWebsocketConsumer):
+@database_sync_to_async
+def _open_job(user, job_id, channel_name) -> tuple[int, list[str]]:
+    """Everything the handshake asks the database, in one call: may this user watch, is there such a job, and
+    the viewer's row (who has it open now). (FORBIDDEN or NOT_FOUND, []) when the socket is refused."""
+    if not _may_watch(user):
+        return FORBIDDEN, []
+    if not Job.objects.filter(pk=job_id).exists():
+        return NOT_FOUND, []
+    return 0, collaboration.viewer_join(job_id=job_id, user=user, channel_name=channel_name)
+
+
+class LifetimeTasks:
+    """Background tasks that end with the consumer, however it ends: asked to close, crashed in a handler, or
+    cancelled by Daphne (which kills a handler still busy 10 s after the close, before disconnect() runs)."""
+
+    async def __call__(self, scope, receive, send):
+        self._tasks: list[asyncio.Task] = []
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+
+    def keep(self, coroutine) -> asyncio.Task:
+        task = asyncio.create_task(coroutine)
+        self._tasks.append(task)
+        return task
+
+
+class JobConsumer(LifetimeTasks, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        if not await _may_watch(self.scope.get("user")):
-            await self.close(code=FORBIDDEN)
-            return
         self.job_id = self.scope["url_route"]["kwargs"]["job_id"]
-        if not await database_sync_to_async(Job.objects.filter(pk=self.job_id).exists)():
-            await self.close(code=NOT_FOUND)
+        refused, viewers = await _open_job(self.scope.get("user"), self.job_id, self.channel_name)
+        if refused:
+            await self.close(code=refused)
             return
         self.group = job_group(self.job_id)
         self.last_sent: int | None = None
         self._lock = asyncio.Lock()
         self._poller: asyncio.Task | None = None
+        self._present = True
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        viewers = await database_sync_to_async(collaboration.viewer_join)(
-            job_id=self.job_id, user=self.scope["user"], channel_name=self.channel_name)
-        self._presence = asyncio.create_task(self._stay_present())
+        self.keep(self._stay_present())
         await self._push_presence(viewers)
 
     async def disconnect(self, code: int) -> None:
-        for task in (getattr(self, "_poller", None), getattr(self, "_presence", None)):
-            if task:
-                task.cancel()
+        for task in self._tasks:
+            task.cancel()
         if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        if getattr(self, "_presence", None):
-            viewers = await database_sync_to_async(collaboration.viewer_leave)(
-                job_id=self.job_id, channel_name=self.channel_name)
-            await self._push_presence(viewers)
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except TRANSIENT as exc:
+                logger.warning("job socket %s could not leave its group: %s", self.channel_name, exc)
+        if getattr(self, "_present", False):
+            self._present = False
+            try:
+                viewers = await database_sync_to_async(collaboration.viewer_leave)(
+                    job_id=self.job_id, channel_name=self.channel_name)
+                await self._push_presence(viewers)
+            except TRANSIENT as exc:
+                # The row stops being refreshed with this consumer, so it is not shown after VIEWER_STALE and
+                # the watchdog deletes it.
+                logger.warning("job socket %s left without updating presence: %s", self.channel_name, exc)
 
     async def _push_presence(self, viewers: list[str]) -> None:
         for group, kind in ((self.group, "job.presence"), (STUDIO_GROUP, "studio.presence")):
@@ -89,7 +136,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             self.last_sent = since
         await self._catch_up()
         if self._poller is None and isinstance(get_channel_layer(), InMemoryChannelLayer):
-            self._poller = asyncio.create_task(self._poll_rows())
+            self._poller = self.keep(self._poll_rows())
 
     async def job_event(self, message: dict) -> None:
         event = message["event"]
@@ -119,7 +166,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             await self._catch_up()
 
 
-class StudioConsumer(AsyncJsonWebsocketConsumer):
+class StudioConsumer(LifetimeTasks, AsyncJsonWebsocketConsumer):
     """The job list's live status: `/ws/studio/`, staff only.
 
     The page sends `{"since": N}` (the last event id it has) and receives status
@@ -127,7 +174,7 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
     """
 
     async def connect(self) -> None:
-        if not await _may_watch(self.scope.get("user")):
+        if not await database_sync_to_async(_may_watch)(self.scope.get("user")):
             await self.close(code=FORBIDDEN)
             return
         self.last_id: int | None = None
@@ -137,9 +184,12 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "_poller", None):
-            self._poller.cancel()
-        await self.channel_layer.group_discard(STUDIO_GROUP, self.channel_name)
+        for task in self._tasks:
+            task.cancel()
+        try:
+            await self.channel_layer.group_discard(STUDIO_GROUP, self.channel_name)
+        except TRANSIENT as exc:
+            logger.warning("studio socket %s could not leave its group: %s", self.channel_name, exc)
 
     async def receive_json(self, content, **kwargs) -> None:
         since = content.get("since", 0) if isinstance(content, dict) else 0
@@ -149,7 +199,7 @@ class StudioConsumer(AsyncJsonWebsocketConsumer):
         self.last_id = since
         await self._catch_up()
         if self._poller is None and isinstance(get_channel_layer(), InMemoryChannelLayer):
-            self._poller = asyncio.create_task(self._poll_rows())
+            self._poller = self.keep(self._poll_rows())
 
     async def studio_presence(self, message: dict) -> None:
         await self.send_json({"type": "presence", "job": message["job"], "viewers": message["viewers"]})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import timedelta
 
 from django.db import DatabaseError, connection
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from pipeline.errors import StoreError
 
 QUEUE_OLDEST_MAX_S = 600
+BEAT_FRESH_S = 60          # a worker process beats every 15 s (jobs/beat.py)
 WORKER_SILENT_MAX_S = 180   # the watchdog is scheduled every minute: three missed runs
 MIN_FREE_BYTES = 1024 ** 3
 
@@ -47,9 +49,16 @@ def check_workers() -> tuple[bool, str]:
             "stopped", flat=True).first()
     except DatabaseError as exc:
         return False, f"worker results cannot be read: {exc}"
-    if last is None:
+    from jobs.models import WorkerBeat
+
+    # Busy workers cannot run the watchdog, but each worker process beats from a thread of its own.
+    beats = WorkerBeat.objects.filter(beat_at__gte=timezone.now() - timedelta(seconds=BEAT_FRESH_S))
+    busy = beats.count()
+    if last is None and not busy:
         return False, "no worker has run the scheduled watchdog yet: start `manage.py qcluster`"
-    age = (timezone.now() - last).total_seconds()
+    age = (timezone.now() - last).total_seconds() if last else None
+    if busy:
+        return True, f"{busy} worker process(es) beating" + (f"; watchdog {age:.0f} s ago" if age is not None else "")
     if age > WORKER_SILENT_MAX_S:
         return False, f"no worker heartbeat for {age:.0f} s: start `manage.py qcluster`"
     return True, f"last heartbeat {age:.0f} s ago"

@@ -323,3 +323,12 @@ class Engagement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.render.analytics_id} on {self.platform}: {self.views} views"
+
+
+class WorkerBeat(models.Model):
+    """A worker process's heartbeat (jobs/beat.py): refreshed every few seconds while the process lives."""
+    name = models.CharField(max_length=120, unique=True, help_text="host:pid")
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%H:%M:%S}"

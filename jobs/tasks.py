@@ -20,4 +20,13 @@ def deliver(job_id: str) -> None:
 
 
 def watchdog() -> int:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.models import WorkerBeat
+    from jobs.services.collaboration import viewers_expire
+
+    viewers_expire()
+    WorkerBeat.objects.filter(beat_at__lt=timezone.now() - timedelta(days=1)).delete()  # processes long gone
     return len(services.watchdog_run()) + len(services.render_ahead_idle()) + len(services.deliveries_overdue())

@@ -98,6 +98,10 @@ EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "export")))
 DELIVERY_ALLOWED_HOSTS = env.list("DELIVERY_ALLOWED_HOSTS", default=[])
 
 
+# The most connections one process holds to PostgreSQL (its pool; see database_config).
+DB_POOL_MAX = env.int("DB_POOL_MAX", default=8)
+
+
 def database_config() -> dict:
     config = env.db_url_config(DATABASE_URL)
     if config["ENGINE"] == "django.db.backends.sqlite3":
@@ -110,8 +114,14 @@ def database_config() -> dict:
             "timeout": 30,
         }
     else:
-        config.setdefault("CONN_MAX_AGE", 60)
-        config["CONN_HEALTH_CHECKS"] = True
+        # Under ASGI every request may run in a thread of its own, and persistent connections are kept per
+        # thread: CONN_MAX_AGE=60 held 78 connections under a desk's load ("too many clients"). The web server
+        # (mediaengine/server.py sets DB_POOL) shares Django's own psycopg pool of at most DB_POOL_MAX instead.
+        # Workers are forked by django-q2, which a pool's threads do not survive: they connect per task and
+        # close after it (CONN_MAX_AGE 0). One Daphne and one cluster use at most DB_POOL_MAX + Q_WORKERS + 2.
+        config["CONN_MAX_AGE"] = 0
+        if env.bool("DB_POOL", default=False):
+            config.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX, "timeout": 20}
     return config
 
 
@@ -135,6 +145,16 @@ def storage_options(storage_url: str = STORAGE_URL) -> dict | None:
     if not options["bucket_name"]:
         return None
     return options
+
+
+def channel_layer_host(redis_url: str) -> dict:
+    """The Redis connection of the Channels layer. channels-redis waits on Redis for 5 s at a time (BZPOPMIN)
+    for a socket's next message, and redis-py 8 gives up reading after 5 s by default: the two raced, and quiet
+    sockets were closed (1011, "Timeout reading", django/channels_redis#422) about every 36 s. Reads wait longer
+    than the layer's own wait; the pool is large enough for a desk's sockets leaving at once (redis-py's default
+    of 100 made 90 of 200 disconnects fail with "Too many connections")."""
+    return {"address": redis_url, "socket_timeout": 30, "socket_connect_timeout": 5, "socket_keepalive": True,
+            "health_check_interval": 15, "max_connections": 1000}
 
 
 def storage_origin(options: dict | None) -> list[str]:

@@ -11,10 +11,15 @@ Run with `python -m mediaengine.server [daphne's options] mediaengine.asgi:appli
 from __future__ import annotations
 
 import logging
+import os
 
-from daphne import server as daphne_server
-from daphne.cli import CommandLineInterface
-from daphne.http_protocol import HTTPFactory, WebRequest
+# This process serves every request and socket from threads of its own: it shares a bounded pool of database
+# connections (mediaengine/env.py database_config) instead of keeping one per thread.
+os.environ.setdefault("DB_POOL", "1")
+
+from daphne import server as daphne_server  # noqa: E402
+from daphne.cli import CommandLineInterface  # noqa: E402
+from daphne.http_protocol import HTTPFactory, WebRequest  # noqa: E402
 
 logger = logging.getLogger("mediaengine.server")
 

@@ -232,6 +232,13 @@ def viewer_touch(*, channel_name: str) -> None:
     Viewer.objects.filter(channel_name=channel_name).update(seen_at=timezone.now())
 
 
+def viewers_expire() -> int:
+    """Delete the rows of sockets nobody refreshed for VIEWER_STALE (their consumer ended without leaving: a
+    crash, a killed handler, a machine gone). The watchdog runs it every minute; they are not shown meanwhile."""
+    deleted, _ = Viewer.objects.filter(seen_at__lt=timezone.now() - VIEWER_STALE).delete()
+    return deleted
+
+
 def viewer_leave(*, job_id, channel_name: str) -> list[str]:
     Viewer.objects.filter(channel_name=channel_name).delete()
     # Rows of sockets whose process died are cleared by whoever leaves next.

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from jobs import services
+from mediaengine import env
 from mediaengine.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -121,3 +122,80 @@ def test_a_bad_since_is_answered_in_words(job, staff_user):
         return answer
 
     assert async_to_sync(run)() == {"type": "error", "message": "since must be a whole number >= 0"}
+
+
+def test_presence_ends_with_the_consumer_even_when_it_never_says_goodbye(job, staff_user):
+    """given: a reviewer's socket on the job
+    when: its handler is killed before disconnect() runs (as Daphne does to a handler still busy 10 s after the
+    close, or as a crash does)
+    then: the task keeping the viewer's row fresh ends with it, the row is not shown once stale, and the
+    watchdog's expiry deletes it"""
+    import asyncio
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.models import Viewer
+    from jobs.services import collaboration
+
+    socket = communicator(f"/ws/jobs/{job.pk}/", staff_user)
+
+    async def run():
+        connected, _ = await socket.connect(timeout=3)
+        assert connected
+        await socket.send_json_to({"since": 0})
+        await socket.receive_json_from(timeout=3)
+        socket.future.cancel()  # killed: no websocket.disconnect, no disconnect()
+        await asyncio.sleep(0.2)
+        return [t for t in asyncio.all_tasks() if "_stay_present" in repr(t.get_coro()) and not t.done()]
+
+    assert async_to_sync(run)() == []
+    assert collaboration.viewers_of([job.pk]) == {str(job.pk): [staff_user.username]}
+    Viewer.objects.update(seen_at=timezone.now() - collaboration.VIEWER_STALE - timedelta(seconds=1))
+    assert collaboration.viewers_of([job.pk]) == {}
+    assert collaboration.viewers_expire() == 1 and not Viewer.objects.exists()
+
+
+@pytest.mark.skipif(not env.REDIS_URL, reason="the Redis channel layer: CI's PostgreSQL + Redis pass")
+def test_a_quiet_socket_on_the_redis_layer_stays_open(job, staff_user, tmp_path):
+    """given: the real server on the Redis channel layer and a job socket nobody writes to for 40 s (longer than
+    redis-py's 5 s read timeout against channels-redis's 5 s wait, which closed sockets every ~36 s)
+    then: the socket is still open and a save made then arrives on it"""
+    import asyncio
+    import socket as sockets
+
+    import websockets
+
+    from tests.stack import Stack, server_env
+
+    with sockets.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stack = Stack(server_env(tmp_path / "media", tmp_path, REDIS_URL=env.REDIS_URL), tmp_path)
+    job.refresh_from_db()
+    stack.start_web(port)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                sockets.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        cookie = cookie_for(staff_user).decode()
+
+        async def run():
+            async with websockets.connect(f"ws://127.0.0.1:{port}/ws/jobs/{job.pk}/", origin="http://127.0.0.1",
+                                          additional_headers={"Cookie": cookie}) as ws:
+                await ws.send(json.dumps({"since": job.last_event_seq}))
+                await asyncio.sleep(40)
+                await asyncio.to_thread(services.comment_add, job_id=job.pk, user=staff_user, at_s=0.5,
+                                        text="still here?")
+                while True:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+                    if message.get("type") == "comment.added":
+                        return message
+
+        assert async_to_sync(run)()["payload"]["text"] == "still here?"
+    finally:
+        stack.stop()
