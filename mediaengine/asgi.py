@@ -9,12 +9,11 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddleware, get_user  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from jobs.routing import websocket_urlpatterns  # noqa: E402
-
 
 
 class PooledAuthMiddleware(AuthMiddleware):
