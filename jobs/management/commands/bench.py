@@ -21,10 +21,15 @@ class Command(BaseCommand):
     help = ("Benchmarks. `bench preview`: job created -> plan ready for review (reel_hype, offline providers). "
             "`bench render`: L6 on the fixed workload against the naive MoviePy baseline and the x264 floor. "
             "`bench approve`: Approve -> final file, after the render ahead, with one scene changed, and cold. "
-            "`bench metrics`: the dashboard and /metrics over --jobs jobs, in a throwaway database.")
+            "`bench metrics`: the dashboard and /metrics over --jobs jobs, in a throwaway database. "
+            "`bench desk`: --reviewers reviewers on --review-jobs jobs for --seconds, against the production setup "
+            "(PostgreSQL, Redis, Daphne, a qcluster).")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("which", choices=["preview", "render", "approve", "metrics"])
+        parser.add_argument("which", choices=["preview", "render", "approve", "metrics", "desk"])
+        parser.add_argument("--reviewers", type=int, default=30, help="desk: reviewers working at once")
+        parser.add_argument("--review-jobs", type=int, default=8, help="desk: jobs in review they share")
+        parser.add_argument("--seconds", type=float, default=180, help="desk: how long the load lasts")
         parser.add_argument("--runs", type=int, default=5,
                             help="preview: jobs to time (at least 5); metrics: requests per page")
         parser.add_argument("--jobs", type=int, default=50_000, help="metrics: jobs in the table")
@@ -33,12 +38,18 @@ class Command(BaseCommand):
         parser.add_argument("--skip-baseline", action="store_true", help="render: leave out the slow baseline")
 
     def handle(self, *args, which: str, **options) -> None:
-        if which in ("preview", "approve"):
+        if which in ("preview", "approve", "desk"):
             require_database()  # they run jobs in the configured database (render and metrics do not)
         if which == "preview":
             result = self.preview(options["runs"])
         elif which == "approve":
             result = self.approve()
+        elif which == "desk":
+            from jobs import bench_desk
+
+            preset = self._preset()
+            result = bench_desk.run(reviewers=options["reviewers"], jobs=options["review_jobs"],
+                                    seconds=options["seconds"], to_review=lambda day: self._to_review(preset, day)[0])
         elif which == "metrics":
             from jobs import bench_metrics
 
