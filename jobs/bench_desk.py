@@ -110,7 +110,7 @@ class Servers:
         manage = str(settings.BASE_DIR / "manage.py")
         for name, command in (("web", [sys.executable, "-m", "mediaengine.server", "-b", "127.0.0.1", "-p",
                                        str(self.port), "mediaengine.asgi:application"]),
-                              ("worker", [sys.executable, manage, "qcluster"])):
+                              ("worker", [sys.executable, manage, "workers"])):
             out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
             self.processes[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, env=self.env, stdout=out,
                                                     stderr=subprocess.STDOUT, start_new_session=True)

@@ -42,7 +42,7 @@ class Stack:
         return process
 
     def start_cluster(self, name: str = "worker") -> subprocess.Popen:
-        return self.start(name, [sys.executable, "manage.py", "qcluster"])
+        return self.start(name, [sys.executable, "manage.py", "workers"])
 
     def start_web(self, port: int) -> subprocess.Popen:
         return self.start("web", [sys.executable, "-m", "mediaengine.server", "-b", "127.0.0.1", "-p", str(port),

@@ -21,6 +21,7 @@ from jobs.models import Job
 from jobs.services.errors import InvalidInput
 from jobs.services.review import BUSY, adjusted_plan, parse_adjustments
 from jobs.services.runner.queueing import current_pipeline, layer_context, queue_render_ahead, render_ahead_want
+from jobs.shutdown import stopping
 from pipeline.contracts import JobInputs, PresetConfig
 from pipeline.errors import PipelineError
 from pipeline.log_context import job_context
@@ -36,6 +37,8 @@ def _others_waiting(job_id) -> bool:
 
 
 def _give_way(job_id, wanted: str) -> bool:
+    if stopping():
+        return True  # the cluster is stopping: the chunks made so far are kept, the watchdog queues the rest
     still_wanted = Job.objects.filter(pk=job_id, status=S.AWAITING_REVIEW, ahead_wanted=wanted).exists()
     return not still_wanted or _others_waiting(job_id)
 
@@ -50,7 +53,7 @@ def render_ahead_run(*, job_id) -> int:
     while True:
         job = Job.objects.select_related("preset").filter(pk=job_id).first()
         if (spec.ahead is None or job is None or job.status != S.AWAITING_REVIEW or not job.ahead_wanted
-                or job.ahead_done == job.ahead_wanted or _others_waiting(job_id)):
+                or job.ahead_done == job.ahead_wanted or _others_waiting(job_id) or stopping()):
             return rendered
         wanted = job.ahead_wanted
         with job_context(str(job_id), spec.name):

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         commands = {"web": [sys.executable, "-m", "mediaengine.server", "-b", host, "-p", str(port),
                             "mediaengine.asgi:application"]}
         if not no_worker:
-            commands["worker"] = [sys.executable, manage, "qcluster"]
+            commands["worker"] = [sys.executable, manage, "workers"]
         children = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
         self.stdout.write(self.style.SUCCESS(
             f"Media Engine is at http://{host}:{port}/studio/ (admin: http://{host}:{port}/admin/); "
