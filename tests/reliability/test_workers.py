@@ -197,3 +197,60 @@ def test_ten_jobs_at_once_on_two_clusters(clusters, small_batch_preset, upstream
     assert len(matchups) == 1  # every job saw the same slate
     if os.environ.get("REDIS_URL"):
         assert len(slate_calls) == 1  # one shared games cache: the slate was fetched once for all workers
+
+
+def _wait_for(condition, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.25)
+    pytest.fail(f"{what} within {timeout_s:.0f} s")
+
+
+def test_a_busy_worker_still_gives_its_heartbeat(clusters):
+    """given: one worker, busy with a task longer than the health check's patience for the watchdog, and no
+    watchdog ever run
+    then: /healthz's worker check is well, from the worker process's own heartbeat"""
+    from django_q.tasks import async_task
+
+    from jobs import health
+    from jobs.models import WorkerBeat
+
+    clusters(1, Q_WORKERS=1)
+    async_task("time.sleep", 30, sync=False)
+    _wait_for(lambda: WorkerBeat.objects.exists(), 30, "the busy worker gave no heartbeat")
+    healthy, detail = health.check_workers()
+    assert healthy and "beating" in detail, detail
+
+
+def test_the_cluster_stops_in_seconds_while_it_renders_ahead(clusters, small_batch_preset):
+    """given: a reel in review whose render ahead is running on the only worker
+    when: the cluster is told to stop (SIGTERM, as the serve command and systemd send it)
+    then: the render ahead gives way and the cluster is gone in seconds, its chunks so far kept for later"""
+    from django_q.tasks import async_task
+
+    with services.inline_queue() as queue:
+        job = services.job_create(preset=Preset.objects.get(slug="reel_hype"), start=False,
+                                  inputs={"sport": "nfl", "matchup_id": "nfl-20261122-buf-kc"})
+        services.enqueue_layer(job.pk, services.current_pipeline().first())
+        from jobs import tasks
+
+        while queue:
+            tasks.run_layer(*queue.pop(0))
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW, job.error_message
+    Job.objects.filter(pk=job.pk).update(ahead_wanted="bench-wish", ahead_adjustments=None)
+    stack = clusters(1, Q_WORKERS=1, RENDER_AHEAD=True)
+    async_task("jobs.tasks.render_ahead", str(job.pk), sync=False)
+    scenes = job.work_dir / "L6" / "scenes"
+    _wait_for(lambda: scenes.is_dir() and any(scenes.iterdir()), 90, "the render ahead did not start")
+    (process, _), = stack.processes.values()
+    started = time.monotonic()
+    os.kill(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
+    stopped_s = time.monotonic() - started
+    job.refresh_from_db()
+    assert job.ahead_done != job.ahead_wanted, "the render ahead finished first: nothing was measured"
+    assert stopped_s < 15, f"the cluster took {stopped_s:.1f} s to stop"
