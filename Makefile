@@ -5,9 +5,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 # eSpeak NG speaks the narration (L4); DejaVu is the benchmark's caption font; Chromium runs the browser tests;
-# Node.js runs the review page's JavaScript tests (node --test tests/js/, from the suite).
+# Node.js runs the review page's JavaScript tests (node --test tests/js/, from the suite); the tests check what
+# they make with what receivers use: ffprobe (Debian's ffmpeg) for the video, promtool (prometheus) for /metrics.
 RUN_PACKAGES  := espeak-ng fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium nodejs
+TEST_PACKAGES := $(RUN_PACKAGES) chromium nodejs ffmpeg prometheus
 PYTEST_ARGS ?=
 
 .PHONY: run test screenshots setup system-run system-test lint venv clean

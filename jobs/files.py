@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import math
 import os
 import tempfile
 import uuid
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.utils import timezone
 
 from jobs.folders import BRAND, brand_folder, job_folder, remote_store, scratch_root  # noqa: F401 (this module's interface too)
 from pipeline.errors import StoreError
@@ -269,25 +271,30 @@ def job_file_url(job_id, rel: str, seconds: int | None = None) -> str | None:
 LINK_SALT = "jobs.files.link"
 
 
-def job_file_link(job_id, rel: str) -> str:
-    """A link a receiver outside (a webhook's) downloads a job file from, with no login, until it expires after
-    PIPELINE["WEBHOOK_URL_SECONDS"]: signed by the store, or by this studio (`/files/<token>`) on local disk."""
-    seconds = settings.PIPELINE["WEBHOOK_URL_SECONDS"]
+def job_file_link(job_id, rel: str, expires: datetime) -> str:
+    """A link a receiver outside (a webhook's) downloads a job file from, with no login, until `expires` (the
+    time the message promises): signed by the store, or by this studio (`/files/<token>`) on local disk, the
+    expiry inside the signed token, so it does not depend on the serving process's settings."""
+    seconds = max(1, math.ceil((expires - timezone.now()).total_seconds()))
     storage = remote_store()
     if storage is not None:
         return storage.url(job_key(job_id, rel), expire=seconds)
     from django.core import signing
     from django.urls import reverse
 
-    token = signing.dumps({"job": str(job_id), "path": rel}, salt=LINK_SALT, compress=True)
+    token = signing.dumps({"job": str(job_id), "path": rel, "exp": int(expires.timestamp())}, salt=LINK_SALT,
+                          compress=True)
     return settings.PUBLIC_URL + reverse("file-link", args=[token])
 
 
 def job_file_from_link(token: str) -> tuple[str, str]:
-    """(job id, path) of a link `job_file_link` made; BadSignature (SignatureExpired once it is too old)."""
+    """(job id, path) of a link `job_file_link` made; BadSignature, or SignatureExpired once past its expiry."""
     from django.core import signing
 
-    data = signing.loads(token, salt=LINK_SALT, max_age=settings.PIPELINE["WEBHOOK_URL_SECONDS"])
+    data = signing.loads(token, salt=LINK_SALT)
+    expires = data.get("exp")
+    if not isinstance(expires, int) or timezone.now().timestamp() > expires:
+        raise signing.SignatureExpired("the link has expired")
     return data["job"], data["path"]
 
 

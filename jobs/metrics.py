@@ -224,11 +224,13 @@ class JobsCollector:
                 ("preview", stats.preview, "Seconds from job created to plan ready for review"),
                 ("review_wait", stats.waiting, "Seconds a plan waited for its reviewer"),
                 ("render", stats.render, "Seconds an L6 render took")):
+            # `quantile` is a summary's own label (promtool refuses it on a gauge): these are gauges of
+            # percentiles over a window, labelled `percentile`.
             family = GaugeMetricFamily(f"mediaengine_{name}_seconds_30d", f"{text} (last 30 days)",
-                                       labels=["quantile"])
+                                       labels=["percentile"])
             for q in (50, 95):
                 if values.get(q) is not None:
-                    family.add_metric([f"0.{q}"], values[q])
+                    family.add_metric([str(q)], values[q])
             yield family
         outcomes = GaugeMetricFamily("mediaengine_review_outcomes_30d", "Review outcomes (last 30 days)",
                                      labels=["outcome"])

@@ -106,9 +106,50 @@ def _stamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
+# Subtitle files as the BBC's and Netflix's guidance asks: each cue on screen at least 5/6 s, read at no more than
+# 20 characters a second, at most two lines of 42; in sentence case (the frame keeps the preset's style).
+MIN_CUE_S = 5 / 6
+MAX_CPS = 20.0
+MAX_CUE_CHARS = 84
+
+
+def _sentence_case(text: str) -> str:
+    """The words as spoken; if only capitals are known (an old plan), in lower case with each sentence's first
+    letter a capital."""
+    if text != text.upper():
+        return text
+    out, start = [], True
+    for word in text.lower().split():
+        out.append(word[:1].upper() + word[1:] if start else word)
+        start = word.endswith((".", "!", "?"))
+    return " ".join(out)
+
+
+def _readable(start: float, end: float, text: str) -> bool:
+    return end - start >= MIN_CUE_S - 1e-6 and len(text) / max(end - start, 1e-6) <= MAX_CPS
+
+
 def cues(layer) -> list[tuple[float, float, str]]:
-    """(start, end, text) for each caption group of a plan's caption layer."""
-    return [(group.start, group.end, " ".join(word.text for word in group.words)) for group in layer.groups]
+    """(start, end, text) for the caption files: the plan's groups in sentence case, a group too short or too
+    fast to read merged with the next (never dropped), then held on into the gap after it where there is one."""
+    raw = [(group.start, group.end, _sentence_case(group.said or " ".join(word.text for word in group.words)))
+           for group in layer.groups]
+    merged: list[list] = []
+    for start, end, text in raw:
+        if merged and not _readable(*merged[-1]) and len(merged[-1][2]) + 1 + len(text) <= MAX_CUE_CHARS:
+            merged[-1][1], merged[-1][2] = end, f"{merged[-1][2]} {text}"
+        else:
+            merged.append([start, end, text])
+    if len(merged) > 1 and not _readable(*merged[-1]) and \
+            len(merged[-2][2]) + 1 + len(merged[-1][2]) <= MAX_CUE_CHARS:
+        last = merged.pop()
+        merged[-1][1], merged[-1][2] = last[1], f"{merged[-1][2]} {last[2]}"
+    for index, cue in enumerate(merged):
+        following = merged[index + 1][0] if index + 1 < len(merged) else layer.end
+        needed = max(MIN_CUE_S, len(cue[2]) / MAX_CPS)
+        if cue[1] - cue[0] < needed:
+            cue[1] = round(min(following, cue[0] + needed), 4)
+    return [(start, end, text) for start, end, text in merged]
 
 
 def srt(layer) -> str:

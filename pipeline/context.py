@@ -37,9 +37,9 @@ class LayerContext:
     # Asks other workers to help with this layer: fan_out(helpers) queues that many helper tasks
     # (L6 uses it for chunked renders). None where there are no other workers.
     fan_out: Callable[[int], None] | None = None
-    # A link a receiver outside can download a job file (path relative to the job folder) from until it
-    # expires (options["WEBHOOK_URL_SECONDS"]); None where there is no one to hand links to.
-    file_link: Callable[[str], str] | None = None
+    # file_link(path, expires): a link a receiver outside can download a job file (path relative to the job
+    # folder) from until `expires` (an aware datetime); None where there is no one to hand links to.
+    file_link: Callable[[str, Any], str] | None = None
     # L6's scene cache where workers share no disk (pipeline.render.chunks.SharedScenes); None when they do.
     scenes: Any = None
     assets: list[RecordedAsset] = field(default_factory=list)

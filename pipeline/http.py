@@ -41,6 +41,9 @@ class RetryPolicy:
     backoff_factor: float = 0.5
     backoff_max: float = 8.0
     backoff_jitter: float = 0.25
+    # Reads that time out are tried again this many times (None: as many as `total`). A POST a receiver took and
+    # is slow to answer must not be sent again at once (L7's webhook sets 0).
+    read: int | None = None
     # Malformed JSON from an idempotent GET is usually a cut-off body: ask again this many times.
     decode_retries: int = 2
 
@@ -71,7 +74,8 @@ def make_retry(policy: RetryPolicy, *, retry_posts: bool) -> Retry:
         # and webhooks that carry an idempotency key.
         methods.add("POST")
     return Retry(
-        total=policy.total, connect=policy.total, read=policy.total, status=policy.total, other=0,
+        total=policy.total, connect=policy.total, read=policy.total if policy.read is None else policy.read,
+        status=policy.total, other=0,
         backoff_factor=policy.backoff_factor, backoff_max=policy.backoff_max, backoff_jitter=policy.backoff_jitter,
         status_forcelist=RETRY_STATUSES, allowed_methods=frozenset(methods),
         respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,

@@ -134,6 +134,7 @@ def _correct_captions(layer: dict, edits: dict[str, str], fonts: dict) -> None:
                                       field=field)
         group = layer["groups"][index]
         old = group["words"]
+        group["said"] = " ".join(text.split())[:400]  # the caption files keep the reviewer's own case
         if all(word["text"] == word["text"].upper() for word in old):
             text = text.upper()
         new = text.split()
@@ -354,8 +355,8 @@ class _Builder:
         from pipeline.contracts.plan import Box
 
         style = self.preset.captions
-        words = [((w.word.upper() if style.uppercase else w.word), w.start, w.end)
-                 for segment in self.audio.segments for w in segment.words if w.word.strip()]
+        spoken = [w for segment in self.audio.segments for w in segment.words if w.word.strip()]
+        words = [((w.word.upper() if style.uppercase else w.word), w.start, w.end) for w in spoken]
         x, y, width, height = self.caption_box()
         box = Box(x=x, y=y, width=width, height=height)
         size, floor = style.size * self.u, min(style.size, style.min_size) * self.u
@@ -379,11 +380,14 @@ class _Builder:
         timed = captions.timed_groups([group for group, _ in laid], self.audio.duration)
         laid = laid[: len(timed)]  # groups with no time left before the end are dropped
         out = []
-        for (start, end, words_timed), (_, placed) in zip(timed, laid, strict=True):
+        said_from = 0  # the groups take the words in order: each one's words as spoken, in their own case
+        for (start, end, words_timed), (group, placed) in zip(timed, laid, strict=True):
             for word, (_, word_start, word_end) in zip(placed["words"], words_timed, strict=False):
                 word["start"], word["end"] = round(word_start, 4), round(max(word_end, word_start + 1e-3), 4)
+            said = " ".join(w.word for w in spoken[said_from:said_from + len(group)])
+            said_from += len(group)
             out.append({"start": round(start, 4), "end": round(end, 4), "lines_y": placed["lines_y"],
-                        "words": placed["words"], "size": placed["size"]})
+                        "words": placed["words"], "size": placed["size"], "said": said[:400]})
         # One size for the whole layer: the smallest any group needed; every group is laid out again at it (a
         # smaller size can wrap differently, so the size steps down until all of them fit).
         size = min(group.pop("size") for group in out)
@@ -442,7 +446,8 @@ class _Builder:
             "fps": self.preset.format.fps, "duration": self.audio.duration,
             "fonts": [self.heading.model_dump(), *([self.body.model_dump()] if self.body.family !=
                                                   self.heading.family else [])],
-            "palette": brand.palette, "audio": audio, "scenes": scenes, "overlay": self.overlay(),
+            "palette": brand.palette, "audio": audio, "loudness_lufs": self.preset.voice.loudness_lufs,
+            "scenes": scenes, "overlay": self.overlay(),
             "odds_as_of": self.data.odds_as_of.isoformat(), "legibility": self.preset.layout.legibility,
             "safe_zones": [{"name": name, "box": {"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]}}
                            for name, r in self.zones],

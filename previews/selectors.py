@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 
 from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
@@ -144,7 +145,22 @@ def render_summary(job: Job) -> dict | None:
     return {"render": render, "files": files, "parity": render.parity, "verdict": verdict,
             "video": next((f for f in files if f["kind"] == "video"), None),
             "images": [f for f in files if f["kind"] in ("slide", "image")],
-            "distribution": l7.output if l7 else None}
+            "distribution": l7.output if l7 else None, "deliveries": delivery_log(job)}
+
+
+def delivery_log(job: Job) -> list[dict]:
+    """Each attempt to deliver the job's files: when, how it ended (the receiver's answer), and when the next
+    one is due after a failure."""
+    retries = {e.payload.get("attempt"): e.payload for e in job.events.filter(type="delivery.retry")}
+    rows = []
+    for number, run in enumerate(job.layer_runs.filter(layer="L7").order_by("started_at", "pk"), start=1):
+        output = run.output or {}
+        retry = retries.get(number) or {}
+        rows.append({"attempt": number, "at": run.finished_at or run.started_at, "status": run.status,
+                     "answer": output.get("status_code") or retry.get("status"),
+                     "detail": run.error_message or output.get("location", ""),
+                     "next_at": parse_datetime(retry["next_at"]) if retry.get("next_at") else None})
+    return rows
 
 
 FRAME_WIDTH = 180

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import mimetypes
 import uuid
 
 from django.contrib import messages
@@ -28,6 +27,7 @@ from previews import access, selectors
 from previews.access import staff_required
 from previews.forms import RejectForm, StartJobForm
 from previews.media import OutsideJobFolder, clean_job_path, resolve_job_file
+from previews.ranges import file_response
 
 logger = logging.getLogger("previews")
 MAX_BODY = 4 * 1024 * 1024
@@ -335,7 +335,7 @@ def _aware_time(value) -> dt.datetime:
     return moment
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 def file_link(request, token: str):
     """A job file for whoever holds a link `jobs.files.job_file_link` signed, until it expires."""
     from django.core import signing
@@ -352,10 +352,7 @@ def file_link(request, token: str):
         real = resolve_job_file(files.job_files_fetch(job.pk), path)
     except OutsideJobFolder:
         raise Http404("No such file.") from None
-    content_type, _ = mimetypes.guess_type(real.name)
-    response = FileResponse(real.open("rb"), content_type=content_type or "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(request, real, cache="private, no-store")
 
 
 @staff_required(perms=access.VIEW_JOBS)
@@ -369,7 +366,7 @@ def calendar(request):
 
 
 @staff_required(api=True, perms=access.VIEW_JOBS)
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 def job_file(request, job_id, path: str):
     job = get_object_or_404(Job, pk=job_id)
     if files.remote_store() is not None:
@@ -387,11 +384,7 @@ def job_file(request, job_id, path: str):
         real = resolve_job_file(job.work_dir, path)
     except OutsideJobFolder:
         raise Http404("No such file in this job.") from None
-    content_type, _ = mimetypes.guess_type(real.name)
-    response = FileResponse(real.open("rb"), content_type=content_type or "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return file_response(request, real)
 
 
 @staff_required(perms=access.VIEW_JOBS)

@@ -4,7 +4,7 @@ at once; the watchdog delivers a job whose slot passed while its schedule was lo
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -65,6 +65,37 @@ def delivery_start(*, job_id, user=None) -> Job:
                      payload={"by": user.get_username() if user else "schedule"})
         enqueue_layer(job.pk, delivery, pipeline=pipeline)
     return job
+
+
+# A receiver that is down or slow is tried again, later and later: after 1, 4, 16 and 64 minutes, then every 4
+# hours, up to DELIVERY_ATTEMPTS attempts in all (about 18 hours), each through a django-q2 schedule of its own.
+DELIVERY_ATTEMPTS = 8
+REDELIVERY_MAX = timedelta(hours=4)
+
+
+def redelivery_delay(attempt: int) -> timedelta:
+    return min(REDELIVERY_MAX, timedelta(minutes=4 ** (attempt - 1)))
+
+
+def delivery_retry_later(job: Job, error) -> bool:
+    """Called with the job locked when its delivery failed: True (the job `scheduled` again, an event saying
+    when) when the failure is one time may fix and attempts are left; False when the job should fail."""
+    if not error.retryable or not getattr(error, "redeliver", True):
+        return False
+    attempt = job.events.filter(type="delivery.retry").count() + 1
+    if attempt >= DELIVERY_ATTEMPTS:
+        return False
+    at = timezone.now() + redelivery_delay(attempt)
+    job_transition(job, S.SCHEDULED, current_layer="")
+    Schedule.objects.update_or_create(name=_schedule_name(job.pk), defaults={
+        "func": DELIVER_TASK, "args": repr(str(job.pk)), "schedule_type": Schedule.ONCE, "repeats": -1,
+        "next_run": at})
+    event_record(job_id=job.pk, type="delivery.retry", payload={
+        "attempt": attempt, "of": DELIVERY_ATTEMPTS, "error": error.describe(),
+        "status": getattr(error, "status", None), "next_at": at.isoformat()})
+    logger.warning("delivery attempt %s of job %s failed (%s); trying again at %s", attempt, job.pk,
+                   error.describe(), at.isoformat())
+    return True
 
 
 def delivery_reschedule(*, job_id, publish_at: datetime, user) -> Job:

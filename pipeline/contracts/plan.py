@@ -158,6 +158,8 @@ class CaptionGroup(Contract):
     end: float = Field(gt=0)
     lines_y: list[float] = Field(min_length=1, description="the top of each line box")
     words: list[CaptionWord] = Field(min_length=1)
+    said: str = Field(default="", max_length=400, description="the words as spoken, in their own case (for the "
+                                                               "caption files; the frame shows `words` styled)")
 
     @model_validator(mode="after")
     def _consistent(self) -> CaptionGroup:
@@ -232,6 +234,8 @@ class RenderPlan(Contract):
     fonts: list[FontRef] = Field(min_length=1)
     palette: list[HexColor] = Field(min_length=1, description="the brand colours a reviewer may pick from")
     audio: list[AudioTrack] = []
+    # The mix's integrated loudness (EBU R128), true peak at most -1 dBTP: the platforms play at about -14 LUFS.
+    loudness_lufs: float = Field(default=-14.0, ge=-30, le=-9)
     scenes: list[Scene] = Field(min_length=1)
     overlay: list[Layer] = Field(default=[], description="layers over every scene: logo, compliance, stamps")
     odds_as_of: AwareDatetime | None = None

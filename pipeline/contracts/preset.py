@@ -18,6 +18,8 @@ class FormatSpec(Contract):
     fps: int = Field(default=30, ge=12, le=60)
     slide_seconds: float = Field(default=3.0, gt=0, le=30, description="carousel: seconds a slide shows in its reel")
     carousel_reel: bool = Field(default=False, description="carousel: also make a reel of the slides")
+    image_format: Literal["jpeg", "png"] = Field(default="jpeg", description="slides and stills: JPEG is what "
+                                                 "Instagram's API and TikTok's photo posts take")
 
 
 class ProviderChoice(Contract):
@@ -146,6 +148,8 @@ class VoiceSpec(Contract):
     music: str | None = Field(default=None, description="a music bed file in MEDIA_ROOT/brand/")
     music_gain: float = Field(default=0.25, ge=0, le=1)
     duck_gain: float = Field(default=0.35, ge=0, le=1, description="music level under speech, relative")
+    loudness_lufs: float = Field(default=-14.0, ge=-30, le=-9,
+                                 description="the mix's integrated loudness; the platforms play at about -14")
 
 
 class MotionStyle(Contract):

@@ -6,6 +6,7 @@ no final file or the previous good one.
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -36,7 +37,7 @@ from pipeline.render.chunks import (
     render_chunk,
 )
 from pipeline.render.compositor import Compositor
-from pipeline.render.video import Encoder, mux
+from pipeline.render.video import Encoder, mux, profile_problems
 
 
 def encoder_from(options) -> Encoder:
@@ -54,8 +55,10 @@ def check_video(path: Path, plan: RenderPlan, packets: list[str] | None = None) 
         problems.append(f"video is {info.video_codec}/{info.pix_fmt}, expected h264/yuv420p")
     if (info.width, info.height) != (plan.width, plan.height):
         problems.append(f"size is {info.width}x{info.height}, expected {plan.width}x{plan.height}")
-    if plan.audio and info.audio_codec != "aac":
-        problems.append(f"audio is {info.audio_codec}, expected aac")
+    if plan.audio and (info.audio_codec, info.audio_rate, info.audio_layout) != ("aac", 48000, "stereo"):
+        problems.append(f"audio is {info.audio_codec} {info.audio_rate} Hz {info.audio_layout}, expected aac "
+                        "48000 Hz stereo")
+    problems += profile_problems(path, plan)
     if info.frames is None or abs(info.frames - plan.frame_count) > 1:
         problems.append(f"{info.frames} frames, expected {plan.frame_count}")
     elif packets is not None and info.packets != packets:
@@ -129,12 +132,21 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
                    scenes_reused=len(chunks) - rendered, scenes=len(chunks))
 
 
+@functools.cache
+def _srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def render_still(compositor: Compositor, t: float, ctx: LayerContext, out: Path, kind: str) -> OutputFile:
+    """A frame as a still: JPEG by default (what Instagram's API and TikTok's photo posts take), sRGB tagged,
+    full-resolution colour (4:4:4) so red and green text keeps its edges; PNG when the preset asks for it."""
     image = Image.fromarray(compositor.frame(t))
     if out.suffix == ".jpg":
-        save_image(image, out, quality=90)
+        save_image(image, out, quality=92, subsampling=0, optimize=True, icc_profile=_srgb_profile())
     else:
-        save_image(image, out, compress_level=3)
+        save_image(image, out, compress_level=3, icc_profile=_srgb_profile())
     width, height, _ = check_image(out, size=compositor.size, layer="L6")
     return _output(ctx, out, kind, width=width, height=height)
 
@@ -152,6 +164,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
         shutil.rmtree(leftover, ignore_errors=True)
     encoder = encoder_from(ctx.options)
     chunk_seconds = float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0)
+    still_ext = "jpg" if inputs.preset.format.image_format == "jpeg" else "png"
     files: list[OutputFile] = []
     if plan.kind == ContentKind.REEL:
         files.append(render_video(plan, compositor, ctx, out_dir / _video_name(plan), encoder, chunk_seconds))
@@ -162,14 +175,14 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
     elif plan.kind == ContentKind.CAROUSEL:
         for index, scene in enumerate(plan.scenes, start=1):
             files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
-                                      out_dir / f"slide_{index:02d}.png", "slide"))
+                                      out_dir / f"slide_{index:02d}.{still_ext}", "slide"))
             ctx.progress(0.5 * index / len(plan.scenes), f"slide {index}")
         if inputs.preset.format.carousel_reel:
             files.append(render_video(plan, compositor, ctx, out_dir / _video_name(plan), encoder, chunk_seconds))
     else:
         scene = plan.scenes[0]
         files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
-                                  out_dir / "image.png", "image"))
+                                  out_dir / f"image.{still_ext}", "image"))
     if any(f.kind == "video" for f in files):
         folder = cache_folder(ctx.work_dir)
         prune(folder, [*(folder / chunk.name for chunk in plan_chunks(plan, ctx.work_dir, encoder, chunk_seconds)),

@@ -4,15 +4,13 @@ Where to is a destination a desk admin set up (presets.models.Destination), hand
 ctx.options["DESTINATIONS"]; the preset only picks one. A folder stays inside EXPORT_DIR, a webhook reaches
 only public addresses or the hosts the operator allows (pipeline/net.py).
 
-The webhook carries an Idempotency-Key (job and plan version), so a retried or
-repeated delivery is recognised by the receiver; it is signed with
-WEBHOOK_SECRET (HMAC-SHA256 of the body) when that is set. Each file is
+The webhook carries an Idempotency-Key and a webhook-id (job and plan version), so a retried or
+repeated delivery is recognised by the receiver; it is signed as Standard Webhooks are, with
+WEBHOOK_SECRET, when that is set. Each file is
 described by its path, size and sha256, with an expiring signed link to fetch it.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -20,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pipeline.context import LayerContext
 from pipeline.contracts import DistributionResult, RenderResult
 from pipeline.contracts.l7 import analytics_id
-from pipeline.errors import ConfigurationError, DistributionError
+from pipeline.errors import APIError, ConfigurationError, DistributionError
 from pipeline.files import atomic_write, atomic_write_bytes
 from pipeline.http import ProviderClient, RetryPolicy, Timeouts, make_session
 from pipeline.net import AddressRefused, check_delivery_url
@@ -39,7 +37,8 @@ def metadata(inputs: LayerInput, ctx: LayerContext, result: RenderResult) -> dic
     for output in result.files:
         described = {**output.model_dump(mode="json"), "analytics_id": post}
         if ctx.file_link is not None:
-            described.update(url=ctx.file_link(output.file), url_expires_at=expires.isoformat(timespec="seconds"))
+            described.update(url=ctx.file_link(output.file, expires),
+                             url_expires_at=expires.isoformat(timespec="seconds"))
         files.append(described)
     return {"job_id": ctx.job_id, "plan_version": result.plan_version, "analytics_id": post,
             "kind": plan.kind, "title": plan.title,
@@ -85,27 +84,57 @@ def to_webhook(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key:
                                  field="providers.distribution.name",
                                  hint="a desk admin fixes the destination's address in the admin") from exc
     body = json.dumps(metadata(inputs, ctx, result), sort_keys=True).encode()
-    headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-    secret = ctx.secrets.get("webhook", {}).get("api_key", "")
-    if secret:
-        headers["X-MediaEngine-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    # The idempotency key makes a repeated POST harmless, so it may be retried like a GET. Every connection is
-    # checked again (a name may resolve elsewhere now), and a redirect is not followed.
-    policy = RetryPolicy(total=4)
+    headers = {"Content-Type": "application/json", "Idempotency-Key": key,
+               **signed_headers(ctx.secrets.get("webhook", {}).get("api_key", ""), key, body)}
+    # A refused connection or a 5xx is tried again at once a few times (the idempotency key makes a repeat
+    # harmless); past that the job's delivery is scheduled again later, over hours (jobs/services/delivery.py).
+    # A receiver that took the message and is slow to answer is not sent it again at once (no read retries): it
+    # gets READ_TIMEOUT_S to answer. Every connection is checked again (a name may resolve elsewhere now), and
+    # a redirect is not followed.
+    policy = RetryPolicy(total=3, read=0)
     client = ProviderClient(provider="webhook", layer="L7", base_url=url, retry_posts=True,
-                            timeouts=Timeouts(connect=5, read=20), policy=policy,
+                            timeouts=Timeouts(connect=5, read=READ_TIMEOUT_S), policy=policy,
                             session=make_session(policy, retry_posts=True, deliver_only_to=allowed))
     try:
         response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
     except AddressRefused as exc:
         raise DistributionError(f"destination {destination['name']!r}: {exc}", layer="L7", provider="webhook",
                                 retryable=False, hint="a desk admin checks the destination's address") from exc
+    except APIError as exc:
+        refused = exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 429)
+        error = DistributionError(
+            f"destination {destination['name']!r}: {exc}", layer="L7", provider="webhook", retryable=True,
+            hint=("the receiver refused the message: fix the destination or the receiver, then retry the "
+                  "delivery (nothing is rendered again)") if refused else
+                 "the receiver is down or slow; the delivery is tried again later by itself")
+        error.status, error.redeliver = exc.status, not refused
+        raise error from exc
     if 300 <= response.status_code < 400:
         raise DistributionError(f"destination {destination['name']!r} answered {response.status_code}, a redirect "
                                 "to another address, which is not followed", layer="L7", provider="webhook",
                                 retryable=False, hint="a desk admin sets the address the receiver now has")
     return DistributionResult(destination="webhook", location=url, delivered=[f.file for f in result.files],
                               idempotency_key=key, status_code=response.status_code)
+
+
+READ_TIMEOUT_S = 60
+
+
+def signed_headers(secret: str, key: str, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers (standardwebhooks.com): the message's id (the same for every delivery of one
+    approved version, so a receiver drops repeats), this attempt's time, and `v1,` + the HMAC-SHA256 of
+    `id.timestamp.body`, so a captured delivery cannot be replayed later (receivers refuse old timestamps).
+    WEBHOOK_SECRET is given as `whsec_` + base64, as the receivers' libraries (standardwebhooks, Svix) take
+    it; any other text is used as the key's bytes. No secret: the headers but no signature."""
+    from standardwebhooks import Webhook
+
+    message_id = "msg_" + key.replace(":", "_")
+    now = datetime.now(UTC)
+    headers = {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp()))}
+    if secret:
+        signer = Webhook(secret if secret.startswith("whsec_") else secret.encode())
+        headers["webhook-signature"] = signer.sign(msg_id=message_id, timestamp=now, data=body.decode())
+    return headers
 
 
 DESTINATIONS = {"folder": to_folder, "webhook": to_webhook}

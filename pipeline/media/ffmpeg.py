@@ -72,6 +72,8 @@ class MediaInfo:
     video_codec: str | None = None
     pix_fmt: str | None = None
     audio_codec: str | None = None
+    audio_rate: int | None = None
+    audio_layout: str | None = None
     frames: int | None = None
     errors: list[str] = field(default_factory=list)
     # The MD5 of every video packet, in order, as stored in the file (with `read_back(..., packets=True)`).
@@ -81,7 +83,7 @@ class MediaInfo:
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #\S+.*?: Video: (\w+)[^,]*,\s*(\w+)[^,]*(?:\([^)]*\))?.*?, (\d{2,5})x(\d{2,5})")
 _FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
-_AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)")
+_AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)[^,]*, (\d+) Hz, ([\w.()]+)")
 _FRAME = re.compile(r"frame=\s*(\d+)")
 READ_BACK_STDERR = 1_000_000
 
@@ -118,7 +120,7 @@ def read_back(path: Path, *, layer: str = "L6", timeout: float = 300, decode_vid
             if fps := _FPS.search(line):
                 info.fps = float(fps.group(1))
         if (match := _AUDIO.search(line)) and info.audio_codec is None:
-            info.audio_codec = match.group(1)
+            info.audio_codec, info.audio_rate, info.audio_layout = match.group(1), int(match.group(2)), match.group(3)
     info.errors = [line.strip() for line in text.splitlines() if "error" in line.lower() and "Stream" not in line]
     if packets:
         # framemd5 lines: stream, dts, pts, duration, size, hash[, side data]
@@ -135,7 +137,9 @@ def read_back(path: Path, *, layer: str = "L6", timeout: float = 300, decode_vid
 def decode_frame(path: Path, index: int, fps: float, size: tuple[int, int], *, layer: str = "L6") -> np.ndarray:
     """Frame number `index` of a video as RGB (height, width, 3), decoded exactly (not the nearest keyframe)."""
     width, height = size
-    done = run(["-i", path, "-vf", f"select=eq(n\\,{int(index)})", "-fps_mode", "passthrough", "-frames:v", "1",
+    # As an HD player decodes it: BT.709 limited range (what L6 writes and tags; pipeline/render/video.py).
+    done = run(["-i", path, "-vf", f"select=eq(n\\,{int(index)}),scale=in_color_matrix=bt709:in_range=tv,format=rgb24",
+                "-fps_mode", "passthrough", "-frames:v", "1",
                 "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], what=f"decoding frame {index} of {Path(path).name}",
                layer=layer, timeout=120, capture_stdout=True)
     expected = width * height * 3

@@ -38,12 +38,13 @@ from pipeline.files import atomic_write_bytes, sha256_file
 from pipeline.log_context import ContextThreadPool
 from pipeline.media import ffmpeg
 from pipeline.render.compositor import Compositor, scene_at
-from pipeline.render.video import Encoder, encode_frames, mix_audio
+from pipeline.render.video import AUDIO_ARGS, Encoder, encode_frames, mix_audio
 from pipeline.text import font_path
 
 # Part of every key: change it whenever the compositor would draw any pixel differently, so that chunks
 # drawn by the old code are never joined with the new.
-COMPOSITOR_VERSION = "1"
+# 2: BT.709 planes, the social encoding profile (pipeline/render/video.py): chunks made before are not reused.
+COMPOSITOR_VERSION = "2"
 CHUNKS_AT_ONCE = 3  # chunks a render draws and encodes at once
 # A claim not touched for this long belongs to a worker that died. Its chunk's worker touches it every
 # TOUCH_EVERY_S while drawing; the longest untouched stretch is the encoder's drain and the chunk's read-back,
@@ -322,7 +323,8 @@ def audio_track(plan: RenderPlan, base_dir: Path, folder: Path, shared: SharedSc
     if not plan.audio:
         return None
     described = {"tracks": [[_digest(Path(base_dir) / track.file), track.gain, track.start] for track in plan.audio],
-                 "frames": plan.frame_count, "fps": plan.fps, "codec": "aac 160k 48 kHz"}
+                 "frames": plan.frame_count, "fps": plan.fps, "loudness": plan.loudness_lufs,
+                 "codec": " ".join(AUDIO_ARGS)}
     key = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]
     path = folder / f"audio-{key}.m4a"
     if not path.exists() and not (shared is not None and shared.get(path.name, path)):

@@ -30,3 +30,18 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     numerator = (2 * mu_x * mu_y + _C1) * (2 * sigma_xy + _C2)
     denominator = (mu_x ** 2 + mu_y ** 2 + _C1) * (sigma_x + sigma_y + _C2)
     return float(np.mean(numerator / denominator))
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (0..255, D65) to CIE L*a*b*."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def delta_e(a, b) -> float:
+    """The colour difference (CIE76 ΔE*ab) between two sRGB colours: about 2.3 is the smallest a person sees."""
+    return float(np.linalg.norm(_lab(np.asarray(a)) - _lab(np.asarray(b)), axis=-1).max())

@@ -6,7 +6,9 @@ to FFmpeg, so drawing and encoding overlap on the two cores.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
+import math
 import subprocess
 import threading
 from collections import deque
@@ -39,14 +41,58 @@ def _widen_pipe(stream) -> None:
         logger.debug("could not widen the encoder pipe: %s", exc)
 
 
+# What every file L6 makes carries, so Instagram Reels, TikTok and YouTube Shorts take it as made and every player
+# shows the colours the reviewer approved: BT.709 limited range tagged in the stream (H.264 VUI) and the
+# container (colr); closed GOPs with a keyframe at least every KEYFRAME_S; at most two B-frames in a row; stereo
+# AAC at 48 kHz; no edit lists (both tracks start at 0, the AAC priming is trimmed); the index at the front.
+COLOUR_ARGS = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
+KEYFRAME_S = 2
+MAX_B_FRAMES = 2
+AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
+# Without an edit list the B-frames' delay is carried by negative composition offsets (ctts version 1), so the
+# first frame shows at 0 with the audio; the AAC encoder's priming (1024 samples, 21 ms) stays within a frame.
+CONTAINER_ARGS = ["-movflags", "+faststart+write_colr+negative_cts_offsets", "-use_editlist", "0"]
+
+
+def profile_problems(path: Path, plan: RenderPlan) -> list[str]:
+    """What in the file breaks the profile above, in words (empty: a platform takes it as made), read from the
+    file's own boxes (pipeline/media/mp4.py)."""
+    from pipeline.media import mp4
+
+    problems = []
+    found = mp4.tracks(path)
+    video = next((t for t in found if t.handler == "vide"), None)
+    if video is None:
+        return ["no video track"]
+    for track in found:
+        if track.edit_list:
+            problems.append(f"the {track.handler} track has an edit list")
+    if video.colour != ("bt709", "bt709", "bt709", False):
+        problems.append(f"the colour box says {video.colour}, expected BT.709 limited range")
+    keyframes = video.keyframes or list(range(1, video.samples + 1))
+    gaps = [b - a for a, b in zip([*keyframes, video.samples + 1], [*keyframes[1:], video.samples + 1],
+                                  strict=False)]
+    if keyframes[0] != 1 or max(gaps, default=0) > KEYFRAME_S * plan.fps:
+        problems.append(f"keyframes {max(gaps, default=0) / plan.fps:.1f} s apart, at most {KEYFRAME_S} s")
+    if len({delta for _, delta in video.durations}) > 1:
+        problems.append(f"frame durations change ({sorted({d for _, d in video.durations})} in 1/"
+                        f"{video.timescale} s)")
+    options = mp4.x264_options(path)
+    if options.get("bframes", 0) > MAX_B_FRAMES or options.get("open_gop", 0):
+        problems.append(f"x264 ran with {options}: at most {MAX_B_FRAMES} B-frames, closed GOPs")
+    return problems
+
+
 @dataclass(frozen=True)
 class Encoder:
     preset: str = "veryfast"
     crf: int = 20
     threads: int = 0
 
-    def video_args(self) -> list[str]:
-        args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p"]
+    def video_args(self, fps: int = 30) -> list[str]:
+        args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p",
+                *COLOUR_ARGS, "-g", str(KEYFRAME_S * fps), "-bf", str(MAX_B_FRAMES),
+                "-x264-params", "open-gop=0:colorprim=bt709:transfer=bt709:colormatrix=bt709"]
         return args + (["-threads", str(self.threads)] if self.threads else [])
 
 
@@ -57,9 +103,12 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
     The audio is mixed in once, when the chunks are joined (`mux`)."""
     total = plan.frame_count if count is None else count
     width, height = plan.width, plan.height
+    # The frames are BT.709 already, and say so: left unspecified, FFmpeg would take them for BT.601 and
+    # convert them on their way to the BT.709 the encoder is told to write.
     process = ffmpeg.popen_writer(["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
-                                   "-r", str(plan.fps), "-i", "-", "-an", *encoder.video_args(),
-                                   "-t", f"{total / plan.fps:.6f}", "-movflags", "+faststart", "-f", "mp4",
+                                   "-r", str(plan.fps), *COLOUR_ARGS, "-i", "-", "-an",
+                                   *encoder.video_args(plan.fps),
+                                   "-t", f"{total / plan.fps:.6f}", *CONTAINER_ARGS, "-f", "mp4",
                                    str(out)])
     _widen_pipe(process.stdin)
     # A hung encoder stops reading, which would block the write below for ever: past the deadline the
@@ -142,10 +191,32 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
     return written
 
 
+TRUE_PEAK_DBTP = -1.0
+LOUDNESS_RANGE_LU = 11.0
+SILENT_LUFS = -70.0  # EBU R128's absolute gate: a mix quieter than this has nothing to normalise
+
+
+def _measure_loudness(inputs: list[str], graph: str, plan: RenderPlan, timeout_s: float) -> dict | None:
+    """loudnorm's first pass over the mix: its integrated loudness, true peak, range and threshold."""
+    target = f"I={plan.loudness_lufs}:TP={TRUE_PEAK_DBTP}:LRA={LOUDNESS_RANGE_LU}"
+    done = ffmpeg.run(["-y", *inputs, "-filter_complex", f"{graph};[mixed]loudnorm={target}:print_format=json[aout]",
+                       "-map", "[aout]", "-t", f"{plan.frame_count / plan.fps:.6f}", "-f", "null", "-"],
+                      what="measuring the mix's loudness", layer="L6", timeout=timeout_s)
+    start = done.stderr.rfind("{")
+    try:
+        measured = json.loads(done.stderr[start:done.stderr.rfind("}") + 1])
+        level = float(measured["input_i"])
+    except (ValueError, KeyError) as exc:
+        raise RenderError(f"FFmpeg's loudness measure could not be read ({exc})", layer="L6",
+                          field="audio") from exc
+    return None if not math.isfinite(level) or level < SILENT_LUFS else measured
+
+
 def mix_audio(plan: RenderPlan, base_dir: Path, out: Path, *, timeout_s: float = 600) -> None:
-    """The plan's audio tracks mixed (gains, start offsets) and encoded to AAC, exactly the video's length.
-    Encoding the narration is the slow part of joining a video (about 40 ms per second of sound), so it is done
-    once per mix and kept with the scene chunks."""
+    """The plan's audio tracks mixed (gains, start offsets), normalised to the plan's loudness with a true peak of
+    at most -1 dBTP (loudnorm in two passes: measured, then a linear gain to the target), and encoded to stereo
+    AAC at 48 kHz, exactly the video's length. Encoding the narration is the slow part of joining a video (about
+    40 ms per second of sound), so it is done once per mix and kept with the scene chunks."""
     inputs, filters, labels = [], [], []
     for index, track in enumerate(plan.audio):
         path = base_dir / track.file
@@ -155,9 +226,18 @@ def mix_audio(plan: RenderPlan, base_dir: Path, out: Path, *, timeout_s: float =
         delay = int(round(track.start * 1000))
         filters.append(f"[{index}:a]aresample=48000,volume={track.gain:.4f},adelay={delay}:all=1[a{index}]")
         labels.append(f"[a{index}]")
-    mix = f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest,apad[aout]"
-    ffmpeg.run(["-y", *inputs, "-filter_complex", ";".join([*filters, mix]), "-map", "[aout]", "-c:a", "aac",
-                "-b:a", "160k", "-ar", "48000", "-t", f"{plan.frame_count / plan.fps:.6f}", "-f", "mp4", str(out)],
+    graph = ";".join([*filters, f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest,"
+                                f"aformat=channel_layouts=stereo[mixed]"])
+    measured = _measure_loudness(inputs, graph, plan, timeout_s)
+    if measured is None:
+        level = "anull"
+    else:
+        level = (f"loudnorm=I={plan.loudness_lufs}:TP={TRUE_PEAK_DBTP}:LRA={LOUDNESS_RANGE_LU}:linear=true:"
+                 f"measured_I={measured['input_i']}:measured_TP={measured['input_tp']}:"
+                 f"measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}:"
+                 f"offset={measured['target_offset']}")
+    ffmpeg.run(["-y", *inputs, "-filter_complex", f"{graph};[mixed]{level},aresample=48000,apad[aout]",
+                "-map", "[aout]", *AUDIO_ARGS, "-t", f"{plan.frame_count / plan.fps:.6f}", "-f", "mp4", str(out)],
                what="mixing the audio", layer="L6", timeout=timeout_s)
 
 
@@ -165,5 +245,4 @@ def mux(plan: RenderPlan, video: Path, audio: Path | None, out: Path, *, timeout
     """The video joined from its chunks and the mixed audio in one file, both streams copied."""
     inputs = ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0"] if audio else ["-map", "0:v:0"]
     ffmpeg.run(["-y", "-i", str(video), *inputs, "-c", "copy", "-t", f"{plan.frame_count / plan.fps:.6f}",
-                "-movflags", "+faststart", "-f", "mp4", str(out)], what="muxing the audio", layer="L6",
-               timeout=timeout_s)
+                *CONTAINER_ARGS, "-f", "mp4", str(out)], what="muxing the audio", layer="L6", timeout=timeout_s)

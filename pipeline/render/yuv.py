@@ -1,7 +1,9 @@
 """Compositing straight into the encoder's YUV 4:2:0 planes: 1.5 bytes a pixel to resample and blend instead of
 four, and no colour conversion per frame.
 
-Colours are BT.601 limited range, as FFmpeg's conversion to yuv420p makes them.
+Colours are BT.709 limited range, and L6 tags the video so (pipeline/render/video.py): HD players, browsers and
+the platforms decode 1080p as BT.709 whatever it says, so BT.601 pixels (FFmpeg's default conversion, and this
+module's until issue 24) played with shifted colours: the carousel green #19E68C as #08CB8D (ΔE 17).
 A chroma sample is the average of its 2x2 luma block (OpenCV's COLOR_RGB2YUV_I420
 takes the block's top-left pixel instead, which aliases fine texture and text
 edges; the RGB path made its video frames that way until this module).
@@ -23,9 +25,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# Rows: Y, U, V from R, G, B in 0..255; then the offsets.
-BT601 = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]],
-                 dtype=np.float32) / 255.0
+# Rows: Y, U, V from R, G, B in 0..255 (Kr 0.2126, Kb 0.0722; Y over 219 levels, chroma over 224); then the
+# offsets.
+KR, KB = 0.2126, 0.0722
+BT709 = np.array([[219 * KR, 219 * (1 - KR - KB), 219 * KB],
+                  [-112 * KR / (1 - KB), -112 * (1 - KR - KB) / (1 - KB), 112.0],
+                  [112.0, -112 * (1 - KR - KB) / (1 - KR), -112 * KB / (1 - KR)]], dtype=np.float32) / 255.0
 OFFSETS = np.array([16.0, 128.0, 128.0], dtype=np.float32)
 OFFSETS_TRIED = 128
 PAD = OFFSETS_TRIED  # replicated border around a prepared picture: a region started early stays inside it
@@ -35,7 +40,7 @@ TOLERANCE_PX = 1 / 32
 
 
 def colour_planes(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
-    y, u, v = BT601 @ np.array(rgb, dtype=np.float32) + OFFSETS
+    y, u, v = BT709 @ np.array(rgb, dtype=np.float32) + OFFSETS
     return int(round(y)), int(round(u)), int(round(v))
 
 
@@ -57,7 +62,7 @@ def to_planes(rgb: np.ndarray) -> Frame:
     """An RGB image (even sides) as YUV 4:2:0 planes, each chroma sample the average of its block."""
     h, w = rgb.shape[:2]
     # In bytes throughout (rounded once more than in floats): a picture's float copy would be 12 bytes a pixel.
-    full = cv2.transform(np.ascontiguousarray(rgb), np.hstack([BT601, OFFSETS[:, None]]))
+    full = cv2.transform(np.ascontiguousarray(rgb), np.hstack([BT709, OFFSETS[:, None]]))
     frame = Frame(w, h)
     np.copyto(frame.y, full[..., 0])
     chroma = cv2.resize(full[..., 1:], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
@@ -150,7 +155,7 @@ class SpriteYUV:
         bottom, right = (top + h) % 2, (left + w) % 2
         a = cv2.copyMakeBorder(alpha, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0).astype(np.float32)
         colour = cv2.copyMakeBorder(rgb, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0).astype(np.float32)
-        planes = colour @ BT601.T + (a / 255.0)[..., None] * OFFSETS
+        planes = colour @ BT709.T + (a / 255.0)[..., None] * OFFSETS
         half = (planes.shape[1] // 2, planes.shape[0] // 2)
         chroma = cv2.resize(planes[..., 1:], half, interpolation=cv2.INTER_AREA)
         chroma_alpha = cv2.resize(a, half, interpolation=cv2.INTER_AREA)

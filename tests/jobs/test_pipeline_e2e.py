@@ -79,6 +79,12 @@ def test_carousels_and_stills_render_images(shipped, staff_user, slug, kinds):
         with Image.open(job.work_dir / output["file"]) as image:
             assert image.size == (shipped[slug].config["format"]["width"], shipped[slug].config["format"]["height"])
             assert np.asarray(image).std() > 10  # a real picture, not a flat fill
+            # What Instagram's API and TikTok's photo posts take: JPEG, tagged sRGB, full-resolution colour.
+            assert image.format == "JPEG" and output["file"].endswith(".jpg")
+            assert b"sRGB" in image.info["icc_profile"]
+            from PIL import JpegImagePlugin
+
+            assert JpegImagePlugin.get_sampling(image) == 0  # 4:4:4
 
 
 def test_second_job_reuses_cached_layers(shipped):
@@ -141,7 +147,10 @@ def test_a_rendered_reel_waits_for_the_slot_l2_chose(shipped, staff_user, destin
 def test_l7_webhook_posts_with_an_idempotency_key(shipped, staff_user, upstream, settings, destination):
     upstream.route("POST", "/hooks/media", lambda seen: fake.ok({"received": True}))
     upstream.fail("/hooks/media", "503")
-    settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS, "webhook": {"api_key": "hook-secret", "base_url": ""}}
+    import base64
+
+    secret = "whsec_" + base64.b64encode(b"a receiver's shared secret!").decode()
+    settings.PROVIDER_SECRETS = {**settings.PROVIDER_SECRETS, "webhook": {"api_key": secret, "base_url": ""}}
     preset = small_reel(shipped)
     destination("webhook", kind="webhook", url=f"{upstream.url}/hooks/media")
     preset.config["providers"]["distribution"] = {"name": "webhook"}
@@ -153,7 +162,15 @@ def test_l7_webhook_posts_with_an_idempotency_key(shipped, staff_user, upstream,
     assert job.status == Job.Status.DONE, job.error_message
     posts = upstream.requests_to("/hooks/media")
     assert len(posts) == 2 and posts[0].headers["Idempotency-Key"] == posts[1].headers["Idempotency-Key"]
-    assert posts[1].headers["X-MediaEngine-Signature"].startswith("sha256=")
+    # As a receiver verifies it: the Standard Webhooks library, with the secret the operator gave it.
+    from standardwebhooks import Webhook, WebhookVerificationError
+
+    received = {name.lower(): value for name, value in posts[1].headers.items()}
+    Webhook(secret).verify(posts[1].body.decode(), received)
+    assert received["webhook-id"] == f"msg_{job.pk}_v2" == {k.lower(): v for k, v in posts[0].headers.items()}[
+        "webhook-id"]
+    with pytest.raises(WebhookVerificationError):  # a changed body does not verify
+        Webhook(secret).verify(posts[1].body.decode().replace("job_id", "job_ix"), received)
     assert json.loads(posts[1].body)["job_id"] == str(job.pk)
 
 

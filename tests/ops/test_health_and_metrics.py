@@ -87,9 +87,20 @@ def test_metrics_counts_review_outcomes_and_failures(tiny_pipeline, preset, staf
         assert f'mediaengine_review_outcomes_30d{{outcome="{kind}"}} 1.0' in text
         assert f'mediaengine_reviews_total{{outcome="{kind}"}} 1.0' in text
     assert 'mediaengine_failures_30d{error_type="APIError",layer="L2"} 1.0' in text
-    assert 'mediaengine_preview_seconds_30d{quantile="0.50"}' in text
+    assert 'mediaengine_preview_seconds_30d{percentile="50"}' in text
     assert "mediaengine_approval_rate_30d 0.25" in text
     assert "mediaengine_jobs_created_total 5.0" in text
+    assert_promtool_passes(text)
+
+
+def assert_promtool_passes(text: str) -> None:
+    """`promtool check metrics`, as a Prometheus operator checks an exporter (Debian's prometheus package)."""
+    import shutil
+
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is not installed: `make test` installs Debian's prometheus package"
+    done = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def metric_types(text: str) -> dict:

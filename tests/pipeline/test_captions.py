@@ -104,15 +104,26 @@ def test_a_preset_can_turn_captions_off_and_stills_have_none(tmp_path):
     assert caption_layer(still) is None
 
 
-def test_srt_and_webvtt_follow_the_groups(reel):
+def test_srt_and_webvtt_are_readable_and_keep_every_word(reel, tmp_path):
+    """Read by the parsers receivers use (srt, webvtt-py): sentence case; each cue at least 5/6 s and at most 20
+    characters a second where the speech allows (groups merged, never dropped); every spoken word, in order."""
+    import srt as srt_parser
+    import webvtt
+
     plan, _ = reel
     layer = caption_layer(plan)
-    srt, vtt = captions.srt(layer), captions.webvtt(layer)
-    first = layer.groups[0]
-    text = " ".join(w.text for w in first.words)
-    assert srt.startswith(f"1\n{captions._stamp(first.start, ',')} --> {captions._stamp(first.end, ',')}\n{text}\n")
-    assert vtt.startswith("WEBVTT\n\n") and f"{captions._stamp(first.start, '.')} --> " in vtt
-    assert srt.count(" --> ") == vtt.count(" --> ") == len(layer.groups)
+    parsed = list(srt_parser.parse(captions.srt(layer)))
+    (tmp_path / "c.vtt").write_text(captions.webvtt(layer))
+    vtt = webvtt.read(str(tmp_path / "c.vtt"))
+    assert [c.content for c in parsed] == [c.text for c in vtt]
+    spoken = " ".join(group.said for group in layer.groups).lower().split()
+    assert " ".join(c.content for c in parsed).lower().split() == spoken
+    assert not any(c.content.isupper() and sum(ch.isalpha() for ch in c.content) > 4 for c in parsed)
+    readable = [c for c in parsed if (c.end - c.start).total_seconds() >= 5 / 6 - 1e-3
+                and len(c.content) / (c.end - c.start).total_seconds() <= 20.01]
+    assert len(readable) >= len(parsed) - 1, [(c.content, (c.end - c.start).total_seconds()) for c in parsed]
+    starts = [c.start for c in parsed]
+    assert starts == sorted(starts) and all(a.end <= b.start for a, b in zip(parsed, parsed[1:], strict=False))
 
 
 def test_a_reviewer_corrects_a_caption_and_its_timing_follows_the_narration(reel):

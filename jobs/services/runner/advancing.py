@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from jobs import selectors
 from jobs.models import Asset, Job, LayerRun, Outcome, PlanVersion, Render
 from jobs.selectors import next_plan_number
-from jobs.services.delivery import delivery_wait
+from jobs.services.delivery import delivery_retry_later, delivery_wait
 from jobs.services.events import event_record
 from jobs.services.runner.inputs import build_plan_for, gather_inputs
-from jobs.services.runner.queueing import enqueue_layer, layer_context, render_ahead_want
+from jobs.services.runner.queueing import current_pipeline, enqueue_layer, layer_context, render_ahead_want
 from jobs.services.state import job_transition
 from pipeline.context import RecordedAsset
 from pipeline.contracts import PresetConfig, RenderPlan
@@ -148,7 +148,11 @@ def render_finished(job: Job, run: LayerRun) -> None:
 
 
 def fail(job: Job, layer: str, error: PipelineError) -> None:
-    """The job fails at `layer`: the render in progress, an event, the status, and one ERROR record in errors.log."""
+    """The job fails at `layer`: the render in progress, an event, the status, and one ERROR record in errors.log.
+    A delivery (the layer after the render) that time may fix is scheduled again instead (delivery.py)."""
+    pipeline = current_pipeline()
+    if pipeline.is_after_review(layer) and layer != pipeline.render_layer and delivery_retry_later(job, error):
+        return
     logger.error("%s failed: %s from %s: %s", layer, error.error_type, error.provider or "no provider",
                  error.describe())
     Render.objects.filter(job=job, status=Render.Status.RUNNING).update(

@@ -102,7 +102,7 @@ def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
     return LayerContext(job_id=str(job_id), layer=layer, work_dir=work_dir, secrets=settings.PROVIDER_SECRETS,
                         options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"),
                         scenes=files.scenes_for(job_id),
-                        file_link=lambda rel: files.job_file_link(job_id, rel), **kwargs)
+                        file_link=lambda rel, expires: files.job_file_link(job_id, rel, expires), **kwargs)
 
 
 

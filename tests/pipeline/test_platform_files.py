@@ -1,0 +1,112 @@
+"""The files L6 makes, checked as the platforms' upload checkers and players read them (issue 24): ffprobe for
+the streams, the MP4's own boxes, FFmpeg's EBU R128 meter for loudness, a BT.709 decode for the colours."""
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from pipeline.audio import write_wav
+from pipeline.context import LayerContext
+from pipeline.contracts import RenderPlan
+from pipeline.layers.l6_assembly import render_video
+from pipeline.media import ffmpeg, mp4
+from pipeline.render.compositor import Compositor
+from pipeline.render.quality import delta_e
+from pipeline.render.video import Encoder
+from pipeline.contracts.plan import Box
+from pipeline.text import font_ref, layout
+
+COMPLIANCE = "21+ · Gambling problem? Call 1-800-GAMBLER"
+BOTTOM = Box(x=40, y=1800, width=1000, height=60)
+BRAND = ["#FFD400", "#19E68C", "#FF3B5C", "#0B0F1A", "#FFFFFF", "#00338D"]
+
+
+def ffprobe(*args) -> dict:
+    tool = shutil.which("ffprobe")
+    assert tool, "ffprobe is not installed: `make test` installs Debian's ffmpeg"
+    done = subprocess.run([tool, "-v", "error", "-of", "json", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def reel(tmp_path_factory):
+    """A 1080x1920 reel of flat brand-colour scenes with a narration-like tone, rendered as L6 renders."""
+    work = tmp_path_factory.mktemp("reel")
+    seconds = 0.8
+    rate = 22050
+    t = np.arange(int(len(BRAND) * seconds * rate)) / rate
+    # Speech-like: a tone whose level moves, at -30 dBFS or so, far below the platforms' -14 LUFS.
+    write_wav(work / "voice.wav", 0.03 * (1 + np.sin(2 * np.pi * 3 * t)) * np.sin(2 * np.pi * 220 * t), rate)
+    font = font_ref("DejaVu Sans Bold", "DejaVuSans-Bold.ttf")
+    plan = RenderPlan.model_validate({
+        "kind": "reel", "width": 1080, "height": 1920, "fps": 30, "duration": len(BRAND) * seconds,
+        "fonts": [font.model_dump()], "palette": BRAND,
+        "audio": [{"file": "voice.wav", "role": "narration", "gain": 1.0}],
+        "scenes": [{"id": f"s{i}", "start": i * seconds, "end": (i + 1) * seconds,
+                    "background": {"color": colour}, "layers": []} for i, colour in enumerate(BRAND)],
+        "overlay": [{"type": "text", "id": "compliance", "role": "compliance", "text": COMPLIANCE,
+                     "font": font.family, "size": 30, "base_size": 30, "color": "#FFFFFF", "align": "center",
+                     "stroke_color": "#000000", "stroke_width": 2, "box": BOTTOM.model_dump(), "start": 0,
+                     "end": len(BRAND) * seconds, "editable": False,
+                     "lines": [line.model_dump() for line in layout(COMPLIANCE, font_file=font.file, size=30,
+                                                                     box=BOTTOM, align="center")]}]})
+    out = work / "L6" / "final.mp4"
+    out.parent.mkdir(parents=True)
+    render_video(plan, Compositor(plan, work), LayerContext(job_id="t", layer="L6", work_dir=work), out, Encoder())
+    return plan, out
+
+
+def test_the_video_is_tagged_bt709_and_the_colours_survive_a_bt709_player(reel):
+    """given: flat scenes of the brand's colours
+    then: the stream and the container say BT.709 limited range, and a BT.709 decode (what Chromium and the
+    platforms do with HD) shows each colour within ΔE 2 of the brand's"""
+    plan, out = reel
+    (video,) = ffprobe("-select_streams", "v", "-show_streams", str(out))["streams"]
+    assert (video["color_space"], video["color_primaries"], video["color_transfer"], video["color_range"]) == (
+        "bt709", "bt709", "bt709", "tv")
+    assert next(t for t in mp4.tracks(out) if t.handler == "vide").colour == ("bt709", "bt709", "bt709", False)
+    for index, colour in enumerate(BRAND):
+        frame = int((index + 0.5) * 0.8 * plan.fps)
+        done = ffmpeg.run(["-i", str(out), "-vf", f"select=eq(n\\,{frame}),scale=in_color_matrix=bt709:in_range=tv,format=rgb24",
+                           "-fps_mode", "passthrough", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                          capture_stdout=True)
+        pixels = np.frombuffer(done.stdout, np.uint8).reshape(1920, 1080, 3)
+        shown = pixels[900:1000, 500:600].reshape(-1, 3).mean(axis=0)
+        wanted = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        assert delta_e(shown, wanted) <= 2.0, f"{colour} plays as {shown.round()} (ΔE {delta_e(shown, wanted):.1f})"
+
+
+def test_the_reel_is_what_instagram_tiktok_and_youtube_take(reel):
+    """no edit lists, both streams starting at 0, the index at the front, closed GOPs with keyframes at most 2 s
+    apart, at most 2 B-frames, one frame duration, stereo AAC at 48 kHz"""
+    plan, out = reel
+    data = out.read_bytes()
+    assert b"edts" not in data[: data.find(b"mdat")] and b"elst" not in data[: data.find(b"mdat")]
+    assert data.find(b"moov") < data.find(b"mdat")  # faststart
+    streams = {s["codec_type"]: s for s in ffprobe("-show_streams", str(out))["streams"]}
+    assert float(streams["video"]["start_time"]) == 0 and float(streams["audio"]["start_time"]) == 0
+    assert int(streams["video"]["has_b_frames"]) <= 2
+    assert (streams["audio"]["codec_name"], streams["audio"]["sample_rate"], streams["audio"]["channels"]) == (
+        "aac", "48000", 2)
+    packets = ffprobe("-select_streams", "v", "-show_entries", "packet=pts_time,flags", str(out))["packets"]
+    keys = sorted(float(p["pts_time"]) for p in packets if "K" in p["flags"])
+    assert keys[0] == 0 and max(b - a for a, b in zip([*keys, plan.duration], [*keys[1:], plan.duration],
+                                                      strict=False)) <= 2.0 + 1e-6
+    assert mp4.x264_options(out)["bframes"] <= 2 and mp4.x264_options(out)["open_gop"] == 0
+    (video,) = [t for t in mp4.tracks(out) if t.handler == "vide"]
+    assert len({delta for _, delta in video.durations}) == 1
+
+
+def test_the_mix_is_at_minus_14_lufs_with_a_true_peak_below_minus_1(reel):
+    """Measured on the final file with FFmpeg's EBU R128 meter, as the platforms measure it."""
+    _, out = reel
+    done = ffmpeg.run(["-i", str(out), "-map", "0:a", "-af", "ebur128=peak=true", "-f", "null", "-"])
+    summary = done.stderr[done.stderr.rfind("Summary:"):]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
+    assert abs(integrated - (-14.0)) <= 1.0, summary
+    assert peak <= -1.0 + 0.2, summary
