@@ -11,12 +11,12 @@ import pytest
 from pipeline.audio import write_wav
 from pipeline.context import LayerContext
 from pipeline.contracts import RenderPlan
+from pipeline.contracts.plan import Box
 from pipeline.layers.l6_assembly import render_video
 from pipeline.media import ffmpeg, mp4
 from pipeline.render.compositor import Compositor
 from pipeline.render.quality import delta_e
 from pipeline.render.video import Encoder
-from pipeline.contracts.plan import Box
 from pipeline.text import font_ref, layout
 
 COMPLIANCE = "21+ · Gambling problem? Call 1-800-GAMBLER"
@@ -71,7 +71,8 @@ def test_the_video_is_tagged_bt709_and_the_colours_survive_a_bt709_player(reel):
     assert next(t for t in mp4.tracks(out) if t.handler == "vide").colour == ("bt709", "bt709", "bt709", False)
     for index, colour in enumerate(BRAND):
         frame = int((index + 0.5) * 0.8 * plan.fps)
-        done = ffmpeg.run(["-i", str(out), "-vf", f"select=eq(n\\,{frame}),scale=in_color_matrix=bt709:in_range=tv,format=rgb24",
+        as_player = f"select=eq(n\\,{frame}),scale=in_color_matrix=bt709:in_range=tv,format=rgb24"
+        done = ffmpeg.run(["-i", str(out), "-vf", as_player,
                            "-fps_mode", "passthrough", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                           capture_stdout=True)
         pixels = np.frombuffer(done.stdout, np.uint8).reshape(1920, 1080, 3)
