@@ -77,7 +77,7 @@ def _rss_mb(pid: int) -> float:
 
 
 def _children(pid: int) -> list[int]:
-    listing = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    listing = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False, timeout=10)
     return [int(p) for p in listing.stdout.split()]
 
 
@@ -140,7 +140,7 @@ class Servers:
                 process.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                process.wait(timeout=30)
 
 
 def _page_cookie(user) -> tuple[str, str]:

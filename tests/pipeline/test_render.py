@@ -191,9 +191,11 @@ def test_read_back_refuses_a_damaged_file(plan, tmp_path, damage):
     if damage == "truncated":
         out.write_bytes(data[: len(data) * 2 // 3])
     elif damage == "corrupt":
+        # Garbled bytes in several places of the media data, so video packets are hit whatever share the audio has.
         middle = bytearray(data)
-        for offset in range(len(data) // 2, len(data) // 2 + 64):
-            middle[offset] ^= 0x5A
+        for place in (4, 5, 6):
+            for offset in range(len(data) * place // 8, len(data) * place // 8 + 64):
+                middle[offset] ^= 0x5A
         out.write_bytes(bytes(middle))
     else:
         # a well-formed file that lacks the last scene

@@ -68,11 +68,12 @@ def test_a_sprite_blended_in_yuv_matches_blending_in_rgb_then_converting(alpha, 
 
 
 def test_colours_convert_as_ffmpeg_does(tmp_path):
-    """The planes FFmpeg makes from the same RGB picture (its swscale, BT.601 limited range)."""
+    """The planes FFmpeg makes from the same RGB picture (its swscale, told BT.709 limited range)."""
     from pipeline.media import ffmpeg
 
     rgb = picture(2, (W, H))
-    done = ffmpeg.run(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-i", "-", "-f", "rawvideo",
+    done = ffmpeg.run(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-i", "-",
+                       "-vf", "scale=out_color_matrix=bt709:out_range=tv", "-f", "rawvideo",
                        "-pix_fmt", "yuv420p", "-"], input=rgb.tobytes(), capture_stdout=True)
     theirs = np.frombuffer(done.stdout, np.uint8).astype(int)
     ours = yuv.to_planes(rgb).data.astype(int)
