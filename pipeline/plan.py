@@ -311,10 +311,30 @@ class _Builder:
         """Where the overlay's texts begin, from the foot of the safe area up: the band, then the odds stamp."""
         return self.bottom - self.band_height() - 24 * self.u * 1.6 - 10 * self.u
 
+    @property
+    def duration(self) -> float:
+        """A reel lasts as long as its narration; a carousel's slides each last the preset's slide_seconds (its
+        reel, when it has one, shows them so; a carousel is not narrated)."""
+        if self.kind == "carousel":
+            return round(len(self.script.segments) * self.preset.format.slide_seconds, 6)
+        return self.audio.duration
+
+    def scene_times(self) -> list[tuple[float, float]]:
+        if self.kind == "carousel":
+            step = self.preset.format.slide_seconds
+            return [(round(i * step, 6), round((i + 1) * step, 6)) for i in range(len(self.script.segments))]
+        timings = {t.segment_id: t for t in self.audio.segments}
+        times = []
+        for index, segment in enumerate(self.script.segments):
+            timing = timings[segment.id]
+            end = self.audio.duration if index == len(self.script.segments) - 1 else timing.end
+            times.append((timing.start, end))
+        return times
+
     def overlay(self) -> list[dict]:
         compliance = self.preset.compliance
         u, m, w = self.u, self.margin, self.width
-        duration = self.audio.duration
+        duration = self.duration
         size = compliance.size * u
         band_h = self.band_height()
         stamp_size = 24 * u
@@ -428,22 +448,18 @@ class _Builder:
             size = max(floor, round(size * design.SHRINK * 2) / 2)
 
     def build(self) -> RenderPlan:
-        timings = {t.segment_id: t for t in self.audio.segments}
         scenes = []
-        for index, segment in enumerate(self.script.segments):
-            timing = timings[segment.id]
-            start = timing.start
-            end = self.audio.duration if index == len(self.script.segments) - 1 else timing.end
+        for index, (segment, (start, end)) in enumerate(zip(self.script.segments, self.scene_times(), strict=True)):
             scenes.append({"id": segment.id, "segment_id": segment.id, "start": round(start, 6),
                            "end": round(end, 6), "background": self.background(index, segment.id, start, end),
                            "layers": self.scene_layers(segment, start, end)})
-        audio = [{"file": self.audio.narration, "role": "narration", "gain": 1.0}]
+        audio = [] if self.kind == "carousel" else [{"file": self.audio.narration, "role": "narration", "gain": 1.0}]
         if self.audio.music:
             audio.append({"file": self.audio.music, "role": "music", "gain": self.audio.music_gain})
         brand = self.preset.brand
         data = {
             "kind": self.kind, "title": self.script.title, "width": self.width, "height": self.height,
-            "fps": self.preset.format.fps, "duration": self.audio.duration,
+            "fps": self.preset.format.fps, "duration": self.duration,
             "fonts": [self.heading.model_dump(), *([self.body.model_dump()] if self.body.family !=
                                                   self.heading.family else [])],
             "palette": brand.palette, "audio": audio, "loudness_lufs": self.preset.voice.loudness_lufs,

@@ -188,8 +188,9 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
         prune(folder, [*(folder / chunk.name for chunk in plan_chunks(plan, ctx.work_dir, encoder, chunk_seconds)),
                        *filter(None, [audio_track(plan, ctx.work_dir, folder)])])
     parity = parity_scores(plan, compositor, ctx.work_dir, files, inputs.snapshots)
+    colour = colour_errors(plan, compositor, ctx.work_dir, files)
     ctx.progress(1.0, "rendered")
-    return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity,
+    return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity, colour=colour,
                         timings={"total_s": round(time.perf_counter() - started, 3)})
 
 
@@ -215,6 +216,27 @@ def parity_scores(plan: RenderPlan, compositor: Compositor, work_dir: Path, file
             frame = compositor.frame(t)
         scores[f"{t:.3f}"] = parity.compare(snapshot, frame)
     return scores
+
+
+def colour_errors(plan: RenderPlan, compositor: Compositor, work_dir: Path, files: list[OutputFile]) -> dict:
+    """ΔE of the brand's colours in the video against the stills at the first, middle and last scene's settled
+    frame; more than BRAND_DELTA_E_MAX fails the render in words (a player would show other colours than the
+    reviewer approved)."""
+    video = next((f for f in files if f.kind == "video"), None)
+    if video is None:
+        return {}
+    errors = {}
+    for t in parity.snapshot_times(plan):
+        index = min(int(t * plan.fps), plan.frame_count - 1)
+        frame = ffmpeg.decode_frame(work_dir / video.file, index, plan.fps, (plan.width, plan.height))
+        error = parity.brand_colour_error(frame, compositor.frame(index / plan.fps), plan.palette)
+        if error is not None:
+            errors[f"{t:.3f}"] = error
+    worst = max(errors.values(), default=0.0)
+    if worst > parity.BRAND_DELTA_E_MAX:
+        raise RenderError(f"{video.file} shows the brand's colours ΔE {worst:.1f} away from the approved frames "
+                          f"(at most {parity.BRAND_DELTA_E_MAX:g})", layer="L6", field=video.file)
+    return errors
 
 
 def _video_name(plan: RenderPlan) -> str:

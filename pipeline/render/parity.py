@@ -45,6 +45,30 @@ def decode_snapshot(data_url: str) -> np.ndarray | None:
         return None
 
 
+BRAND_DELTA_E_MAX = 2.0
+
+
+def brand_colour_error(video: np.ndarray, still: np.ndarray, palette: list[str]) -> float | None:
+    """The median ΔE, over the areas of the still painted in one of the brand's colours (text, cards, flat
+    backgrounds; their edges left out), between the video frame and the still: what a viewer's player shows
+    against what the reviewer approved. None when the frame shows no brand colour."""
+    import cv2
+
+    from pipeline.render.quality import _lab
+
+    # Every other pixel each way: a quarter of the work, and 4:2:0 has no finer colour to show anyway.
+    lab_still, lab_video = _lab(still[::2, ::2]), _lab(video[::2, ::2])
+    brand = _lab(np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in palette], dtype=np.float64))
+    near = np.zeros(lab_still.shape[:2], dtype=bool)
+    for colour in brand:
+        near |= np.linalg.norm(lab_still - colour, axis=-1) <= 3.0
+    # Away from edges: 4:2:0 video halves colour resolution, so a text's rim is a blend either way.
+    inner = cv2.erode(near.astype(np.uint8), np.ones((4, 4), np.uint8)).astype(bool)
+    if inner.sum() < 50:
+        return None
+    return round(float(np.median(np.linalg.norm(lab_video[inner] - lab_still[inner], axis=-1))), 2)
+
+
 def compare(snapshot: np.ndarray, frame: np.ndarray) -> float:
     """SSIM of a page snapshot and a rendered frame, at the snapshot's size."""
     height, width = snapshot.shape[:2]

@@ -111,3 +111,49 @@ def test_the_mix_is_at_minus_14_lufs_with_a_true_peak_below_minus_1(reel):
     peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
     assert abs(integrated - (-14.0)) <= 1.0, summary
     assert peak <= -1.0 + 0.2, summary
+
+
+def test_a_carousel_reel_shows_each_slide_for_the_presets_slide_length(tmp_path):
+    """given: the shipped carousel with its reel on and slides of 1.5 s
+    then: every slide lasts 1.5 s, the carousel is not narrated, and the rendered reel keeps one frame duration
+    across its chunk joins and passes the profile"""
+    import copy
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from pipeline.contracts import PresetConfig
+    from pipeline.render.video import profile_problems
+    from presets.services import sample_plan
+
+    config = copy.deepcopy(json.loads((Path(settings.BASE_DIR) / "presets" / "data" /
+                                       "carousel_illustrated.json").read_text())["config"])
+    config["format"].update(carousel_reel=True, slide_seconds=1.5)
+    plan, folder = sample_plan(PresetConfig.model_validate(config), tmp_path)
+    assert [round(s.end - s.start, 6) for s in plan.scenes] == [1.5] * len(plan.scenes)
+    assert not any(track.role == "narration" for track in plan.audio)
+    out = folder / "L6" / "reel.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    render_video(plan, Compositor(plan, folder), LayerContext(job_id="t", layer="L6", work_dir=folder), out,
+                 Encoder())
+    assert profile_problems(out, plan) == []
+
+
+def test_the_render_measures_the_brand_colours_it_shows(reel):
+    """The read-back's colour measure: the video's brand colours against the stills, within ΔE 2; a video whose
+    colours are decoded as the wrong standard (what untagged BT.601 pixels did in every browser) is far off."""
+    from pipeline.render import parity
+
+    plan, out = reel
+    compositor = Compositor(plan, out.parent.parent)
+    for index in range(len(BRAND)):
+        frame_no = int((index + 0.5) * 0.8 * plan.fps)
+        video = ffmpeg.decode_frame(out, frame_no, plan.fps, (plan.width, plan.height))
+        still = compositor.frame(frame_no / plan.fps)
+        error = parity.brand_colour_error(video, still, plan.palette)
+        assert error is not None and error <= parity.BRAND_DELTA_E_MAX, (BRAND[index], error)
+    done = ffmpeg.run(["-i", str(out), "-vf", "select=eq(n\\,36),scale=in_color_matrix=bt601:in_range=tv,format=rgb24",
+                       "-fps_mode", "passthrough", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                      capture_stdout=True)
+    wrong = np.frombuffer(done.stdout, np.uint8).reshape(1920, 1080, 3)
+    assert parity.brand_colour_error(wrong, compositor.frame(36 / plan.fps), plan.palette) > 4
