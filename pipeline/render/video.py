@@ -9,6 +9,7 @@ import fcntl
 import json
 import logging
 import math
+import re
 import subprocess
 import threading
 from collections import deque
@@ -54,6 +55,23 @@ AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
 CONTAINER_ARGS = ["-movflags", "+faststart+write_colr+negative_cts_offsets", "-use_editlist", "0"]
 
 
+def loudness(path: Path, *, timeout_s: float = 300) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) of a file's audio, by FFmpeg's EBU R128 meter, as the platforms
+    measure it."""
+    done = ffmpeg.run(["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"],
+                      what=f"measuring the loudness of {path.name}", layer="L6", timeout=timeout_s)
+    summary = done.stderr[done.stderr.rfind("Summary:"):]
+    integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if integrated is None or peak is None:
+        raise RenderError(f"FFmpeg's loudness meter gave no summary for {path.name}", layer="L6", field=path.name)
+    return float(integrated.group(1)), float(peak.group(1))
+
+
+# How far the file may be from the plan's loudness (the mix is normalised to it; AAC adds a little).
+LOUDNESS_TOLERANCE_LU = 1.0
+
+
 def profile_problems(path: Path, plan: RenderPlan) -> list[str]:
     """What in the file breaks the profile above, in words (empty: a platform takes it as made), read from the
     file's own boxes (pipeline/media/mp4.py)."""
@@ -77,6 +95,12 @@ def profile_problems(path: Path, plan: RenderPlan) -> list[str]:
     if len({delta for _, delta in video.durations}) > 1:
         problems.append(f"frame durations change ({sorted({d for _, d in video.durations})} in 1/"
                         f"{video.timescale} s)")
+    if plan.audio:
+        integrated, peak = loudness(path)
+        if integrated > SILENT_LUFS and (abs(integrated - plan.loudness_lufs) > LOUDNESS_TOLERANCE_LU
+                                         or peak > TRUE_PEAK_DBTP + 0.5):
+            problems.append(f"the sound is {integrated:.1f} LUFS with a true peak of {peak:.1f} dBTP; expected "
+                            f"{plan.loudness_lufs:g} LUFS and at most {TRUE_PEAK_DBTP:g} dBTP")
     options = mp4.x264_options(path)
     if options.get("bframes", 0) > MAX_B_FRAMES or options.get("open_gop", 0):
         problems.append(f"x264 ran with {options}: at most {MAX_B_FRAMES} B-frames, closed GOPs")
