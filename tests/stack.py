@@ -28,6 +28,28 @@ def server_env(media: Path, logs: Path, **extra) -> dict:
             **{key: str(value) for key, value in extra.items()}}
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def accepts(port: int, timeout_s: float = 30) -> bool:
+    """Whether something listens on 127.0.0.1:port within the time (a server just started)."""
+    import socket
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 class Stack:
     """Processes started in their own process groups, stopped together with everything they started."""
 

@@ -2,14 +2,13 @@
 processes, on the test database; Playwright drives Debian's Chromium against it."""
 import logging
 import os
-import socket
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from tests.stack import Stack, server_env
+from tests.stack import Stack, accepts, free_port, server_env
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
@@ -33,12 +32,6 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-dev-shm-usage"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_media(tmp_path_factory):
     return tmp_path_factory.mktemp("live-media")
@@ -49,19 +42,12 @@ def live_stack(django_db_setup, django_db_blocker, live_media, tmp_path_factory)
     """Start Daphne and a qcluster; yield the base URL. Both are stopped, with their children, at the end."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not at {CHROMIUM}: `make test` installs Debian's chromium package")
-    port = _free_port()
+    port = free_port()
     logs = tmp_path_factory.mktemp("live-out")
     stack = Stack(server_env(live_media, tmp_path_factory.mktemp("live-logs")), logs)
     stack.start_web(port)
     stack.start_cluster()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
+    if not accepts(port):
         stack.stop()
         pytest.fail(f"the server did not start: {stack.log('web')[-2000:]}")
     yield {"url": f"http://127.0.0.1:{port}", "logs": logs}

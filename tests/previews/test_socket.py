@@ -162,26 +162,17 @@ def test_a_quiet_socket_on_the_redis_layer_stays_open(job, staff_user, tmp_path)
     redis-py's 5 s read timeout against channels-redis's 5 s wait, which closed sockets every ~36 s)
     then: the socket is still open and a save made then arrives on it"""
     import asyncio
-    import socket as sockets
 
     import websockets
 
-    from tests.stack import Stack, server_env
+    from tests.stack import Stack, accepts, free_port, server_env
 
-    with sockets.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     stack = Stack(server_env(tmp_path / "media", tmp_path, REDIS_URL=env.REDIS_URL), tmp_path)
     job.refresh_from_db()
     stack.start_web(port)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                sockets.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        assert accepts(port), stack.log("web")[-2000:]
         cookie = cookie_for(staff_user).decode()
 
         async def run():

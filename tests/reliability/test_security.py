@@ -362,20 +362,12 @@ def test_a_right_password_after_a_few_typos_logs_in_and_lands_on_the_studio():
 @pytest.fixture
 def web_server(tmp_path):
     """Only the web server (mediaengine.server, as `make run` starts it), on a port of its own."""
-    from tests.stack import Stack, server_env
+    from tests.stack import Stack, accepts, free_port, server_env
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     stack = Stack(server_env(tmp_path / "media", tmp_path), tmp_path)
     process = stack.start_web(port)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
+    assert accepts(port), stack.log("web")[-2000:]
     yield port, process
     stack.stop()
 
