@@ -122,7 +122,11 @@ class JobConsumer(LifetimeTasks, AsyncJsonWebsocketConsumer):
     async def _stay_present(self) -> None:
         while True:
             await asyncio.sleep(collaboration.VIEWER_TOUCH_S)
-            await database_sync_to_async(collaboration.viewer_touch)(channel_name=self.channel_name)
+            try:
+                await database_sync_to_async(collaboration.viewer_touch)(channel_name=self.channel_name)
+            except TRANSIENT as exc:
+                # One missed touch: the row is still fresh for VIEWER_STALE; the next one will do.
+                logger.warning("job socket %s could not refresh its presence: %s", self.channel_name, exc)
 
     async def job_presence(self, message: dict) -> None:
         await self.send_json({"type": "presence", "viewers": message["viewers"]})
