@@ -142,7 +142,12 @@ def render_summary(job: Job) -> dict | None:
     if scores:
         verdict = "match" if min(scores) >= PARITY_OK else "differs"
     l7 = job.layer_runs.filter(layer="L7", status__in=["done", "reused"]).first()
+    l6 = job.layer_runs.filter(layer="L6", status="done").order_by("-pk").first()
+    colour = (l6.output or {}).get("colour", {}) if l6 else {}
+    from pipeline.render.parity import BRAND_DELTA_E_MAX
+
     return {"render": render, "files": files, "parity": render.parity, "verdict": verdict,
+            "colour": max(colour.values()) if colour else None, "colour_ok": BRAND_DELTA_E_MAX,
             "video": next((f for f in files if f["kind"] == "video"), None),
             "images": [f for f in files if f["kind"] in ("slide", "image")],
             "distribution": l7.output if l7 else None, "deliveries": delivery_log(job)}
