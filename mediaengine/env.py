@@ -68,7 +68,6 @@ FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")
 
 # Encoder settings for L6 (the bench workload's settings by default).
 RENDER_PRESET = env.str("RENDER_PRESET", default="veryfast")
-RENDER_CRF = env.int("RENDER_CRF", default=20)
 
 # /metrics asks for this bearer token when it is set.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

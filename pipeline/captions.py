@@ -152,11 +152,25 @@ def cues(layer) -> list[tuple[float, float, str]]:
     return [(start, end, text) for start, end, text in merged]
 
 
-def srt(layer) -> str:
+def slide_cues(plan) -> list[tuple[float, float, str]]:
+    """(start, end, text) for a reel of slides, which has no speech: each slide's own words (its headline and
+    body, not the compliance line, which the frame always carries), in sentence case, while the slide shows."""
+    from pipeline.contracts.plan import TextLayer, TextRole
+
+    made = []
+    for scene in plan.scenes:
+        words = " ".join(layer.text for layer in scene.layers
+                         if isinstance(layer, TextLayer) and layer.role != TextRole.COMPLIANCE)
+        if words.strip():
+            made.append((scene.start, scene.end, _sentence_case(" ".join(words.split()))))
+    return made
+
+
+def srt(timed: list[tuple[float, float, str]]) -> str:
     return "\n".join(f"{index}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n{text}\n"
-                     for index, (start, end, text) in enumerate(cues(layer), start=1))
+                     for index, (start, end, text) in enumerate(timed, start=1))
 
 
-def webvtt(layer) -> str:
+def webvtt(timed: list[tuple[float, float, str]]) -> str:
     return "WEBVTT\n\n" + "\n".join(f"{_stamp(start, '.')} --> {_stamp(end, '.')}\n{text}\n"
-                                     for start, end, text in cues(layer))
+                                     for start, end, text in timed)

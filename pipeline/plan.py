@@ -99,6 +99,17 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
     return adjusted
 
 
+def reel_of_slides(plan: RenderPlan) -> RenderPlan:
+    """A carousel's slides as a 9:16 reel (what Reels, TikTok and Shorts take): each slide whole, at its full
+    width, in the middle of the taller frame (the compositor frames it: RenderPlan.slide_height), every slide as
+    long as the plan gives it. A plan already 9:16 or taller is its own reel."""
+    height = round(plan.width * 16 / 9 / 2) * 2
+    if plan.height >= height:
+        return plan
+    # The safe zones are guides for the slide's own frame; the reel is not reviewed on the canvas.
+    return plan.model_copy(update={"height": height, "slide_height": plan.height, "safe_zones": []})
+
+
 def _is_picture(path: Path) -> bool:
     """A JPEG or PNG file that decodes (a scene's background is drawn from it by both renderers)."""
     from PIL import Image, UnidentifiedImageError

@@ -5,6 +5,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pipeline.contracts import ContentKind, PresetConfig
 from pipeline.errors import field_messages
+from pipeline.render.profiles import DEFAULT_PROFILE, PROFILES
 
 
 def config_errors(config: dict) -> dict[str, list[str]]:
@@ -67,6 +68,11 @@ class Destination(models.Model):
     folder = models.CharField(max_length=200, blank=True,
                               help_text="Folder: a folder inside EXPORT_DIR (blank: EXPORT_DIR itself).")
     url = models.URLField(max_length=500, blank=True, help_text="Webhook: the receiver's https address.")
+    profile = models.CharField(
+        "encoding profile", max_length=16, default=DEFAULT_PROFILE,
+        choices=[(name, profile.label) for name, profile in PROFILES.items()],
+        help_text="How L6 encodes the video this destination is sent: the social profile is what Instagram "
+                  "Reels, TikTok and YouTube Shorts all take as made.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -101,4 +107,4 @@ class Destination(models.Model):
 
     def spec(self) -> dict:
         """What L7 is given (pipeline.layers.l7_distribution): the kind, and the folder or the address."""
-        return {"name": self.name, "kind": self.kind, "folder": self.folder, "url": self.url}
+        return {"name": self.name, "kind": self.kind, "folder": self.folder, "url": self.url, "profile": self.profile}

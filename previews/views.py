@@ -20,7 +20,7 @@ from jobs import files, services
 from jobs.models import Job, JobEvent
 from jobs.selectors import latest_plan_version
 from jobs.services.calendar import slate_for
-from pipeline.contracts import PresetConfig
+from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError, StoreError
 from presets.models import Preset
 from previews import access, selectors
@@ -544,6 +544,23 @@ def font_file(request, name: str):
             raise Http404("No such font.") from None
     response = FileResponse(path.open("rb"), content_type="font/otf" if name.endswith(".otf") else "font/ttf")
     response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@staff_required(api=True, perms=access.VIEW_JOBS)
+@require_GET
+def job_sprite(request, job_id, key: str):
+    """A text layer drawn by L6's compositor, which the review canvas composites (previews/sprites.py). Its name
+    is the hash of its pixels' inputs: it never changes, so the browser keeps it."""
+    from previews import sprites
+
+    job = get_object_or_404(Job, pk=job_id)
+    version = latest_plan_version(job)
+    png = sprites.sprite_png(key, RenderPlan.model_validate(version.plan) if version else None)
+    if png is None:
+        raise Http404("No such sprite: the page draws the text itself.")
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
 
 

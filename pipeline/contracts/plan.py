@@ -241,9 +241,14 @@ class RenderPlan(Contract):
     odds_as_of: AwareDatetime | None = None
     safe_zones: list[Zone] = Field(default=[], description="drawn as guides in the studio, never rendered")
     legibility: Literal["stroke", "panel", "refuse"] = "stroke"
+    # A reel of a carousel's slides (pipeline/plan.py reel_of_slides): the layers are laid out on a slide this
+    # tall, drawn whole in the middle of the taller frame over a blurred, dimmed copy of itself.
+    slide_height: int | None = Field(default=None, ge=64, le=4096)
 
     @model_validator(mode="after")
     def _consistent(self) -> RenderPlan:
+        if self.slide_height is not None and self.slide_height > self.height:
+            raise ValueError(f"a slide of {self.slide_height} px does not fit in a frame {self.height} px tall")
         previous_end = 0.0
         for scene in self.scenes:
             if scene.start + 1e-6 < previous_end:

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -23,6 +24,7 @@ from pipeline.files import atomic_write_bytes, check_image, save_image, sha256_f
 from pipeline.log_context import ContextThreadPool
 from pipeline.media import ffmpeg
 from pipeline.motion import still_time
+from pipeline.plan import reel_of_slides
 from pipeline.registry import LayerInput
 from pipeline.render import parity
 from pipeline.render.chunks import (
@@ -37,14 +39,21 @@ from pipeline.render.chunks import (
     render_chunk,
 )
 from pipeline.render.compositor import Compositor
-from pipeline.render.video import Encoder, mux, profile_problems
+from pipeline.render.profiles import DEFAULT_PROFILE, PROFILES, Encoder
+from pipeline.render.video import mux, profile_problems
 
 
-def encoder_from(options) -> Encoder:
-    return Encoder(preset=options.get("RENDER_PRESET", "veryfast"), crf=int(options.get("RENDER_CRF", 20)))
+def encoder_from(options, preset: PresetConfig) -> Encoder:
+    """The encoding profile of the destination the preset delivers to (pipeline/render/video.py PROFILES; the
+    social one when it delivers nowhere), at the operator's x264 speed."""
+    choice = preset.providers.distribution
+    destination = (options.get("DESTINATIONS") or {}).get(choice.name) or {} if choice is not None else {}
+    profile = PROFILES.get(destination.get("profile") or DEFAULT_PROFILE, PROFILES[DEFAULT_PROFILE])
+    return replace(profile.encoder, preset=options.get("RENDER_PRESET", "veryfast"))
 
 
-def check_video(path: Path, plan: RenderPlan, packets: list[str] | None = None) -> ffmpeg.MediaInfo:
+def check_video(path: Path, plan: RenderPlan, packets: list[str] | None = None,
+                encoder: Encoder | None = None) -> ffmpeg.MediaInfo:
     """Streams, codecs, size, frame count and duration within one frame of the plan, a clean audio decode, and
     the video: with `packets` (those recorded from the scene chunks it was joined from) every stored packet
     must be those bytes in that order, which a truncated, corrupt or short file cannot pass; without, a clean
@@ -58,7 +67,7 @@ def check_video(path: Path, plan: RenderPlan, packets: list[str] | None = None) 
     if plan.audio and (info.audio_codec, info.audio_rate, info.audio_layout) != ("aac", 48000, "stereo"):
         problems.append(f"audio is {info.audio_codec} {info.audio_rate} Hz {info.audio_layout}, expected aac "
                         "48000 Hz stereo")
-    problems += profile_problems(path, plan)
+    problems += profile_problems(path, plan, encoder)
     if info.frames is None or abs(info.frames - plan.frame_count) > 1:
         problems.append(f"{info.frames} frames, expected {plan.frame_count}")
     elif packets is not None and info.packets != packets:
@@ -84,15 +93,17 @@ def _output(ctx: LayerContext, path: Path, kind: str, **info) -> OutputFile:
 
 
 def caption_files(plan: RenderPlan, ctx: LayerContext, out_dir: Path) -> list[OutputFile]:
-    """SRT and WebVTT beside the video, from the plan's captions: the same groups and times it shows."""
+    """SRT and WebVTT beside the video: a reel's from its captions (the same groups and times it shows), a reel
+    of slides' from each slide's words while it shows."""
     from pipeline import captions
     from pipeline.contracts.plan import CaptionLayer
 
     layer = next((item for item in plan.overlay if isinstance(item, CaptionLayer)), None)
-    if layer is None:
+    timed = captions.cues(layer) if layer is not None else captions.slide_cues(plan)
+    if not timed:
         return []
     made = []
-    for name, text in (("captions.srt", captions.srt(layer)), ("captions.vtt", captions.webvtt(layer))):
+    for name, text in (("captions.srt", captions.srt(timed)), ("captions.vtt", captions.webvtt(timed))):
         path = out_dir / name
         atomic_write_bytes(path, text.encode())
         made.append(_output(ctx, path, "captions", duration=plan.duration))
@@ -125,7 +136,7 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
             packets, rendered = render_all(plan, compositor, folder, chunks, progress=progress, shared=ctx.scenes)
             join(folder, chunks, video_only)
             mux(plan, video_only, audio.result(), staged)
-        info = check_video(staged, plan, packets)
+        info = check_video(staged, plan, packets, encoder)
         os.replace(staged, out)
     return _output(ctx, out, "video", width=info.width, height=info.height, duration=info.duration,
                    frames=info.frames, video_codec=info.video_codec, audio_codec=info.audio_codec,
@@ -162,9 +173,11 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
     for leftover in out_dir.glob(".render-*"):
         # A render killed earlier left its temporary folder; its final file was never moved into place.
         shutil.rmtree(leftover, ignore_errors=True)
-    encoder = encoder_from(ctx.options)
+    encoder = encoder_from(ctx.options, inputs.preset)
     chunk_seconds = float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0)
     still_ext = "jpg" if inputs.preset.format.image_format == "jpeg" else "png"
+    video = video_plan(plan, inputs.preset)
+    video_compositor = compositor if video is plan else Compositor(video, ctx.work_dir) if video else None
     files: list[OutputFile] = []
     if plan.kind == ContentKind.REEL:
         files.append(render_video(plan, compositor, ctx, out_dir / _video_name(plan), encoder, chunk_seconds))
@@ -177,18 +190,20 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
             files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
                                       out_dir / f"slide_{index:02d}.{still_ext}", "slide"))
             ctx.progress(0.5 * index / len(plan.scenes), f"slide {index}")
-        if inputs.preset.format.carousel_reel:
-            files.append(render_video(plan, compositor, ctx, out_dir / _video_name(plan), encoder, chunk_seconds))
+        if video is not None:
+            files.append(render_video(video, video_compositor, ctx, out_dir / _video_name(plan), encoder,
+                                      chunk_seconds))
+            files += caption_files(video, ctx, out_dir)
     else:
         scene = plan.scenes[0]
         files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
                                   out_dir / f"image.{still_ext}", "image"))
-    if any(f.kind == "video" for f in files):
+    if video is not None:
         folder = cache_folder(ctx.work_dir)
-        prune(folder, [*(folder / chunk.name for chunk in plan_chunks(plan, ctx.work_dir, encoder, chunk_seconds)),
-                       *filter(None, [audio_track(plan, ctx.work_dir, folder)])])
+        prune(folder, [*(folder / chunk.name for chunk in plan_chunks(video, ctx.work_dir, encoder, chunk_seconds)),
+                       *filter(None, [audio_track(video, ctx.work_dir, folder)])])
     parity = parity_scores(plan, compositor, ctx.work_dir, files, inputs.snapshots)
-    colour = colour_errors(plan, compositor, ctx.work_dir, files)
+    colour = colour_errors(video, video_compositor, ctx.work_dir, files) if video else {}
     ctx.progress(1.0, "rendered")
     return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity, colour=colour,
                         timings={"total_s": round(time.perf_counter() - started, 3)})
@@ -200,18 +215,17 @@ def parity_scores(plan: RenderPlan, compositor: Compositor, work_dir: Path, file
 
     A snapshot that is not a small PNG or JPEG is left out, not trusted.
     """
-    video = next((f for f in files if f.kind == "video"), None)
+    # A reel's snapshots are compared with its video; a carousel's with its slides (its reel is another frame).
+    video = next((f for f in files if f.kind == "video"), None) if plan.kind == ContentKind.REEL else None
     scores = {}
     for key, data_url in list(snapshots.items())[: parity.MAX_SNAPSHOTS]:
         snapshot = parity.decode_snapshot(data_url)
-        try:
-            t = min(max(float(key), 0.0), plan.duration - 1e-3)
-        except ValueError:
+        index = parity.snapshot_frame(plan, key)
+        if snapshot is None or index is None:
             continue
-        if snapshot is None:
-            continue
+        t = index / plan.fps
         if video is not None:
-            frame = ffmpeg.decode_frame(work_dir / video.file, int(t * plan.fps), plan.fps, (plan.width, plan.height))
+            frame = ffmpeg.decode_frame(work_dir / video.file, index, plan.fps, (plan.width, plan.height))
         else:
             frame = compositor.frame(t)
         scores[f"{t:.3f}"] = parity.compare(snapshot, frame)
@@ -239,14 +253,22 @@ def _video_name(plan: RenderPlan) -> str:
     return "final.mp4" if plan.kind == ContentKind.REEL else "slides.mp4"
 
 
-def has_video(plan: RenderPlan, preset: PresetConfig) -> bool:
-    return plan.kind == ContentKind.REEL or (plan.kind == ContentKind.CAROUSEL and preset.format.carousel_reel)
+def video_plan(plan: RenderPlan, preset: PresetConfig) -> RenderPlan | None:
+    """The plan of the video L6 makes: a reel's own, a carousel's slides as a 9:16 reel when the preset asks for
+    one (pipeline/plan.py reel_of_slides), none for a still."""
+    if plan.kind == ContentKind.REEL:
+        return plan
+    if plan.kind == ContentKind.CAROUSEL and preset.format.carousel_reel:
+        return reel_of_slides(plan)
+    return None
 
 
 def help(inputs: LayerInput, ctx: LayerContext) -> int:
     """A helper worker's part of a spread render: render the chunks nobody has claimed yet. Returns how many."""
-    plan = inputs.plan
-    chunks = plan_chunks(plan, ctx.work_dir, encoder_from(ctx.options),
+    plan = video_plan(inputs.plan, inputs.preset)
+    if plan is None:
+        return 0
+    chunks = plan_chunks(plan, ctx.work_dir, encoder_from(ctx.options, inputs.preset),
                          float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
     compositor = Compositor(plan, ctx.work_dir)
     return sum(render_chunk(plan, compositor, cache_folder(ctx.work_dir), chunk, shared=ctx.scenes)
@@ -258,10 +280,10 @@ def render_ahead(inputs: LayerInput, ctx: LayerContext, give_way: Callable[[], b
     approving it costs only the join. `give_way()` is asked between chunks and every half second of video
     while drawing; when it says so, the chunk in hand is given back and Stopped is raised. Returns chunks
     rendered."""
-    plan = inputs.plan
-    if not has_video(plan, inputs.preset):
+    plan = video_plan(inputs.plan, inputs.preset)
+    if plan is None:
         return 0  # stills take a moment to draw at approval
-    encoder = encoder_from(ctx.options)
+    encoder = encoder_from(ctx.options, inputs.preset)
     chunks = plan_chunks(plan, ctx.work_dir, encoder, float(ctx.options.get("RENDER_CHUNK_SECONDS") or 0))
     folder = cache_folder(ctx.work_dir)
     compositor = Compositor(plan, ctx.work_dir)

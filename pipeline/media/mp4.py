@@ -26,6 +26,16 @@ class Track:
     keyframes: list[int] = field(default_factory=list)  # 1-based sample numbers (stss); empty: every sample
     durations: list[tuple[int, int]] = field(default_factory=list)  # (count, delta) runs (stts)
     samples: int = 0
+    bytes: int = 0  # the samples' total size (stsz)
+
+    @property
+    def seconds(self) -> float:
+        return sum(count * delta for count, delta in self.durations) / self.timescale if self.timescale else 0.0
+
+    @property
+    def bitrate(self) -> float:
+        """Bits a second, over the track's whole length."""
+        return 8 * self.bytes / self.seconds if self.seconds else 0.0
 
 
 def _boxes(data: bytes, start: int, end: int):
@@ -69,6 +79,10 @@ def _walk(data: bytes, start: int, end: int, track: Track | None, tracks: list[T
             runs = struct.unpack(f">{2 * count}I", data[body + 8:body + 8 + 8 * count])
             track.durations = list(zip(runs[::2], runs[1::2], strict=True))
             track.samples = sum(runs[::2])
+        elif kind == b"stsz":
+            fixed, count = struct.unpack(">II", data[body + 4:body + 12])
+            track.bytes = fixed * count if fixed else sum(struct.unpack(f">{count}I",
+                                                                        data[body + 12:body + 12 + 4 * count]))
         elif kind == b"stsd":
             # One sample entry; a visual one (avc1) has 78 bytes of fields before its own boxes.
             for entry, entry_body, entry_end in _boxes(data, body + 8, stop):
@@ -90,7 +104,7 @@ def tracks(path: Path) -> list[Track]:
     return found
 
 
-_X264_OPTION = re.compile(rb"\b(bframes|keyint|open_gop)=(\d+)")
+_X264_OPTION = re.compile(rb"\b(bframes|keyint|open_gop|crf|bitrate|vbv_maxrate)=(\d+)")
 
 
 def x264_options(path: Path) -> dict[str, int]:

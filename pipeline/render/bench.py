@@ -24,7 +24,7 @@ from pipeline.context import LayerContext
 def _render_child(workload: str, out: str, preset: str, crf: int, queue) -> None:
     from pipeline.layers.l6_assembly import render_video
     from pipeline.render.compositor import Compositor
-    from pipeline.render.video import Encoder
+    from pipeline.render.profiles import Encoder
     from pipeline.render.workload import plan_from_workload
 
     work = Path(workload)

@@ -38,7 +38,8 @@ from pipeline.files import atomic_write_bytes, sha256_file
 from pipeline.log_context import ContextThreadPool
 from pipeline.media import ffmpeg
 from pipeline.render.compositor import Compositor, scene_at
-from pipeline.render.video import AUDIO_ARGS, Encoder, encode_frames, mix_audio
+from pipeline.render.profiles import AUDIO_ARGS, Encoder
+from pipeline.render.video import encode_frames, mix_audio
 from pipeline.text import font_path
 
 # Part of every key: change it whenever the compositor would draw any pixel differently, so that chunks
@@ -121,7 +122,8 @@ def chunk_key(plan: RenderPlan, first: int, count: int, base_dir: Path, encoder:
     pictures |= {layer.asset for layer in layers if isinstance(layer, ImageLayer)}
     families = {layer.font for layer in layers if hasattr(layer, "font")}
     described = {
-        "compositor": COMPOSITOR_VERSION, "size": [plan.width, plan.height], "fps": plan.fps,
+        "compositor": COMPOSITOR_VERSION, "size": [plan.width, plan.height, *filter(None, [plan.slide_height])],
+        "fps": plan.fps,
         "frames": [first, count], "encoder": asdict(encoder),
         "scenes": [scene.model_dump(mode="json") for scene in scenes],
         "overlay": [layer.model_dump(mode="json") for layer in overlay],

@@ -89,7 +89,9 @@ class Sprite:
         self.planes[parity].blend(frame, opacity, x - parity[0], y - parity[1])
 
 
-def _text_image(layer: TextLayer, plan: RenderPlan) -> tuple[Image.Image, int, int]:
+def text_image(layer: TextLayer, plan: RenderPlan) -> tuple[Image.Image, int, int]:
+    """A text layer's lines drawn as L6 draws them, and the frame position of the image's top-left corner (the
+    review page composites the same pixels: pipeline/render/sprites.py)."""
     font_ref = plan.font(layer.font)
     font = load_font(font_ref.file, layer.size)
     stroke = int(round(layer.stroke_width))
@@ -182,7 +184,8 @@ class Compositor:
         self.plan = plan
         self.base_dir = Path(base_dir)
         self.keep_pictures = keep_pictures
-        self.size = (plan.width, plan.height)
+        # What the layers are drawn on: the frame, or a reel of slides' slide (framed by _framed).
+        self.size = (plan.width, plan.slide_height or plan.height)
         self._images: dict[str, Image.Image] = {}
         self._arrays: dict[str, np.ndarray] = {}
         self._sprites: dict[str, Sprite | tuple] = {}  # by layer id, and by caption group ('id#n')
@@ -222,7 +225,7 @@ class Compositor:
 
     def _layer_image(self, layer) -> tuple[Image.Image, int, int]:
         if isinstance(layer, TextLayer):
-            return _text_image(layer, self.plan)
+            return text_image(layer, self.plan)
         if isinstance(layer, ShapeLayer):
             return _shape_image(layer)
         if isinstance(layer, ImageLayer):
@@ -350,6 +353,23 @@ class Compositor:
         frame = self.background(scene, t)
         for sprite, opacity, dx, dy in self._sprites_at(scene, t):
             sprite.blend(frame, opacity, dx, dy)
+        return self._framed(frame) if self.plan.slide_height else frame
+
+    def _framed(self, slide: np.ndarray) -> np.ndarray:
+        """A slide whole in the middle of the reel's frame, the bands above and below it a blurred, dimmed copy
+        of the slide scaled to cover the frame (what a 4:5 picture shows with in a 9:16 reel)."""
+        width, height = self.plan.width, self.plan.height
+        scale = height / slide.shape[0]
+        # Blurred at a sixteenth of the size: the same look, a fraction of the work.
+        small = cv2.resize(slide, (max(1, int(width * scale / 16)), max(1, height // 16)),
+                           interpolation=cv2.INTER_AREA)
+        small = cv2.GaussianBlur(small, (0, 0), 2.5)
+        cover = cv2.resize(small, (int(width * scale), height), interpolation=cv2.INTER_LINEAR)
+        left = (cover.shape[1] - width) // 2
+        frame = np.ascontiguousarray(cover[:, left:left + width])
+        frame[..., :3] = (frame[..., :3] * 0.55).astype(np.uint8)
+        top = (height - slide.shape[0]) // 2
+        frame[top:top + slide.shape[0]] = slide
         return frame
 
     def frame(self, t: float) -> np.ndarray:
@@ -383,6 +403,8 @@ class Compositor:
     def frame_yuv420(self, t: float) -> np.ndarray:
         """The frame at time t as planar YUV 4:2:0 bytes (BT.601, limited range, as FFmpeg's own conversion),
         composited in those planes: what the encoder reads."""
+        if self.plan.slide_height:
+            return yuv.to_planes(self.frame(t)).data  # a reel of slides: framed in RGB, then converted once
         scene = self.scene_at(t)
         if scene.background.kenburns is None:
             if scene.id not in self._still_backgrounds:

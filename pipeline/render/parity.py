@@ -17,13 +17,27 @@ MAX_SNAPSHOTS = 5
 
 
 def snapshot_times(plan: RenderPlan) -> list[float]:
-    """Three moments the page snapshots at approval: settled frames of the first, middle and last scene."""
+    """Three moments the page snapshots at approval: settled frames of the first, middle and last scene, each
+    given as the middle of its frame, so the page (which draws frame floor(t * fps)) and L6 pick the same frame
+    whatever rounding the time goes through on its way."""
     picks = sorted({0, len(plan.scenes) // 2, len(plan.scenes) - 1})
     times = []
     for index in picks:
         scene = plan.scenes[index]
-        times.append(round(still_time(scene, [*scene.layers, *plan.overlay]), 3))
+        frame = min(int(still_time(scene, [*scene.layers, *plan.overlay]) * plan.fps), plan.frame_count - 1)
+        times.append(round((frame + 0.5) / plan.fps, 4))
     return times[:3]
+
+
+def snapshot_frame(plan: RenderPlan, key: str) -> int | None:
+    """The frame a snapshot sent under `key` (its time, as the page wrote it) shows; None when it is no time."""
+    try:
+        t = float(key)
+    except ValueError:
+        return None
+    if t != t:  # NaN
+        return None
+    return min(max(int(t * plan.fps), 0), plan.frame_count - 1)
 
 
 def decode_snapshot(data_url: str) -> np.ndarray | None:
@@ -70,7 +84,15 @@ def brand_colour_error(video: np.ndarray, still: np.ndarray, palette: list[str])
 
 
 def compare(snapshot: np.ndarray, frame: np.ndarray) -> float:
-    """SSIM of a page snapshot and a rendered frame, at the snapshot's size."""
+    """SSIM of a page snapshot and a rendered frame at the snapshot's size. The page shrinks its canvas by a
+    whole factor with a plain block average (canvas.js snapshot); the frame is shrunk here the same way (PIL's
+    reduce), so what is measured is the picture, not two scalers. A snapshot of another size is met with an
+    area average."""
     height, width = snapshot.shape[:2]
-    scaled = np.asarray(Image.fromarray(frame).resize((width, height), Image.BILINEAR))
-    return round(ssim(snapshot, scaled), 4)
+    image = Image.fromarray(frame)
+    factor = frame.shape[1] // width
+    if factor > 1 and image.reduce(factor).size == (width, height):
+        image = image.reduce(factor)
+    elif image.size != (width, height):
+        image = image.resize((width, height), Image.BOX)
+    return round(ssim(snapshot, np.asarray(image)), 4)

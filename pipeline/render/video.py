@@ -15,7 +15,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -26,6 +25,15 @@ from pipeline.log_context import ContextThreadPool
 from pipeline.media import ffmpeg
 from pipeline.proc import REAP_TIMEOUT_S, STDERR_KEEP, kill_group
 from pipeline.render.compositor import Compositor
+from pipeline.render.profiles import (
+    AUDIO_ARGS,
+    COLOUR_ARGS,
+    CONTAINER_ARGS,
+    KEYFRAME_S,
+    MAX_B_FRAMES,
+    Encoder,
+    bitrate_problem,
+)
 
 logger = logging.getLogger("pipeline.render")
 AHEAD = 3  # frames drawn ahead of the encoder
@@ -40,19 +48,6 @@ def _widen_pipe(stream) -> None:
     except OSError as exc:
         # Not Linux, or above the system's pipe-max-size: the default pipe works, a little slower.
         logger.debug("could not widen the encoder pipe: %s", exc)
-
-
-# What every file L6 makes carries, so Instagram Reels, TikTok and YouTube Shorts take it as made and every player
-# shows the colours the reviewer approved: BT.709 limited range tagged in the stream (H.264 VUI) and the
-# container (colr); closed GOPs with a keyframe at least every KEYFRAME_S; at most two B-frames in a row; stereo
-# AAC at 48 kHz; no edit lists (both tracks start at 0, the AAC priming is trimmed); the index at the front.
-COLOUR_ARGS = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
-KEYFRAME_S = 2
-MAX_B_FRAMES = 2
-AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
-# Without an edit list the B-frames' delay is carried by negative composition offsets (ctts version 1), so the
-# first frame shows at 0 with the audio; the AAC encoder's priming (1024 samples, 21 ms) stays within a frame.
-CONTAINER_ARGS = ["-movflags", "+faststart+write_colr+negative_cts_offsets", "-use_editlist", "0"]
 
 
 def loudness(path: Path, *, timeout_s: float = 300) -> tuple[float, float]:
@@ -72,7 +67,7 @@ def loudness(path: Path, *, timeout_s: float = 300) -> tuple[float, float]:
 LOUDNESS_TOLERANCE_LU = 1.0
 
 
-def profile_problems(path: Path, plan: RenderPlan) -> list[str]:
+def profile_problems(path: Path, plan: RenderPlan, encoder: Encoder | None = None) -> list[str]:
     """What in the file breaks the profile above, in words (empty: a platform takes it as made), read from the
     file's own boxes (pipeline/media/mp4.py)."""
     from pipeline.media import mp4
@@ -101,23 +96,13 @@ def profile_problems(path: Path, plan: RenderPlan) -> list[str]:
                                          or peak > TRUE_PEAK_DBTP):
             problems.append(f"the sound is {integrated:.1f} LUFS with a true peak of {peak:.1f} dBTP; expected "
                             f"{plan.loudness_lufs:g} LUFS and at most {TRUE_PEAK_DBTP:g} dBTP")
+    if encoder is not None:
+        problem = bitrate_problem(video.bitrate / 1000, video.seconds, encoder, plan.width, plan.height, plan.fps)
+        problems += [problem] if problem else []
     options = mp4.x264_options(path)
     if options.get("bframes", 0) > MAX_B_FRAMES or options.get("open_gop", 0):
         problems.append(f"x264 ran with {options}: at most {MAX_B_FRAMES} B-frames, closed GOPs")
     return problems
-
-
-@dataclass(frozen=True)
-class Encoder:
-    preset: str = "veryfast"
-    crf: int = 20
-    threads: int = 0
-
-    def video_args(self, fps: int = 30) -> list[str]:
-        args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p",
-                *COLOUR_ARGS, "-g", str(KEYFRAME_S * fps), "-bf", str(MAX_B_FRAMES),
-                "-x264-params", "open-gop=0:colorprim=bt709:transfer=bt709:colormatrix=bt709"]
-        return args + (["-threads", str(self.threads)] if self.threads else [])
 
 
 def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: Encoder, *, first: int = 0,
@@ -131,7 +116,7 @@ def encode_frames(plan: RenderPlan, compositor: Compositor, out: Path, encoder: 
     # convert them on their way to the BT.709 the encoder is told to write.
     process = ffmpeg.popen_writer(["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
                                    "-r", str(plan.fps), *COLOUR_ARGS, "-i", "-", "-an",
-                                   *encoder.video_args(plan.fps),
+                                   *encoder.video_args(width, height, plan.fps),
                                    "-t", f"{total / plan.fps:.6f}", *CONTAINER_ARGS, "-f", "mp4",
                                    str(out)])
     _widen_pipe(process.stdin)

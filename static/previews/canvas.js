@@ -1,5 +1,7 @@
 // PreviewCanvas: draws a RenderPlan at any time t, the way L6's compositor does (pipeline/render/compositor.py).
-// Text is never wrapped here: the plan's lines and positions are final.
+// Text layers are composited from the sprites L6's compositor drew (payload.sprites: pipeline/render/sprites.py),
+// so every browser shows L6's glyphs, and a fade or a pop applies to the finished text as one image, as in L6.
+// Until a sprite has arrived (or where the server has none) the text is set here from the plan's lines.
 import { captionState, kenburnsView, layerState } from "./motion.js";
 
 function rgba(hex, alpha) {
@@ -13,6 +15,7 @@ export class PreviewCanvas {
     this.ctx = canvas.getContext("2d", { alpha: false });
     this.images = new Map();   // asset path -> ImageBitmap
     this.fonts = new Map();    // family -> FontFace
+    this.sprites = new Map();  // sprite url -> ImageBitmap (names are content hashes: they never go stale)
     this.payload = null;
     this.showZones = false;    // outline the platform's safe zones (a guide: never in snapshots or renders)
   }
@@ -23,6 +26,26 @@ export class PreviewCanvas {
     this.payload = payload;
     if (this.canvas.width !== payload.plan.width) this.canvas.width = payload.plan.width;
     if (this.canvas.height !== payload.plan.height) this.canvas.height = payload.plan.height;
+  }
+
+  // The sprites this plan uses that are not here yet (after an adjustment: only the layers it changed).
+  async loadSprites(signal) {
+    const wanted = Object.values(this.payload.sprites || {}).filter((s) => !this.sprites.has(s.url));
+    await Promise.all(wanted.map(async (sprite) => {
+      try {
+        const response = await fetch(sprite.url, { credentials: "same-origin", signal });
+        if (!response.ok) return;   // none on the server: the text is set here
+        this.sprites.set(sprite.url, await createImageBitmap(await response.blob()));
+      } catch (error) {
+        if (error.name === "AbortError") throw error;
+      }
+    }));
+  }
+
+  spriteOf(layer) {
+    const sprite = this.payload.sprites?.[layer.id];
+    const bitmap = sprite && this.sprites.get(sprite.url);
+    return bitmap ? { ...sprite, bitmap } : null;
   }
 
   assetUrl(path) { return this.payload.files_url + path; }
@@ -61,7 +84,8 @@ export class PreviewCanvas {
     const total = paths.length + 1;
     let done = 0;
     const tick = () => onProgress(++done / total);
-    await Promise.all([this.loadFonts().then(tick), first ? this.loadImage(first).then(tick) : Promise.resolve(tick())]);
+    await Promise.all([this.loadFonts().then(tick), this.loadSprites(),
+      first ? this.loadImage(first).then(tick) : Promise.resolve(tick())]);
     onFirstReady();
     await Promise.all(paths.filter((p) => p !== first).map((p) => this.loadImage(p).then(tick)));
     onProgress(1);
@@ -175,15 +199,19 @@ export class PreviewCanvas {
     ctx.globalAlpha = state.alpha;
     // L6 moves pre-drawn sprites by whole pixels.
     ctx.translate(Math.round(state.dx), Math.round(state.dy));
+    const sprite = layer.type === "text" ? this.spriteOf(layer) : null;
     if (state.scale !== 1) {
-      const [l, tp, r, b] = layer.type === "text" ? this.textBounds(layer)
-        : [layer.box.x, layer.box.y, layer.box.x + layer.box.width, layer.box.y + layer.box.height];
+      // About the sprite's centre, as L6 scales it.
+      const [l, tp, r, b] = sprite ? [sprite.x, sprite.y, sprite.x + sprite.width, sprite.y + sprite.height]
+        : layer.type === "text" ? this.textBounds(layer)
+          : [layer.box.x, layer.box.y, layer.box.x + layer.box.width, layer.box.y + layer.box.height];
       const cx = (l + r) / 2, cy = (tp + b) / 2;
       ctx.translate(cx, cy);
       ctx.scale(state.scale, state.scale);
       ctx.translate(-cx, -cy);
     }
-    if (layer.type === "text") this.drawText(layer);
+    if (sprite) ctx.drawImage(sprite.bitmap, sprite.x, sprite.y);
+    else if (layer.type === "text") this.drawText(layer);
     else if (layer.type === "shape") this.drawShape(layer);
     else if (layer.type === "image") {
       const image = this.images.get(layer.asset);
@@ -225,23 +253,46 @@ export class PreviewCanvas {
     ctx.fill();
   }
 
-  // A small JPEG of the frame at t, for the parity check at approval.
+  // The frame L6 shows at t (frame floor(t * fps), as the player quantises) for the parity check at approval,
+  // shrunk by a whole factor with a plain block average, exactly as the server shrinks its frame (PIL's
+  // Image.reduce: pipeline/render/parity.py): no engine's own smoothing is measured. A lossless PNG.
   snapshot(t, width = 270) {
     const zones = this.showZones;
     this.showZones = false;
-    this.drawAt(t);
+    const fps = this.plan.fps;
+    this.drawAt(Math.min(Math.floor(t * fps + 1e-6), Math.round(this.plan.duration * fps) - 1) / fps);
     this.showZones = zones;
+    const factor = Math.max(1, Math.floor(this.canvas.width / width));
+    const W = this.canvas.width, H = this.canvas.height;
+    const w = Math.ceil(W / factor), h = Math.ceil(H / factor);
+    const source = this.ctx.getImageData(0, 0, W, H).data;
+    const small = new ImageData(w, h);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let r = 0, g = 0, b = 0, n = 0;
+        for (let yy = y * factor; yy < Math.min(H, (y + 1) * factor); yy++) {
+          for (let xx = x * factor, i = (yy * W + xx) * 4; xx < Math.min(W, (x + 1) * factor); xx++, i += 4) {
+            r += source[i]; g += source[i + 1]; b += source[i + 2]; n++;
+          }
+        }
+        const o = (y * w + x) * 4;
+        small.data[o] = Math.floor((r + n / 2) / n);
+        small.data[o + 1] = Math.floor((g + n / 2) / n);
+        small.data[o + 2] = Math.floor((b + n / 2) / n);
+        small.data[o + 3] = 255;
+      }
+    }
     const scaled = document.createElement("canvas");
-    scaled.width = width;
-    scaled.height = Math.round(this.canvas.height * width / this.canvas.width);
-    const c = scaled.getContext("2d");
-    c.imageSmoothingQuality = "high";
-    c.drawImage(this.canvas, 0, 0, scaled.width, scaled.height);
-    return scaled.toDataURL("image/jpeg", 0.9);
+    scaled.width = w;
+    scaled.height = h;
+    scaled.getContext("2d").putImageData(small, 0, 0);
+    return scaled.toDataURL("image/png");
   }
 
   release() {
     for (const image of this.images.values()) image.close?.();
+    for (const sprite of this.sprites.values()) sprite.close?.();
     this.images.clear();
+    this.sprites.clear();
   }
 }

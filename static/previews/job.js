@@ -172,6 +172,7 @@ async function canvasPreview(payload, caps, desk) {
       $("scrubber").value = Math.round((t / player.duration) * 1000);
     },
     onState: (playing) => { $("play").textContent = playing ? "Pause" : "Play"; },
+    onSilent: (why) => { $("player-note").textContent = why; },
   });
   studio.view = view;
   studio.player = player;
@@ -207,7 +208,13 @@ async function canvasPreview(payload, caps, desk) {
   window.addEventListener("pagehide", () => { recorder.revoke(); player.close(); view.release(); socket.close(); });
 
   if ($("adjust-form")) adjustPanel(payload, desk, {
-    onPlan: (data) => { view.setPlan(data); player.redraw(); },
+    // Drawn at once (the changed texts set by the browser), then again with L6's sprites for them.
+    onPlan: async (data) => {
+      view.setPlan(data);
+      player.redraw();
+      await view.loadSprites();
+      if (view.payload === data) player.redraw();
+    },
     seek: (scene, layer) => player.seek(Math.min(scene.end - 1e-3, layer.start + 0.6)),
   });
   studio.ready = true;
@@ -237,7 +244,10 @@ async function record(recorder) {
     link.download = `preview-${root.dataset.job.slice(0, 8)}.${extension}`;
     link.hidden = false;
   } catch (error) {
-    alert(`Recording failed: ${error.message}`);
+    // Nothing to download: the note says why, and any earlier link is taken away.
+    link.hidden = true;
+    link.removeAttribute("href");
+    $("recording-note").textContent = `Recording failed: ${error.message}.`;
   } finally {
     $("record").disabled = false;
     $("record").textContent = "Record preview";

@@ -1,9 +1,14 @@
-// Plays a plan on a PreviewCanvas at its fps, kept to the Web Audio clock (the audio is the master).
+// Plays a plan on a PreviewCanvas at its fps, kept to the Web Audio clock (the audio is the master). Where the
+// audio cannot start (no output device: the context never resumes), the piece plays silent on the page's own
+// clock after AUDIO_WAIT_MS, and onSilent says why.
+const AUDIO_WAIT_MS = 1500;
+
 export class Player {
-  constructor(view, { onTime = () => {}, onState = () => {} } = {}) {
+  constructor(view, { onTime = () => {}, onState = () => {}, onSilent = () => {} } = {}) {
     this.view = view;
     this.onTime = onTime;
     this.onState = onState;
+    this.onSilent = onSilent;
     this.audio = typeof AudioContext === "function" ? new AudioContext() : null;
     this.master = this.audio ? this.audio.createGain() : null;
     if (this.master) this.master.connect(this.audio.destination);
@@ -46,8 +51,19 @@ export class Player {
   async play() {
     if (this.playing) return;
     if (this.t >= this.duration - 1 / this.plan.fps) this.t = 0;
-    if (this.audio) {
-      await this.audio.resume();
+    let audible = Boolean(this.audio);
+    if (audible) {
+      const resumed = await Promise.race([
+        this.audio.resume().then(() => this.audio.state === "running", () => false),
+        new Promise((ok) => setTimeout(() => ok(false), AUDIO_WAIT_MS)),
+      ]);
+      if (!resumed) {
+        audible = false;
+        this.onSilent("The sound could not start (this computer has no audio output?): playing without it.");
+      }
+    }
+    this.clock = audible ? () => this.audio.currentTime : () => performance.now() / 1000;
+    if (audible) {
       const now = this.audio.currentTime + 0.05;
       for (const track of this.plan.audio) {
         const buffer = this.buffers.get(track.file);
@@ -63,14 +79,13 @@ export class Player {
       }
       this.startedAt = now - this.t;
     } else {
-      this.startedAt = performance.now() / 1000 - this.t;
+      this.startedAt = this.clock() - this.t;
     }
     this.playing = true;
     this.onState(true);
     const tick = () => {
       if (!this.playing) return;
-      const clock = this.audio ? this.audio.currentTime : performance.now() / 1000;
-      const t = clock - this.startedAt;
+      const t = this.clock() - this.startedAt;
       if (t >= this.duration) { this.pause(); this.show(this.duration - 1e-3); this.onEnded?.(); return; }
       this.show(Math.max(0, t));
       this.raf = requestAnimationFrame(tick);

@@ -48,7 +48,11 @@ export class Recorder {
       recorder.onstop = () => {
         for (const track of stream.getTracks()) track.stop();
         audio?.disconnect();
-        resolve(new Blob(chunks, { type: plan.type.split(";")[0] }));
+        const blob = new Blob(chunks, { type: plan.type.split(";")[0] });
+        // Some engines (WebKit without its GStreamer encoders) stop cleanly having recorded nothing.
+        if (!blob.size) reject(new Error("the browser recorded nothing (its video encoder is missing); "
+          + "use another browser, or approve and download the rendered file"));
+        else resolve(blob);
       };
       this.player.seek(0);
       this.player.onEnded = () => { this.player.onEnded = null; recorder.stop(); };

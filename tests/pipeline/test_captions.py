@@ -112,8 +112,8 @@ def test_srt_and_webvtt_are_readable_and_keep_every_word(reel, tmp_path):
 
     plan, _ = reel
     layer = caption_layer(plan)
-    parsed = list(srt_parser.parse(captions.srt(layer)))
-    (tmp_path / "c.vtt").write_text(captions.webvtt(layer))
+    parsed = list(srt_parser.parse(captions.srt(captions.cues(layer))))
+    (tmp_path / "c.vtt").write_text(captions.webvtt(captions.cues(layer)))
     vtt = webvtt.read(str(tmp_path / "c.vtt"))
     assert [c.content for c in parsed] == [c.text for c in vtt]
     spoken = " ".join(group.said for group in layer.groups).lower().split()
@@ -156,7 +156,7 @@ def test_the_highlight_changes_on_the_frame_of_its_word_in_the_final_mp4(tmp_pat
     from pipeline.layers.l6_assembly import render_video
     from pipeline.media import ffmpeg
     from pipeline.render.compositor import Compositor
-    from pipeline.render.video import Encoder
+    from pipeline.render.profiles import Encoder
     from presets.services import sample_plan
 
     config = shipped("reel_hype", size=56)

@@ -15,8 +15,9 @@ from pipeline.contracts.plan import Box
 from pipeline.layers.l6_assembly import render_video
 from pipeline.media import ffmpeg, mp4
 from pipeline.render.compositor import Compositor
+from pipeline.render.profiles import DEFAULT_PROFILE, PROFILES
 from pipeline.render.quality import delta_e
-from pipeline.render.video import Encoder
+from pipeline.render.video import profile_problems
 from pipeline.text import font_ref, layout
 
 COMPLIANCE = "21+ · Gambling problem? Call 1-800-GAMBLER"
@@ -34,8 +35,12 @@ def ffprobe(*args) -> dict:
 
 @pytest.fixture(scope="module")
 def reel(tmp_path_factory):
-    """A 1080x1920 reel of flat brand-colour scenes with a narration-like tone, rendered as L6 renders."""
-    work = tmp_path_factory.mktemp("reel")
+    return render_brand_reel(tmp_path_factory.mktemp("reel"))
+
+
+def render_brand_reel(work):
+    """A 1080x1920 reel of flat brand-colour scenes with a narration-like tone, rendered as L6 renders, in the
+    default (social) profile. (The browser tests play it too: tests/browser/test_platform_colour.py.)"""
     seconds = 0.8
     rate = 22050
     t = np.arange(int(len(BRAND) * seconds * rate)) / rate
@@ -56,7 +61,8 @@ def reel(tmp_path_factory):
                                                                      box=BOTTOM, align="center")]}]})
     out = work / "L6" / "final.mp4"
     out.parent.mkdir(parents=True)
-    render_video(plan, Compositor(plan, work), LayerContext(job_id="t", layer="L6", work_dir=work), out, Encoder())
+    render_video(plan, Compositor(plan, work), LayerContext(job_id="t", layer="L6", work_dir=work), out,
+                 PROFILES[DEFAULT_PROFILE].encoder)
     return plan, out
 
 
@@ -113,47 +119,89 @@ def test_the_mix_is_at_minus_14_lufs_with_a_true_peak_below_minus_1(reel):
     assert peak <= -1.0, summary
 
 
-def test_a_carousel_reel_shows_each_slide_for_the_presets_slide_length(tmp_path):
+def test_a_carousel_reel_is_9_16_with_captions_and_the_presets_slide_length(tmp_path):
     """given: the shipped carousel with its reel on and slides of 1.5 s
-    then: every slide lasts 1.5 s, the carousel is not narrated, and the rendered reel keeps one frame duration
-    across its chunk joins and passes the profile"""
+    then: the reel is 1080x1920 with each slide whole in its middle, every slide lasts 1.5 s, nothing is narrated,
+    the frame durations stay one across the chunk joins, the profile holds, and its caption files (read by the
+    parsers receivers use) carry each slide's words while it shows"""
     import copy
     from pathlib import Path
 
+    import srt as srt_parser
     from django.conf import settings
 
+    from pipeline import captions
     from pipeline.contracts import PresetConfig
-    from pipeline.render.video import profile_problems
+    from pipeline.plan import reel_of_slides
     from presets.services import sample_plan
 
     config = copy.deepcopy(json.loads((Path(settings.BASE_DIR) / "presets" / "data" /
                                        "carousel_illustrated.json").read_text())["config"])
     config["format"].update(carousel_reel=True, slide_seconds=1.5)
-    plan, folder = sample_plan(PresetConfig.model_validate(config), tmp_path)
+    slides, folder = sample_plan(PresetConfig.model_validate(config), tmp_path)
+    plan = reel_of_slides(slides)
+    assert (plan.width, plan.height) == (1080, 1920) and (slides.width, slides.height) == (1080, 1350)
     assert [round(s.end - s.start, 6) for s in plan.scenes] == [1.5] * len(plan.scenes)
     assert not any(track.role == "narration" for track in plan.audio)
-    out = folder / "L6" / "reel.mp4"
+    # The slide, whole, in the middle of the reel's frame.
+    slide, framed = Compositor(slides, folder).frame(0.75), Compositor(plan, folder).frame(0.75)
+    assert np.abs(framed[285:1635].astype(int) - slide.astype(int)).mean() < 2.0
+    out = folder / "L6" / "slides.mp4"
     out.parent.mkdir(parents=True, exist_ok=True)
+    encoder = PROFILES[DEFAULT_PROFILE].encoder
     render_video(plan, Compositor(plan, folder), LayerContext(job_id="t", layer="L6", work_dir=folder), out,
-                 Encoder())
-    assert profile_problems(out, plan) == []
+                 encoder)
+    assert profile_problems(out, plan, encoder) == []
+    (video,) = ffprobe("-select_streams", "v", "-show_streams", str(out))["streams"]
+    assert (video["width"], video["height"]) == (1080, 1920)
+    cues = list(srt_parser.parse(captions.srt(captions.slide_cues(plan))))
+    assert len(cues) == len(plan.scenes)
+    for cue, scene in zip(cues, plan.scenes, strict=True):
+        assert abs(cue.start.total_seconds() - scene.start) < 1e-3 and abs(cue.end.total_seconds() - scene.end) < 1e-3
+        assert cue.content and not cue.content.isupper()
 
 
-def test_the_render_measures_the_brand_colours_it_shows(reel):
-    """The read-back's colour measure: the video's brand colours against the stills, within ΔE 2; a video whose
-    colours are decoded as the wrong standard (what untagged BT.601 pixels did in every browser) is far off."""
-    from pipeline.render import parity
+def test_each_destination_gets_its_encoding_profile(tmp_path):
+    """The social profile by default (CRF 17, held under 12 Mb/s at 1080p30 by the VBV), the destination's own
+    when a desk admin picked one; a file over the profile's ceiling or Instagram's is named by the read-back"""
+    from pipeline.contracts import PresetConfig
+    from pipeline.layers.l6_assembly import encoder_from
+    from pipeline.render.profiles import bitrate_problem
 
-    plan, out = reel
-    compositor = Compositor(plan, out.parent.parent)
-    for index in range(len(BRAND)):
-        frame_no = int((index + 0.5) * 0.8 * plan.fps)
-        video = ffmpeg.decode_frame(out, frame_no, plan.fps, (plan.width, plan.height))
-        still = compositor.frame(frame_no / plan.fps)
-        error = parity.brand_colour_error(video, still, plan.palette)
-        assert error is not None and error <= parity.BRAND_DELTA_E_MAX, (BRAND[index], error)
-    done = ffmpeg.run(["-i", str(out), "-vf", "select=eq(n\\,36),scale=in_color_matrix=bt601:in_range=tv,format=rgb24",
-                       "-fps_mode", "passthrough", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                      capture_stdout=True)
-    wrong = np.frombuffer(done.stdout, np.uint8).reshape(1920, 1080, 3)
-    assert parity.brand_colour_error(wrong, compositor.frame(36 / plan.fps), plan.palette) > 4
+    preset = PresetConfig.model_validate({"format": {"kind": "reel", "width": 1080, "height": 1920},
+                                          "providers": {"distribution": {"name": "archive"}}})
+    assert encoder_from({}, preset) == PROFILES["social"].encoder
+    master = {"DESTINATIONS": {"archive": {"kind": "folder", "profile": "master"}}, "RENDER_PRESET": "veryfast"}
+    assert encoder_from(master, preset).crf == 14
+    assert PROFILES["social"].encoder.ceiling(1080, 1920, 30) == 12000
+    assert PROFILES["social"].encoder.ceiling(540, 960, 30) == 3000
+    assert PROFILES["master"].encoder.ceiling(1080, 1920, 30) is None
+    assert bitrate_problem(14_000, 60.0, PROFILES["social"].encoder, 1080, 1920, 30)
+    assert bitrate_problem(19_000, 3.0, PROFILES["social"].encoder, 1080, 1920, 30) is None  # the buffer's burst
+    assert bitrate_problem(26_000, 60.0, PROFILES["master"].encoder, 1080, 1920, 30)
+    assert bitrate_problem(7_000, 60.0, PROFILES["social"].encoder, 1080, 1920, 30) is None
+
+
+def test_a_busy_reel_gets_the_bits_it_needs_up_to_the_social_profiles_ceiling(reel, tmp_path):
+    """Frames with detail in them (film grain, a crowd) get the bitrate their quality needs, past YouTube's 8 Mb/s
+    recommendation for 1080p uploads, held at the profile's 12 Mb/s ceiling (Instagram's limit is 25); x264
+    says in the file that it ran with that VBV."""
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(7).integers(0, 255, (1920, 1080, 3), dtype=np.uint8)).save(
+        tmp_path / "grain.png")
+    data = reel[0].model_dump(mode="json")
+    data.update(duration=3.0, audio=[], scenes=[{"id": "s0", "start": 0, "end": 3.0, "layers": [], "background": {
+        "asset": "grain.png", "kenburns": {"from_scale": 1.0, "to_scale": 1.2}}}])
+    data["overlay"][0]["end"] = 3.0
+    plan = RenderPlan.model_validate(data)
+    out = tmp_path / "L6" / "busy.mp4"
+    out.parent.mkdir(parents=True)
+    encoder = PROFILES[DEFAULT_PROFILE].encoder
+    render_video(plan, Compositor(plan, tmp_path), LayerContext(job_id="t", layer="L6", work_dir=tmp_path), out,
+                 encoder)
+    (video,) = [t for t in mp4.tracks(out) if t.handler == "vide"]
+    ceiling = encoder.ceiling(1080, 1920, 30)
+    assert 8000 <= video.bitrate / 1000 <= ceiling * (1 + 2 / video.seconds), video.bitrate
+    assert mp4.x264_options(out)["vbv_maxrate"] == ceiling
+    assert profile_problems(out, plan, encoder) == []

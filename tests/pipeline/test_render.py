@@ -22,8 +22,8 @@ from pipeline.media import ffmpeg
 from pipeline.motion import ease, layer_state
 from pipeline.plan import apply_adjustments
 from pipeline.render.compositor import Compositor, frame_at
+from pipeline.render.profiles import DEFAULT_PROFILE, PROFILES, Encoder
 from pipeline.render.quality import ssim
-from pipeline.render.video import Encoder
 from pipeline.text import font_ref, layout
 
 W, H, FPS = 360, 640, 30
@@ -70,7 +70,8 @@ def render(plan, work, name="final.mp4", chunk_seconds=0.0):
     ctx = LayerContext(job_id="t", layer="L6", work_dir=work)
     out = work / "L6" / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    return render_video(plan, Compositor(plan, work), ctx, out, Encoder(), chunk_seconds), out
+    # The encoder L6 picks for a preset that delivers nowhere: the default (social) profile.
+    return render_video(plan, Compositor(plan, work), ctx, out, PROFILES[DEFAULT_PROFILE].encoder, chunk_seconds), out
 
 
 @pytest.fixture
@@ -184,7 +185,7 @@ def test_read_back_refuses_a_damaged_file(plan, tmp_path, damage):
     from pipeline.render.chunks import cache_folder, cached_packets, plan_chunks
 
     output, out = render(plan, tmp_path)
-    chunks = plan_chunks(plan, tmp_path, Encoder())
+    chunks = plan_chunks(plan, tmp_path, PROFILES[DEFAULT_PROFILE].encoder)
     packets = [p for chunk in chunks for p in cached_packets(cache_folder(tmp_path), chunk)]
     check_video(out, plan, packets)  # the good file passes
     data = out.read_bytes()
