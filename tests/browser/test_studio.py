@@ -299,6 +299,9 @@ def test_the_review_page_on_a_phone(staff_page, presets, tmp_path):
     page.set_viewport_size({"width": 390, "height": 844})
     job = job_in_review(presets["reel_hype"])
     open_review(page, job)
+    out = screenshot_path("review-phone.png", tmp_path)
+    page.screenshot(path=str(out), full_page=False)
+    assert out.stat().st_size > 10000
     canvas = page.locator("#preview").bounding_box()
     assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= 390 and canvas["y"] + canvas["height"] <= 844
     assert abs(canvas["width"] / canvas["height"] - 1080 / 1920) < 0.01
@@ -309,10 +312,6 @@ def test_the_review_page_on_a_phone(staff_page, presets, tmp_path):
     page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
     box = page.locator("#approve").bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= 844
-    out = screenshot_path("review-phone.png", tmp_path)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(out), full_page=False)
-    assert out.stat().st_size > 10000
 
 
 def test_review_page_screenshot(staff_page, presets, tmp_path):
