@@ -1,23 +1,34 @@
-// JSON requests to the studio, with Django's CSRF token.
+// JSON requests to the studio, with Django's CSRF token. A request that never reaches the server (the network
+// dropped, or the page is being left) answers {ok: false, status: 0} with the reason, like a refusal, so no
+// caller leaves an unhandled rejection behind; a request its caller aborted still throws AbortError.
 function csrfToken() {
   const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-export async function postJSON(url, body, { signal } = {}) {
-  const response = await fetch(url, {
-    method: "POST", credentials: "same-origin", signal,
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body || {}),
-  });
+async function request(url, init) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: "same-origin", ...init });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    return { ok: false, status: 0, data: { error: `the server could not be reached (${error.message})` } };
+  }
   let data = {};
   try { data = await response.json(); } catch { data = { error: `the server answered ${response.status}` }; }
   return { ok: response.ok, status: response.status, data };
 }
 
-export async function getJSON(url) {
-  const response = await fetch(url, { credentials: "same-origin" });
-  return { ok: response.ok, status: response.status, data: await response.json() };
+export function postJSON(url, body, { signal } = {}) {
+  return request(url, {
+    method: "POST", signal,
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body || {}),
+  });
+}
+
+export function getJSON(url) {
+  return request(url, {});
 }
 
 export function describeErrors(data) {
