@@ -276,10 +276,12 @@ class _Builder:
         # compliance band at its foot.
         top = max(self.top + 150 * u, h * (0.14 if self.kind == "reel" else 0.1))
         floor = self.content_bottom()
+        # The piece's first headline is on screen from the first frame: the autoplayed first impression and the
+        # platform's cover frame carry the hook, not an empty background waiting for it to fade in.
         layers = [self.text(f"{sid}_headline", "headline", segment.headline, font=self.heading, size=head,
                             box=(x, top, inner, h * 0.2), valign="bottom", start=start, end=end,
                             color=brand.text_color if segment.kind.value != "hook" else brand.accent_color,
-                            stroke=3 * u, sources=figures)]
+                            stroke=3 * u, sources=figures, entrance="none" if start <= 0 else None)]
         if segment.stat:
             card_h = h * (0.2 if self.kind == "reel" else 0.3)
             card_y = min(h * (0.56 if self.kind == "reel" else 0.42), floor - card_h - 20 * u)

@@ -78,3 +78,33 @@ def test_compliance_survives_every_adjustment(plan, scale, offset, layer_scale, 
     assert compliance.text == original.text and compliance.size >= original.size
     assert (compliance.start, compliance.end) == (0.0, plan.duration)
     assert compliance.lines == original.lines
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", ["reel_hype", "carousel_illustrated"])
+def test_the_first_frame_carries_the_hook(tmp_path, slug):
+    """given: a shipped preset's plan for the sample matchup
+    then: its first headline has no entrance and is drawn on frame 0 (the autoplayed first impression and the
+    platform's cover frame), while the later scenes' texts still come in"""
+    import json
+
+    import numpy as np
+    from django.conf import settings as django_settings
+
+    from pipeline.contracts import PresetConfig
+    from pipeline.render.compositor import Compositor
+    from presets.services import sample_plan
+
+    config = json.loads((Path(django_settings.BASE_DIR) / "presets" / "data" / f"{slug}.json").read_text())["config"]
+    built, folder = sample_plan(PresetConfig.model_validate(config), tmp_path)
+    first = next(item for item in built.scenes[0].layers if item.type == "text" and item.role == "headline")
+    assert first.start == 0 and first.motion.enter == "none"
+    without = built.model_copy(deep=True)
+    without.scenes[0].layers = [item for item in without.scenes[0].layers if item.id != first.id]
+    box = first.box
+    region = (slice(int(box.y), int(box.y + box.height)), slice(int(box.x), int(box.x + box.width)))
+    drawn = Compositor(built, folder).frame(0.0)[region].astype(int)
+    bare = Compositor(without, folder).frame(0.0)[region].astype(int)
+    assert (np.abs(drawn - bare).max(axis=-1) > 64).mean() > 0.02, "frame 0 shows no headline"
+    later = [item for scene in built.scenes[1:] for item in scene.layers if item.type == "text"]
+    assert any(item.motion.enter != "none" for item in later) or not later
