@@ -5,11 +5,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 # eSpeak NG speaks the narration (L4); DejaVu is the benchmark's caption font; Chromium runs the browser tests;
-# Node.js runs the review page's JavaScript tests (node --test tests/js/, from the suite); the tests check what
+# Node.js runs the review page's JavaScript tests (node --test tests/js/, from the suite) and drives Firefox ESR and WebKitGTK
+# (MiniBrowser under Xvfb) for the browser tests besides Chromium; the tests check what
 # they make with what receivers use: ffprobe (Debian's ffmpeg) for the video, promtool (prometheus) for /metrics.
 RUN_PACKAGES  := espeak-ng fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium nodejs ffmpeg prometheus
+TEST_PACKAGES := $(RUN_PACKAGES) chromium nodejs ffmpeg prometheus firefox-esr webkit2gtk-driver xvfb
 PYTEST_ARGS ?=
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
 .PHONY: run test screenshots setup system-run system-test lint venv clean
 
@@ -17,7 +19,7 @@ run: system-run $(STAMP)
 	$(PY) manage.py setup
 	$(PY) manage.py serve
 
-test: system-test $(STAMP)
+test: system-test $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The README's pictures (docs/*.png), made by the browser tests that draw them; a plain test run leaves docs/ alone.
@@ -35,6 +37,11 @@ system-run:
 system-test:
 	@./scripts/install-system-packages $(TEST_PACKAGES)
 
+# The browser tests' drivers for Firefox ESR and WebKitGTK (package.json, pinned by package-lock.json).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
@@ -42,4 +49,4 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

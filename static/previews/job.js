@@ -110,7 +110,7 @@ async function review() {
       seek: (t) => studio.player?.seek(t) });
   }
   rollbackButtons();
-  showMode(caps.mode, MODE_TEXT[caps.mode]);
+  showMode(caps.mode, MODE_TEXT[caps.mode === "full" && !caps.record ? "unrecorded" : caps.mode]);
   if (caps.mode === "none") {
     hideStage();
     if ($("adjust-form")) $("adjust-form").hidden = true;

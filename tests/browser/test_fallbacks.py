@@ -70,7 +70,20 @@ def test_without_a_canvas_skip_preview_works(staff_page, presets):
     assert job.plan_versions.get(approved_at__isnull=False).note == "preview skipped"
 
 
-@pytest.mark.parametrize("missing", [NO_RECORDER, NO_WEB_AUDIO], ids=["no MediaRecorder", "no Web Audio"])
+def test_without_a_recorder_the_live_canvas_plays_and_record_is_not_offered(staff_page, presets):
+    """A browser that cannot record (WebKit without its GStreamer encoders) still gets the live canvas with its
+    audio; only Record is left out, and the page says why."""
+    page = staff_page
+    job = job_in_review(presets["single_image_stat"])
+    open_in(page, job, NO_RECORDER)
+    assert page.evaluate("studio.mode") == "full"
+    assert page.locator("#preview").is_visible() and page.locator("#record").is_hidden()
+    assert "cannot record" in page.inner_text("#capabilities")
+    page.click("#play")
+    page.wait_for_function("studio.player.t > 0.2", timeout=10000)
+
+
+@pytest.mark.parametrize("missing", [NO_WEB_AUDIO], ids=["no Web Audio"])
 def test_partial_mode_shows_server_frames_that_follow_the_adjustments(staff_page, presets, missing):
     page = staff_page
     job = job_in_review(presets["single_image_stat"])
