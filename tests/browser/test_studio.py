@@ -140,7 +140,7 @@ def test_layer_progress_arrives_over_the_socket(staff_page, presets):
     off_loop(services.enqueue_layer, job.pk, "L1")  # outside a transaction: queued at once, run in this process
     # Read together, in the page, before the page reloads itself for the review (it does once L5 is done).
     page.wait_for_function("document.querySelector('li[data-layer=L5] [data-field=state]').textContent === 'done'"
-                           " && studio.lastEvent.seq > 5", timeout=30000)
+                           " && studio.lastEvent?.seq > 5", timeout=30000)
     assert time.monotonic() - started < 30
 
 
@@ -292,7 +292,27 @@ def test_a_recording_of_nothing_says_so_and_offers_no_file(staff_page, presets):
     assert not page.evaluate("Boolean(studio.recording)")
 
 
-def test_the_review_page_on_a_phone(staff_page, presets, tmp_path):
+@pytest.mark.parametrize("width, height", [(1280, 800), (1440, 900)])
+def test_the_review_page_fits_a_laptop_screen(staff_page, presets, width, height):
+    """The canvas with its transport on one screen, and Approve on it too, before and after the adjust panel is
+    scrolled (it scrolls beside the canvas; the decisions are held at its foot)."""
+    page = staff_page
+    page.set_viewport_size({"width": width, "height": height})
+    job = job_in_review(presets["reel_hype"])
+    open_review(page, job)
+
+    def on_screen(selector):
+        box = page.locator(selector).bounding_box()
+        return box and box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] >= 0 \
+            and box["y"] + box["height"] <= height
+
+    for control in ("#preview", "#play", "#scrubber", "#approve"):
+        assert on_screen(control), control
+    page.evaluate("document.querySelector('.review .adjust').scrollTop = 10000")
+    assert on_screen("#approve") and on_screen("#preview")
+
+
+def test_the_review_page_on_a_phone_screenshot(staff_page, presets, tmp_path):
     """At 390x844: the whole canvas on the screen with its transport, and Approve held on the screen while the
     reviewer scrolls the panel; `make screenshots` keeps the picture (docs/review-phone.png)."""
     page = staff_page
