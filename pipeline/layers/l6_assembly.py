@@ -44,8 +44,8 @@ from pipeline.render.video import mux, profile_problems
 
 
 def encoder_from(options, preset: PresetConfig) -> Encoder:
-    """The encoding profile of the destination the preset delivers to (pipeline/render/video.py PROFILES; the
-    social one when it delivers nowhere), at the operator's x264 speed."""
+    """The encoding profile of the destination the preset delivers to (pipeline/render/profiles.py; the social one
+    when it delivers nowhere), at the operator's x264 speed."""
     choice = preset.providers.distribution
     destination = (options.get("DESTINATIONS") or {}).get(choice.name) or {} if choice is not None else {}
     profile = PROFILES.get(destination.get("profile") or DEFAULT_PROFILE, PROFILES[DEFAULT_PROFILE])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 
 import numpy as np
 from PIL import Image
@@ -35,9 +36,10 @@ def snapshot_frame(plan: RenderPlan, key: str) -> int | None:
         t = float(key)
     except ValueError:
         return None
-    if t != t:  # NaN
+    if not math.isfinite(t):
         return None
-    return min(max(int(t * plan.fps), 0), plan.frame_count - 1)
+    # Held to the piece first: a huge time times the frame rate is infinite.
+    return min(int(min(max(t, 0.0), plan.duration) * plan.fps), plan.frame_count - 1)
 
 
 def decode_snapshot(data_url: str) -> np.ndarray | None:

@@ -87,6 +87,16 @@ def test_the_page_and_the_server_pick_the_same_frame_for_a_snapshot(fps, frames,
     assert parity.snapshot_frame(plan, f"{t:.3f}") == page_frame == frame
 
 
+@hsettings(max_examples=300, deadline=None)
+@given(key=st.one_of(st.text(max_size=12), st.sampled_from(["inf", "-inf", "nan", "1e999", "-1", "1e308", " 2.5 "])))
+def test_any_snapshot_key_a_page_sends_is_a_frame_or_left_out(key):
+    """The keys of the snapshots come from the page (anyone's page): each is a frame of the piece or None, never
+    an error (an infinite time once met int() and raised)."""
+    plan = RenderPlan.model_construct(fps=30, duration=10.0)
+    frame = parity.snapshot_frame(plan, key)
+    assert frame is None or 0 <= frame < 300
+
+
 def test_a_snapshot_shrunk_as_the_page_shrinks_it_scores_one(tmp_path):
     """The page's block average is PIL's reduce, so the same frame on both sides compares as identical (a bilinear
     shrink on one side and the browser's smoothing on the other read 0.983-0.993 for the same picture)."""
