@@ -75,11 +75,14 @@ INSTAGRAM_MAX_MBPS = 25
 
 def bitrate_problem(kbps: float, seconds: float, encoder: Encoder, width: int, height: int,
                     fps: int) -> str | None:
-    """A video bitrate over the profile's ceiling or Instagram's. The VBV lets a file spend its buffer (two
-    seconds' worth of the ceiling) on top of the ceiling, which shows in the average of a short piece."""
+    """A capped (platform) profile's video bitrate over its ceiling or Instagram's; an uncapped profile (the
+    desk's own copies, the archive) has no limit to break. The VBV lets a file spend its buffer (two seconds'
+    worth of the ceiling) on top of the ceiling, which shows in the average of a short piece."""
+    ceiling = encoder.ceiling(width, height, fps)
+    if ceiling is None:
+        return None
     if kbps > INSTAGRAM_MAX_MBPS * 1000:
         return f"video at {kbps / 1000:.1f} Mb/s, over Instagram's {INSTAGRAM_MAX_MBPS} Mb/s"
-    ceiling = encoder.ceiling(width, height, fps)
-    if ceiling is not None and kbps > ceiling * (1 + 2 / max(seconds, 1e-3)) * 1.05:
+    if kbps > ceiling * (1 + 2 / max(seconds, 1e-3)) * 1.05:
         return f"video at {kbps / 1000:.2f} Mb/s, over the profile's {ceiling / 1000:.2f} Mb/s"
     return None
