@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -192,13 +193,16 @@ def is_cached(folder: Path, chunk: Chunk, shared: SharedScenes | None = None) ->
         return True
     if shared is None:
         return False
-    # The record is published after its chunk: with the record there, the chunk is too.
-    if not shared.get(chunk.record_name, folder / f".{chunk.record_name}.fetched"):
+    # The record is published after its chunk: with the record there, the chunk is too. Each fetch has its own
+    # temporary name: two workers of one folder fetching the same record at once shared one, and the second's
+    # rename found it gone (FileNotFoundError, seen in CI).
+    fetched = folder / f".{chunk.record_name}.{os.getpid()}.{threading.get_ident()}.fetched"
+    if not shared.get(chunk.record_name, fetched):
         return False
     if not shared.get(chunk.name, folder / chunk.name):
-        (folder / f".{chunk.record_name}.fetched").unlink(missing_ok=True)
+        fetched.unlink(missing_ok=True)
         return False
-    os.replace(folder / f".{chunk.record_name}.fetched", folder / chunk.record_name)
+    os.replace(fetched, folder / chunk.record_name)
     return True
 
 

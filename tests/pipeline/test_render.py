@@ -371,3 +371,41 @@ def test_read_back_reads_the_files_own_streams_however_long_ffmpeg_talks(tmp_pat
     info = ffmpeg.read_back(out, decode_video=not packets, packets=packets)
     assert (info.video_codec, info.pix_fmt, info.width, info.height) == ("h264", "yuv420p", 320, 240)
     assert info.frames == 30 and not info.errors
+
+
+def test_two_workers_of_one_folder_fetch_a_shared_chunk_at_once(tmp_path):
+    """given: a chunk another machine published, and two workers of this folder asking for it together
+    then: both find it cached (one shared temporary name made the second's rename fail)"""
+    import threading as threads
+
+    from pipeline.render.chunks import is_cached
+
+    published = {"abc.mp4": b"video", "abc.json": b'{"frames": 1}'}
+    both = threads.Barrier(2)
+
+    class Shared:
+        def get(self, name, dest):
+            dest.write_bytes(published[name])
+            if name.endswith(".json"):
+                both.wait(timeout=10)  # both have fetched the record before either renames it
+            return True
+
+    chunk = type("C", (), {"name": "abc.mp4", "record_name": "abc.json"})()
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    found, errors = [], []
+
+    def ask():
+        try:
+            found.append(is_cached(folder, chunk, Shared()))
+        except OSError as exc:
+            errors.append(exc)
+
+    workers = [threads.Thread(target=ask) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=20)
+    assert errors == [] and found == [True, True]
+    assert (folder / "abc.json").read_bytes() == published["abc.json"]
+    assert not list(folder.glob("*.fetched"))
