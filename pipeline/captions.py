@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 
 from pipeline.contracts.plan import Box
 from pipeline.text import layout, load_font
@@ -18,23 +19,103 @@ HOLD_S = 0.35
 MIN_GROUP_S = 0.05
 
 
+# Words a phrase starts with: a group that must break inside a clause breaks before one of these if it can.
+PHRASE_STARTS = {"a", "an", "and", "as", "at", "but", "by", "for", "from", "he's", "his", "in", "into", "is", "of",
+                 "on", "or", "over", "so", "that's", "the", "their", "to", "under", "with"}
+# A card shorter than this is merged into a neighbour when both still fit (the subtitle guidance's minimum).
+MIN_CARD_S = 5 / 6
+
+
+def _ends_sentence(word: str) -> bool:
+    """Whether a word ends a clause: its punctuation, unless it is an initial or initials ("A.J.", "St.")."""
+    return word.endswith(SENTENCE_END) and not _INITIALS.match(word)
+
+
+_INITIALS = re.compile(r"^(?:[A-Za-z]\.)+$|^(?:St|Jr|Sr|Mr|Dr|vs)\.$", re.IGNORECASE)
+
+
+def _fits(words: list[tuple], max_words: int, max_chars: int) -> bool:
+    return len(words) <= max_words and len(" ".join(w[0] for w in words)) <= max_chars
+
+
+def _split_clause(clause: list[tuple], max_words: int, max_chars: int) -> list[list[tuple]]:
+    """A clause in as few cards as fit, the cards as even as can be, each break before a phrase's first word
+    where one is near, and no card of one word while the clause has more (a dynamic programme over where the
+    cards break: any clause length)."""
+    if _fits(clause, max_words, max_chars):
+        return [clause]
+    n = len(clause)
+    chars = len(" ".join(w[0] for w in clause))
+    for count in range(2, n + 1):
+        least = 2 if n >= 2 * count else 1
+        target = chars / count
+        # best[k][i]: the least cost of the first i words as k cards, and where the k-th card began.
+        best = [[None] * (n + 1) for _ in range(count + 1)]
+        best[0][0] = (0.0, 0)
+        for k in range(1, count + 1):
+            for i in range(k * least, n + 1):
+                for j in range((k - 1) * least, i - least + 1):
+                    if best[k - 1][j] is None or not _fits(clause[j:i], max_words, max_chars):
+                        continue
+                    length = len(" ".join(w[0] for w in clause[j:i]))
+                    cost = best[k - 1][j][0] + (length - target) ** 2
+                    if j and clause[j][0].lower().strip(",.;:!?") not in PHRASE_STARTS:
+                        cost += 60.0
+                    if j and any(c.isdigit() for c in clause[j - 1][0]):
+                        cost += 120.0  # "71 | PERCENT": a number stays with what it counts
+                    if best[k][i] is None or cost < best[k][i][0]:
+                        best[k][i] = (cost, j)
+        if best[count][n] is not None:
+            cards, i = [], n
+            for k in range(count, 0, -1):
+                j = best[k][i][1]
+                cards.insert(0, clause[j:i])
+                i = j
+            return cards
+    return [[word] for word in clause]
+
+
 def group_words(words: list[tuple[str, float, float]], *, max_words: int, max_chars: int) -> list[list[tuple]]:
-    """Split timed words into groups: at most `max_words` words and `max_chars` characters, and a new group
-    after the end of a sentence or clause."""
-    groups: list[list[tuple]] = []
+    """Split timed words into caption cards phrase by phrase: a clause (up to its punctuation) is one card when it
+    fits, else as few even cards as fit, broken before a phrase's first word; a one-word clause that is not a
+    sentence of its own joins the next; and a card on screen for less than 5/6 s joins a neighbour when the two
+    still fit."""
+    clauses: list[list[tuple]] = []
     current: list[tuple] = []
     for word in words:
-        text = " ".join(w[0] for w in [*current, word])
-        if current and (len(current) >= max_words or len(text) > max_chars):
-            groups.append(current)
-            current = []
         current.append(word)
-        if word[0].endswith(SENTENCE_END):
-            groups.append(current)
+        if _ends_sentence(word[0]):
+            clauses.append(current)
             current = []
     if current:
-        groups.append(current)
-    return groups
+        clauses.append(current)
+    # "Brown," on its own is no card: it goes with what follows, when that fits.
+    joined: list[list[tuple]] = []
+    for clause in clauses:
+        if joined and len(joined[-1]) == 1 and not joined[-1][0][0].endswith((".", "!", "?")) and \
+                _fits(joined[-1] + clause, max_words, max_chars):
+            joined[-1] = joined[-1] + clause
+        else:
+            joined.append(clause)
+    cards = [card for clause in joined for card in _split_clause(clause, max_words, max_chars)]
+    # Too brief to read, or a lone word: merged with the card after it where the two fit and no sentence ends
+    # between them; a lone word left over joins the card before it on the same terms.
+    merged: list[list[tuple]] = []
+    for card in cards:
+        last = merged[-1] if merged else None
+        if last and (last[-1][2] - last[0][1] < MIN_CARD_S or _lone(last)) and not _ends_sentence(last[-1][0]) \
+                and _fits(last + card, max_words, max_chars):
+            merged[-1] = last + card
+        elif last and _lone(card) and not _ends_sentence(last[-1][0]) and _fits(last + card, max_words, max_chars):
+            merged[-1] = last + card
+        else:
+            merged.append(card)
+    return merged
+
+
+def _lone(card: list[tuple]) -> bool:
+    """A card of one word that is not a sentence of its own."""
+    return len(card) == 1 and not card[0][0].endswith((".", "!", "?"))
 
 
 def place(words: list[tuple[str, float, float]], *, font_file: str, size: float, box: Box,

@@ -6,7 +6,7 @@ from pathlib import Path
 from pipeline import design
 from pipeline.contracts import Adjustments, RenderPlan
 from pipeline.contracts.l3 import numbers_in
-from pipeline.contracts.plan import TextLayer, TextRole
+from pipeline.contracts.plan import MAX_TEXT_PX, TextLayer, TextRole
 from pipeline.contracts.preset import LayoutRules
 from pipeline.errors import PipelineError
 
@@ -35,13 +35,41 @@ def _check_targets(plan: RenderPlan, adjustments: Adjustments) -> dict[str, Text
         if scene_id not in scenes:
             raise AdjustmentError(f"there is no scene {scene_id!r} in this plan", field=f"backgrounds.{scene_id}")
     for layer_id, text in adjustments.text_edits.items():
-        sourced = {f.text.lstrip("+") for f in texts[layer_id].sources}
-        for number in numbers_in(text):
-            if number not in sourced:
-                raise AdjustmentError(
-                    f"the number {number} in the new text of {layer_id} does not come from the data "
-                    f"(it may show: {', '.join(sorted(sourced)) or 'no numbers'})", field=f"text_edits.{layer_id}")
+        _numbers_from_data(text, {f.text.lstrip("+") for f in texts[layer_id].sources},
+                           f"the new text of {layer_id}", f"text_edits.{layer_id}")
     return texts
+
+
+def _numbers_from_data(text: str, allowed: set[str], where: str, field: str) -> None:
+    """A reviewer's words may only carry the numbers the data gave the place they go: refuse any other."""
+    for number in numbers_in(text):
+        if number not in allowed:
+            raise AdjustmentError(f"the number {number} in {where} does not come from the data "
+                                  f"(it may use: {', '.join(sorted(allowed)) or 'no numbers'})", field=field)
+
+
+def _edit_post(plan: RenderPlan, post: dict, adjustments: Adjustments) -> None:
+    """The reviewer's post copy: the caption's numbers must be the data's (as the plan shows them, or as the
+    caption was written), the hashtags hashtags, the alt text for the plan's images."""
+    from pipeline.post import parse_hashtags
+
+    if adjustments.post_caption:
+        allowed = {figure.text.lstrip("+") for layer in plan.all_layers() for figure in getattr(layer, "sources", [])}
+        allowed |= {number.lstrip("-") for number in allowed} | set(numbers_in(plan.post.caption))
+        _numbers_from_data(adjustments.post_caption, allowed, "the post caption", "post_caption")
+        post["caption"] = adjustments.post_caption
+    if adjustments.post_hashtags:
+        try:
+            tags = parse_hashtags(adjustments.post_hashtags)
+        except ValueError as exc:
+            raise AdjustmentError(str(exc), field="post_hashtags") from None
+        if len(tags) > 30:
+            raise AdjustmentError(f"{len(tags)} hashtags: Instagram takes at most 30", field="post_hashtags")
+        post["hashtags"] = tags
+    for scene_id, text in adjustments.alt_text.items():
+        if scene_id not in plan.post.alt_text:
+            raise AdjustmentError(f"{scene_id} is not an image of this piece", field=f"alt_text.{scene_id}")
+        post["alt_text"][scene_id] = text
 
 
 def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: Path) -> RenderPlan:
@@ -63,8 +91,10 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
             layer["size"] = max(layer["size"], layer["base_size"])
             layer["start"], layer["end"] = 0.0, plan.duration
             return
-        layer["size"] = round(layer["base_size"] * adjustments.text_scale
-                              * adjustments.layer_scale.get(layer["id"], 1.0), 2)
+        # Held to the largest size a plan may set: a display face's stat at twice its size, scaled up twice
+        # again, would be refused by the plan's own contract.
+        layer["size"] = round(min(MAX_TEXT_PX, layer["base_size"] * adjustments.text_scale
+                                  * adjustments.layer_scale.get(layer["id"], 1.0)), 2)
         layer["text"] = adjustments.text_edits.get(layer["id"], layer["text"])
         layer["color"] = adjustments.colors.get(layer["id"], layer["color"])
         if scene_id is not None and adjustments.timing_offset:
@@ -74,7 +104,9 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
             layer["end"] = min(layer["end"], high)
 
     for scene in data["scenes"]:
-        if picture := adjustments.backgrounds.get(scene["id"]):
+        # A segment's shots share its picture: one picked for its first shot is the numbers shot's too.
+        if picture := adjustments.backgrounds.get(scene["id"]) or adjustments.backgrounds.get(
+                scene.get("segment_id") or ""):
             if not _is_picture(base_dir / picture):
                 raise AdjustmentError(f"{picture} is not a picture in this job's files",
                                       field=f"backgrounds.{scene['id']}", hint="ask for another image again")
@@ -88,6 +120,7 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
             _correct_captions(layer, adjustments.caption_edits, {f.family: f for f in plan.fonts})
     if adjustments.caption_edits and not any(layer["type"] == "captions" for layer in data["overlay"]):
         raise AdjustmentError("this plan has no captions to correct", field="caption_edits")
+    _edit_post(plan, data["post"], adjustments)
     try:
         # A plan built before its floors were recorded (no min_size) takes the default floors.
         design.enforce(data, base_dir=base_dir, min_sizes=dict(LayoutRules().min_sizes), picks=adjustments.colors)
@@ -139,10 +172,7 @@ def _correct_captions(layer: dict, edits: dict[str, str], fonts: dict) -> None:
         if index >= len(layer["groups"]):
             raise AdjustmentError(f"there is no caption group {index} (there are {len(layer['groups'])})",
                                   field=field)
-        for number in numbers_in(text):
-            if number not in sourced:
-                raise AdjustmentError(f"the number {number} in caption group {index} does not come from the data",
-                                      field=field)
+        _numbers_from_data(text, sourced, f"caption group {index}", field)
         group = layer["groups"][index]
         old = group["words"]
         group["said"] = " ".join(text.split())[:400]  # the caption files keep the reviewer's own case
@@ -210,7 +240,7 @@ class _Builder:
 
     def text(self, layer_id: str, role: str, text: str, *, font, size: float, box: tuple, start: float, end: float,
              color: str, align: str = "center", valign: str = "top", delay: float = 0.0, stroke: float = 0.0,
-             sources=(), editable: bool = True, entrance: str | None = None) -> dict:
+             sources=(), editable: bool = True, entrance: str | None = None, count: str | None = None) -> dict:
         from pipeline.contracts.plan import Box
         from pipeline.text import layout
 
@@ -229,6 +259,8 @@ class _Builder:
             "motion": {"enter": enter if self.motion.entrance_s > 0 else "none",
                        "enter_s": self.motion.entrance_s if enter != "none" else 0.0,
                        "distance": round(90 * self.u, 2), "easing": "ease_out_cubic"},
+            # A number that runs up to itself as its graphic grows (pipeline/motion.py count_text).
+            **({"count": {"number": count, "duration": 0.6}} if count else {}),
         }
 
     def panel(self, layer_id: str, box: tuple, start: float, end: float, *, fill: str = "#0B0F1A",
@@ -278,10 +310,13 @@ class _Builder:
         floor = self.content_bottom()
         # The piece's first headline is on screen from the first frame: the autoplayed first impression and the
         # platform's cover frame carry the hook, not an empty background waiting for it to fade in.
+        head_h = h * 0.2
         layers = [self.text(f"{sid}_headline", "headline", segment.headline, font=self.heading, size=head,
-                            box=(x, top, inner, h * 0.2), valign="bottom", start=start, end=end,
+                            box=(x, top, inner, head_h), valign="bottom", start=start, end=end,
                             color=brand.text_color if segment.kind.value != "hook" else brand.accent_color,
                             stroke=3 * u, sources=figures, entrance="none" if start <= 0 else None)]
+        if segment.kind.value == "matchup":
+            layers += self.badges(segment, layers[0], start, end)
         if segment.stat:
             card_h = h * (0.2 if self.kind == "reel" else 0.3)
             card_y = min(h * (0.56 if self.kind == "reel" else 0.42), floor - card_h - 20 * u)
@@ -301,6 +336,202 @@ class _Builder:
                                     box=(x, top + h * 0.22, inner, h * 0.2), valign="top", start=start, end=end,
                                     color=brand.text_color, stroke=2 * u, delay=0.2, sources=figures))
         return layers
+
+    # -- data graphics: the numbers as shapes that grow, drawn by both renderers (grow entrances in motion.py) --
+
+    def badges(self, segment, headline: dict, start: float, end: float) -> list[dict]:
+        """The two teams' crests side by side above a one-line matchup headline, popping in one after the
+        other."""
+        matchup, u = self.data.matchup, self.u
+        found = [self.media.badge(team.abbreviation) for team in (matchup.away, matchup.home)]
+        if None in found or len(headline["lines"]) != 1:
+            return []
+        side = found[0].width
+        gap = 40 * u
+        top = headline["lines"][0]["y"] - side - 24 * u
+        if top < self.top + 10 * u:
+            return []
+        centre = (self.left + self.right) / 2
+        layers = []
+        for index, asset in enumerate(found):
+            x = centre - gap / 2 - side if index == 0 else centre + gap / 2
+            layers.append({"type": "image", "id": f"{segment.id}_badge_{asset.team.lower()}", "asset": asset.file,
+                           "box": {"x": round(x, 2), "y": round(top, 2), "width": side, "height": side},
+                           "start": round(start + 0.15 + 0.15 * index, 4), "end": round(end, 4),
+                           "motion": {"enter": "pop", "enter_s": 0.35, "easing": "ease_out_cubic"}})
+        return layers
+
+    METER_H = 150  # a meter's label, bar and the space after it, in pixels of a 1080 px wide frame
+
+    def shot_split(self, segment, start: float, end: float) -> float | None:
+        """Where a reel's prop or matchup segment cuts to its numbers shot: the start of the first sentence
+        spoken after its first, when both shots get at least two seconds (a new picture every few seconds, as
+        the feed expects); None to keep the segment one scene."""
+        if self.kind != "reel" or not segment.stat or not self.has_graphic(segment) or end - start < 5.0:
+            return None
+        timing = next((t for t in self.audio.segments if t.segment_id == segment.id), None)
+        if timing is None:
+            return None
+        for before, word in zip(timing.words, timing.words[1:], strict=False):
+            if before.word.rstrip().endswith((".", "!", "?")) and start + 2.0 <= word.start - 0.08 <= end - 2.0:
+                frame = round((word.start - 0.08) * self.preset.format.fps)
+                return round(frame / self.preset.format.fps, 6)
+        return None
+
+    def numbers_layers(self, segment, start: float, end: float) -> list[dict]:
+        """The numbers shot of a segment: what the figures look like, as meters that grow, under a title."""
+        brand, u, h = self.preset.brand, self.u, self.height
+        x, inner = self.left, self.right - self.left
+        top = max(self.top + 150 * u, h * 0.2)
+        matchup = self.data.matchup
+        title = (matchup.prop(segment.prop_id).label.upper() if segment.kind.value == "prop"
+                 else "WIN PROBABILITY")
+        layers = [self.text(f"{segment.id}_numbers_title", "body", title, font=self.heading,
+                            size=brand.headline_size * u * 0.8, box=(x, top, inner, h * 0.1), valign="bottom",
+                            start=start, end=end, color=brand.accent_color, stroke=3 * u, editable=False,
+                            entrance="fade")]
+        band = top + h * 0.1 + 40 * u
+        latest = max(start + 1.2, end - 3.6)  # the last arrival: nothing on screen stays unchanged for 4 s
+        layers += self.data_graphic(segment, band, start, end, latest=latest)
+        return layers
+
+    def has_graphic(self, segment) -> bool:
+        if segment.kind.value == "prop" and segment.prop_id:
+            prop = self.data.matchup.prop(segment.prop_id)
+            return prop.last5_avg is not None or prop.season_avg is not None
+        return segment.kind.value == "matchup" and self.data.prediction is not None
+
+    def meter(self, layer_id: str, label: str, fraction: float, top: float, start: float, end: float, *,
+              fill: str, sources, count: str | None = None) -> list[dict]:
+        """A labelled bar across the safe area: its track, and a fill that grows from the left to `fraction`."""
+        u, brand = self.u, self.preset.brand
+        x, inner = self.left, self.right - self.left
+        label_h, bar_h = 70 * u, 44 * u
+        bar_y = top + label_h + 10 * u
+        grow = {"enter": "grow_right", "enter_s": 0.7, "easing": "ease_out_cubic"}
+        return [
+            self.text(f"{layer_id}_label", "body", label, font=self.body, size=50 * u, box=(x, top, inner, label_h),
+                      valign="bottom", align="left", start=start, end=end, color=brand.text_color, stroke=2 * u,
+                      sources=sources, editable=False, entrance="fade", count=count),
+            {"type": "shape", "id": f"{layer_id}_track", "shape": "rounded_rect", "radius": round(bar_h / 2, 2),
+             "box": {"x": x, "y": bar_y, "width": inner, "height": bar_h}, "fill": "#FFFFFF", "fill_opacity": 0.16,
+             "start": round(start, 4), "end": round(end, 4),
+             "motion": {"enter": "fade", "enter_s": 0.25, "easing": "ease_out_cubic"}},
+            {"type": "shape", "id": f"{layer_id}_fill", "shape": "rounded_rect", "radius": round(bar_h / 2, 2),
+             "box": {"x": x, "y": bar_y, "width": round(max(bar_h, inner * min(1.0, fraction)), 2),
+                     "height": bar_h}, "fill": fill, "start": round(start + 0.15, 4), "end": round(end, 4),
+             "motion": grow},
+        ]
+
+    STRIP_H = 420  # the last games' bars at their tallest, at 1080 px wide
+
+    def game_strip(self, segment, prop, top: float, start: float, end: float, *, latest: float) -> list[dict]:
+        """A prop's last games as bars that grow from a common foot, oldest first, each with its figure above it;
+        the line across them arrives last, so the viewer sees how many games went over it. A bar on the pick's
+        side of the line is in the accent colour."""
+        from pipeline.contracts import Figure
+        from pipeline.layers.l3_ideas.template import fmt
+
+        brand, u = self.preset.brand, self.u
+        index = [p.id for p in self.data.matchup.props].index(prop.id)
+        x, inner = self.left, self.right - self.left
+        gap = 28 * u
+        label_h = 56 * u
+        width = (inner - gap * (len(prop.last5) - 1)) / len(prop.last5)
+        scale = max(*prop.last5, prop.line) * 1.08
+        foot = top + label_h + self.STRIP_H * u
+        over = (prop.last5_avg if prop.last5_avg is not None else sum(prop.last5) / len(prop.last5)) >= prop.line
+        layers = []
+        for game, value in enumerate(prop.last5):
+            height = max(4 * u, self.STRIP_H * u * value / scale)
+            arrives = start + 0.3 + 0.15 * game
+            hit = value > prop.line if over else value < prop.line
+            layers.append({"type": "shape", "id": f"{segment.id}_game{game + 1}", "shape": "rounded_rect",
+                           "radius": round(10 * u, 2), "box": {"x": round(x + game * (width + gap), 2),
+                                                                 "y": round(foot - height, 2),
+                                                                 "width": round(width, 2), "height": round(height, 2)},
+                           "fill": brand.accent_color if hit else brand.text_color,
+                           "fill_opacity": 1.0 if hit else 0.55, "start": round(arrives, 4), "end": round(end, 4),
+                           "motion": {"enter": "grow_up", "enter_s": 0.5, "easing": "ease_out_cubic"}})
+            figure = Figure(text=fmt(value), field=f"matchup.props[{index}].last5[{game}]", value=value)
+            layers.append(self.text(f"{segment.id}_game{game + 1}_value", "body", fmt(value), font=self.body,
+                                    size=40 * u, box=(x + game * (width + gap) - gap / 2, foot - height - label_h,
+                                                      width + gap, label_h), valign="bottom", start=arrives,
+                                    end=end, color=brand.text_color, stroke=2 * u, sources=[figure],
+                                    editable=False, entrance="fade", count=fmt(value)))
+        line_y = foot - self.STRIP_H * u * prop.line / scale
+        line_figure = Figure(text=fmt(prop.line), field=f"matchup.props[{index}].line", value=prop.line)
+        layers += [
+            {"type": "shape", "id": f"{segment.id}_line_mark", "shape": "rect",
+             "box": {"x": round(x - 12 * u, 2), "y": round(line_y - 3 * u, 2), "width": round(inner + 24 * u, 2),
+                     "height": round(6 * u, 2)}, "fill": "#FF3B5C", "start": round(latest, 4), "end": round(end, 4),
+             "motion": {"enter": "grow_right", "enter_s": 0.4, "easing": "ease_out_cubic"}},
+            self.text(f"{segment.id}_line_label", "body", f"THE LINE {fmt(prop.line)}", font=self.heading,
+                      size=48 * u, box=(x, foot + 16 * u, inner, 64 * u), valign="top", align="left",
+                      start=latest, end=end, color="#FF3B5C" if brand.accent_color != "#FF3B5C" else "#FFFFFF",
+                      stroke=3 * u, sources=[line_figure], editable=False, entrance="fade"),
+            self.text(f"{segment.id}_games_label", "body",
+                      f"LAST {['THREE', 'FOUR', 'FIVE'][len(prop.last5) - 3]} GAMES", font=self.heading, size=48 * u,
+                      box=(x, foot + 16 * u, inner, 64 * u), valign="top", align="right", start=start + 0.3,
+                      end=end, color=brand.text_color, stroke=3 * u, editable=False, entrance="fade"),
+        ]
+        return layers
+
+    def data_graphic(self, segment, top: float, start: float, end: float, *, latest: float) -> list[dict]:
+        """What the segment's numbers look like: a prop's line against the player's recent average as two bars
+        that grow to scale; the matchup's model probability for each side as meters. They arrive one after
+        the other, the last at `latest`. Every number on them is an L1 field."""
+        from pipeline.contracts import Figure
+        from pipeline.layers.l3_ideas.template import fmt
+
+        brand, u = self.preset.brand, self.u
+        row = self.METER_H * u
+        matchup = self.data.matchup
+        if segment.kind.value == "prop" and segment.prop_id:
+            prop = matchup.prop(segment.prop_id)
+            form = prop.last5_avg if prop.last5_avg is not None else prop.season_avg
+            if len(prop.last5) >= 3:
+                return self.game_strip(segment, prop, top, start, end, latest=latest)
+            if form is None:
+                return []
+            scale = max(prop.line, form) * 1.08
+            form_name = "LAST FIVE AVG" if prop.last5_avg is not None else "SEASON AVG"
+            over = form >= prop.line
+            return [
+                *self.meter(f"{segment.id}_line", f"THE LINE  {fmt(prop.line)}", prop.line / scale, top,
+                            start + 0.3, end, fill=brand.text_color, sources=segment.figures),
+                *self.meter(f"{segment.id}_form", f"{form_name}  {fmt(form)}", form / scale, top + row,
+                            latest, end, fill=brand.accent_color if over else "#FF3B5C",
+                            sources=segment.figures),
+            ]
+        forecast = self.data.prediction
+        if segment.kind.value == "matchup" and forecast is not None:
+            sides = sorted([(forecast.home_win_prob, matchup.home, "home"), (forecast.away_win_prob, matchup.away,
+                                                                              "away")], key=lambda side: -side[0])
+            layers = []
+            for index, (probability, team, side) in enumerate(sides):
+                percent = str(round(probability * 100))
+                figure = Figure(text=percent, field=f"prediction.{side}_win_prob", value=probability)
+                layers += self.meter(f"{segment.id}_{side}", f"{team.name.upper()}  {percent}%", probability,
+                                     top + index * row, start + 0.3 if index == 0 else latest, end,
+                                     fill=brand.accent_color if index == 0 else brand.text_color,
+                                     sources=[figure], count=percent)
+            x, inner = self.left, self.right - self.left
+            layers.append(self.text(f"{segment.id}_analysis", "body", f"Our model · {forecast.label}",
+                                    font=self.body, size=36 * u, box=(x, top + 2 * row, inner, 60 * u),
+                                    valign="top", align="left", start=start, end=end, color=brand.text_color,
+                                    stroke=2 * u, delay=min(0.9, latest - start), editable=False,
+                                    entrance="fade"))
+            return layers
+        return []
+
+    def transition(self, index: int, length: float) -> dict | None:
+        """How a reel's scene comes in over the one before it: the preset's transition, at most a third of the
+        scene (a carousel's slides are stills)."""
+        motion = self.motion
+        if self.kind != "reel" or index == 0 or motion.transition == "cut":
+            return None
+        return {"kind": motion.transition, "duration": round(min(motion.transition_s, length / 3), 4)}
 
     def band_height(self) -> float:
         return self.preset.compliance.size * self.u * 2 * 1.15 + 40 * self.u
@@ -437,9 +668,10 @@ class _Builder:
             for word, placed_word in zip(group["words"], placed["words"], strict=False):
                 word["x"], word["width"], word["line"] = placed_word["x"], placed_word["width"], placed_word["line"]
         figures = [f for segment in self.script.segments for f in segment.figures]
+        highlight = style.highlight_color or self.preset.brand.accent_color
         return {"type": "captions", "id": "captions", "font": font.family, "size": size, "color": style.color,
-                "highlight_color": style.highlight_color, "highlight": style.highlight,
-                "box_color": design.outline_for(style.highlight_color), "stroke_color": design.outline_for(
+                "highlight_color": highlight, "highlight": style.highlight,
+                "box_color": design.outline_for(highlight), "stroke_color": design.outline_for(
                     style.color), "stroke_width": stroke, "box": box.model_dump(), "line_height": 1.15,
                 "groups": out, "sources": [f.model_dump() for f in figures], "start": 0,
                 "end": self.audio.duration, "min_size": round(floor, 2)}
@@ -460,12 +692,47 @@ class _Builder:
                 return None
             size = max(floor, round(size * design.SHRINK * 2) / 2)
 
+    def post_copy(self) -> dict:
+        """The post's caption and hashtags as L3 wrote them, and for each image (a carousel's slides, a still) a
+        description for people who cannot see it, in the words on it."""
+        from pipeline.post import parse_hashtags
+
+        alt = {}
+        if self.kind != "reel":
+            segments = self.script.segments
+            for number, segment in enumerate(segments, 1):
+                # a player's name in title case; a matchup ("DAL @ PHI") as written; a hook as a sentence
+                headline = (segment.headline.title() if segment.kind.value == "prop" else segment.headline
+                            if "@" in segment.headline else segment.headline.capitalize())
+                words = [headline + "."]
+                if segment.stat:
+                    words.append(segment.stat.capitalize() + ".")
+                if segment.body:
+                    words.append(segment.body.replace(" · ", ", ") + ".")
+                prefix = f"Slide {number} of {len(segments)}: " if len(segments) > 1 else ""
+                alt[segment.id] = (prefix + " ".join(words))[:1000]
+        try:
+            tags = parse_hashtags(" ".join(self.script.hashtags))[:30]
+        except ValueError:
+            tags = []  # an LLM's odd tag: the reviewer adds the tags on the review page
+        return {"caption": self.script.caption, "hashtags": tags, "alt_text": alt}
+
     def build(self) -> RenderPlan:
         scenes = []
-        for index, (segment, (start, end)) in enumerate(zip(self.script.segments, self.scene_times(), strict=True)):
+        for segment, (start, end) in zip(self.script.segments, self.scene_times(), strict=True):
+            split = self.shot_split(segment, start, end)
+            index = len(scenes)
             scenes.append({"id": segment.id, "segment_id": segment.id, "start": round(start, 6),
-                           "end": round(end, 6), "background": self.background(index, segment.id, start, end),
-                           "layers": self.scene_layers(segment, start, end)})
+                           "end": round(split or end, 6),
+                           "background": self.background(index, segment.id, start, split or end),
+                           "layers": self.scene_layers(segment, start, split or end),
+                           "transition": self.transition(index, (split or end) - start)})
+            if split is not None:
+                # The segment's numbers shot: its picture again, zooming the other way, crossfaded in.
+                scenes.append({"id": f"{segment.id}_numbers", "segment_id": segment.id, "start": split,
+                               "end": round(end, 6), "background": self.background(index + 1, segment.id, split, end),
+                               "layers": self.numbers_layers(segment, split, end),
+                               "transition": {"kind": "crossfade", "duration": round(min(0.3, (end - split) / 3), 4)}})
         audio = [] if self.kind == "carousel" else [{"file": self.audio.narration, "role": "narration", "gain": 1.0}]
         if self.audio.music:
             audio.append({"file": self.audio.music, "role": "music", "gain": self.audio.music_gain})
@@ -480,6 +747,7 @@ class _Builder:
             "odds_as_of": self.data.odds_as_of.isoformat(), "legibility": self.preset.layout.legibility,
             "safe_zones": [{"name": name, "box": {"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]}}
                            for name, r in self.zones],
+            "post": self.post_copy(),
         }
         design.enforce(data, base_dir=self.base_dir, min_sizes=dict(self.preset.layout.min_sizes),
                        measure_chars=self.measure_fit)

@@ -158,10 +158,10 @@ def input_hash(spec: LayerSpec, inputs: LayerInput) -> str:
     payload = {
         "layer": spec.name,
         "version": spec.version,
-        # How a job is reviewed does not change what a layer makes; which variant it is does, for
-        # the layers that write variants (copy and art) only.
+        # How a job is reviewed does not change what a layer makes; which variant it is, and its place in the
+        # day's batch, do, for the layers that write variants (copy and art) only.
         "job": inputs.job.model_dump(mode="json", exclude={"batch", "auto_approve"} | (
-            set() if spec.uses_variant else {"variant"})),
+            set() if spec.uses_variant else {"variant", "slot"})),
         "config": {key: _select(inputs.preset, key) for key in spec.config_keys},
         "upstream": {name: out.model_dump(mode="json") for name, out in sorted(inputs.upstream.items())},
         "plan": inputs.plan.model_dump(mode="json") if inputs.plan else None,

@@ -78,9 +78,24 @@ def _scene_of(plan: RenderPlan, layer: TextLayer):
 # ---------------------------------------------------------------------------------------------- wording
 
 
+# A shortened wording never ends on one of these: "COWBOYS AT" is a fragment, not a headline.
+DANGLING = {"a", "an", "and", "are", "as", "at", "but", "by", "do", "don't", "for", "from", "his", "in", "into",
+            "is", "its", "my", "of", "on", "or", "our", "over", "than", "that", "the", "their", "this", "to", "under",
+            "vs", "was", "were", "with", "your"}
+
+
+def _whole_phrase(kept: list[str], source: list[str]) -> bool:
+    """Whether the first words of `source` read as a phrase on their own: all of it, a run ending at the
+    original's punctuation (a clause), or a run that does not end on a word that needs another after it."""
+    if len(kept) == len(source) or kept[-1].endswith((",", ";", ":", ".", "!", "?", "—", "–")):
+        return True
+    return kept[-1].lower().strip(",.!?;:") not in DANGLING
+
+
 def shorter_wording(layer: TextLayer, font_file: str, size: float) -> str | None:
     """A shorter wording of the layer's text that fits its box at `size`: filler words dropped, else the longest
-    run of whole words from the start that keeps every number and fits. None when nothing shorter fits."""
+    run of whole words from the start that keeps every number, fits and reads as a phrase (a clause of the
+    original first). None when nothing shorter fits: no fragment is offered."""
     data = layer.model_dump(mode="json")
     words = layer.text.split()
     lean = [w for w in words if w.lower().strip(",.!?") not in FILLER or numbers_in(w)]
@@ -89,11 +104,15 @@ def shorter_wording(layer: TextLayer, font_file: str, size: float) -> str | None
     # The lean wording first (filler gone), then ever shorter runs of its words from the start, then of the
     # original's: the first that fits is the longest that reads like the original.
     for source in ([lean] if len(lean) < len(words) else []) + [words]:
+        runs = []
         # Two words at least: one word alone rarely says what the line did.
         for count in range(len(source), min(2, len(source)) - 1, -1):
             kept = source[:count]
-            if all(any(n in w for w in kept) for n in numbers):
-                candidates.append(" ".join(kept).rstrip(",;:-–"))
+            if all(any(n in w for w in kept) for n in numbers) and _whole_phrase(kept, source):
+                runs.append(kept)
+        # Runs that end a clause of the original before the others.
+        runs.sort(key=lambda kept: not (len(kept) == len(source) or kept[-1].endswith((",", ";", ":", "—", "–"))))
+        candidates += [" ".join(kept).rstrip(",;:-–") for kept in runs]
     for text in dict.fromkeys(candidates):
         if text and text != layer.text and design.fits(text, data, font_file, size):
             return text
@@ -177,7 +196,7 @@ def _pictures(plan: RenderPlan, base_dir: Path) -> list[Suggestion]:
         facts = _facts(base_dir, scene.background.asset)
         if not facts:
             continue
-        another = Fix(label="Make another image", regenerate=scene.id)
+        another = Fix(label="Make another image", regenerate=scene.segment_id or scene.id)
         if facts["sharpness"] < SOFT:
             found.append(Suggestion(id=f"sharpness:{scene.id}", check="sharpness", scene=scene.id, fix=another,
                                     message=f"the picture of {scene.id} looks soft (detail {facts['sharpness']:.1f}, "
@@ -211,7 +230,7 @@ def _harmony(plan: RenderPlan, base_dir: Path, accent: str) -> list[Suggestion]:
         options = [c for c in (layer.readable_colors or plan.palette) if c != accent]
         best = max(options, key=lambda c: _hue_gap(_hue(design.hex_rgb(c))[0], main_hue), default=None)
         fix = (Fix(label=f"Use {best}", changes={f"colors.{layer.id}": best}) if best
-               else Fix(label="Make another image", regenerate=scene.id))
+               else Fix(label="Make another image", regenerate=scene.segment_id or scene.id))
         found.append(Suggestion(
             id=f"harmony:{layer.id}", check="harmony", scene=scene.id, layer=layer.id, fix=fix,
             message=f"the accent {accent} of {layer.id} is lost in its picture's main colour "

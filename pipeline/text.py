@@ -64,22 +64,73 @@ def _split_long_word(word: str, font: ImageFont.FreeTypeFont, max_width: float) 
     return [*pieces, current] if current else pieces
 
 
+# A line should not end on a word that leads into the next one ("COWBOYS AT / EAGLES"): breaking after one
+# costs more, breaking after punctuation less.
+GLUE = frozenset("a an the at on of to in for and or vs vs. with by from his her their our your my is are was "
+                 "be as into over under don't it's we're".split())
+
+
+def _break_cost(word: str) -> float:
+    if word[-1] in ",:;.?!—":
+        return -0.3
+    return 0.6 if word.lower() in GLUE else 0.0
+
+
+def _balanced(words: list[str], font: ImageFont.FreeTypeFont, max_width: float, count: int) -> list[str]:
+    """The words in `count` lines that fit, ragged as little as may be, broken at phrase boundaries where they can
+    be, and with more than one word on the last line whenever the words allow (a dynamic programme over the
+    break points: at most a few hundred candidate lines for a headline)."""
+    n = len(words)
+    inf = float("inf")
+    # best[k][i]: the cost of setting words[:i] in k lines; back[k][i]: where the last of those lines starts
+    best = [[inf] * (n + 1) for _ in range(count + 1)]
+    back = [[0] * (n + 1) for _ in range(count + 1)]
+    best[0][0] = 0.0
+    for k in range(1, count + 1):
+        for i in range(1, n + 1):
+            for j in range(i - 1, -1, -1):
+                width = text_length(font, " ".join(words[j:i]))
+                if width > max_width and j < i - 1:
+                    break
+                if best[k - 1][j] == inf:
+                    continue
+                last = i == n
+                slack = (max_width - width) / max_width
+                cost = (0.25 * slack * slack if last else slack * slack) + (0.0 if last else _break_cost(words[i - 1]))
+                if last and count > 1 and i - j == 1:
+                    cost += 100.0  # a lone word on the last line: only when the words allow nothing else
+                if best[k - 1][j] + cost < best[k][i]:
+                    best[k][i], back[k][i] = best[k - 1][j] + cost, j
+    if best[count][n] == inf:
+        return []
+    lines, i = [], n
+    for k in range(count, 0, -1):
+        j = back[k][i]
+        lines.append(" ".join(words[j:i]))
+        i = j
+    return lines[::-1]
+
+
 def wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
-    """Greedy word wrap by measured width; explicit newlines are kept."""
+    """Word wrap by measured width into as few lines as the greedy wrap needs, then balanced (see _balanced);
+    explicit newlines are kept."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         words = []
         for word in paragraph.split():
             words.extend(_split_long_word(word, font, max_width) if text_length(font, word) > max_width else [word])
-        current = ""
+        greedy, current = [], ""
         for word in words:
             candidate = f"{current} {word}" if current else word
             if current and text_length(font, candidate) > max_width:
-                lines.append(current)
+                greedy.append(current)
                 current = word
             else:
                 current = candidate
-        lines.append(current)
+        greedy.append(current)
+        if 1 < len(greedy) and len(words) <= 40:
+            greedy = _balanced(words, font, max_width, len(greedy)) or greedy
+        lines.extend(greedy)
     return [line for line in lines if line] or [text.strip() or " "]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from PIL import ImageFont
 
 from pipeline.contracts.preset import PLATFORM_SAFE_ZONES
 from pipeline.text import FONT_DIR
@@ -80,6 +81,19 @@ SECTIONS = [
         Control("motion.kenburns", "Ken Burns zoom per second", "number", low=0, high=0.2, step=0.01),
         Control("motion.text_entrance", "Text entrance", "select", options=tuple((e, e) for e in ENTRANCES)),
         Control("motion.entrance_s", "Entrance (s)", "number", low=0, high=2, step=0.05),
+        Control("motion.transition", "Scene transition (reels)", "select", options=(
+            ("cut", "cut"), ("crossfade", "crossfade"), ("push", "push up"), ("zoom", "zoom in"))),
+        Control("motion.transition_s", "Transition (s)", "number", low=0.05, high=1.5, step=0.05),
+    ]),
+    Section("Voice and music", [
+        Control("voice.words_per_minute", "Speaking pace (words a minute)", "number", low=80, high=400),
+        Control("voice.bed", "Music made offline", "select", options=(
+            ("drive", "drive (four on the floor, minor)"), ("bounce", "bounce (half-time, syncopated)"),
+            ("off", "no music")), help="Used when no brand music bed is set."),
+        Control("voice.tempo_bpm", "Tempo (beats a minute)", "number", low=70, high=180,
+                help="Scene cuts land on its beats."),
+        Control("voice.music_gain", "Music level", "number", low=0, high=1, step=0.05),
+        Control("voice.duck_gain", "Music under the voice (relative)", "number", low=0, high=1, step=0.05),
     ]),
     Section("Preview and providers", [
         Control("preview.enabled", "Pause for review (preview on)", "checkbox"),
@@ -88,27 +102,39 @@ SECTIONS = [
         Control("providers.ideas.name", "Script", "select", options=(
             ("template", "template (offline copywriter)"), ("llm", "a language model"))),
         Control("providers.audio.name", "Voice", "select", options=(
-            ("espeak", "eSpeak NG (offline)"), ("openai_tts", "OpenAI speech"), ("elevenlabs", "ElevenLabs"))),
+            ("piper", "Piper neural voice (offline)"), ("espeak", "eSpeak NG (offline, robotic)"),
+            ("openai_tts", "OpenAI speech"), ("elevenlabs", "ElevenLabs"))),
         Control("providers.media.name", "Pictures", "select", options=(
             ("procedural", "procedural (offline)"), ("openai_images", "OpenAI images"), ("flux", "Flux"),
             ("gemini_images", "Gemini images"), ("comfyui", "ComfyUI"))),
+        Control("providers.media.options.style", "Picture style", "select", options=(
+            ("arena", "arena (the sport's ground under stadium light)"), ("energy", "energy (gradient and streaks)"),
+            ("illustrated", "illustrated (flat hills and confetti)"), ("stat", "stat board (dark grid)"))),
     ]),
 ]
 
 
 def fonts() -> list[dict]:
     """The fonts a preset may use: the shipped ones and the brand's uploads."""
-    found = [{"file": path.name, "family": _family(path.stem), "source": "shipped"}
+    found = [{"file": path.name, "family": _family(path), "source": "shipped"}
              for path in sorted(FONT_DIR.glob("*.[ot]tf"))]
     uploaded = Path(settings.MEDIA_ROOT) / "brand" / "fonts"
     if uploaded.is_dir():
-        found += [{"file": path.name, "family": _family(path.stem), "source": "uploaded"}
+        found += [{"file": path.name, "family": _family(path), "source": "uploaded"}
                   for path in sorted(uploaded.glob("*.[ot]tf"))]
     return found
 
 
-def _family(stem: str) -> str:
-    return stem.replace("-", " ").replace("DejaVuSans", "DejaVu Sans ").replace("  ", " ").strip()
+def _family(path: Path) -> str:
+    """The name the font file gives itself ("Bebas Neue Bold"), as a designer knows it; the file's name when the
+    file does not say."""
+    try:
+        family, style = ImageFont.truetype(str(path), size=12).getname()
+    except OSError:
+        return path.stem.replace("-", " ")
+    if not family:
+        return path.stem.replace("-", " ")
+    return family if style in (None, "", "Regular", "Book") else f"{family} {style}"
 
 
 def platform_zones() -> dict:

@@ -73,6 +73,35 @@ def preset_set_logo(*, preset: Preset, uploaded) -> str:
     return name
 
 
+TEAM_LOGO_SIDE = 512
+
+
+def preset_set_team_logo(*, preset: Preset, uploaded, team: str) -> str:
+    """Check an uploaded logo of one team as a brand logo is checked, keep it re-encoded as a PNG (at most 512 px
+    a side) under a name from its content, and show it for that team instead of the drawn crest."""
+    from presets.uploads import UploadRejected
+
+    team = (team or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2,4}", team):
+        raise UploadRejected("give the team's abbreviation as the studio shows it (two to four letters, e.g. KC)")
+    image = clean_image(uploaded).convert("RGBA")
+    image.thumbnail((TEAM_LOGO_SIDE, TEAM_LOGO_SIDE))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    data = buffer.getvalue()
+    # Named by content: a new logo changes the preset's L5 inputs, so cached crests are not reused.
+    name = f"{slugify(preset.slug)}-team-{team}-{hashlib.sha256(data).hexdigest()[:12]}.png"
+    from pipeline.files import atomic_write_bytes
+
+    atomic_write_bytes(brand_dir() / name, data)
+    brand_publish(name)
+    config = json.loads(json.dumps(preset.config))
+    config.setdefault("brand", {}).setdefault("team_logos", {})[team] = name
+    preset.config = config
+    preset.save(update_fields=["config", "updated_at"])
+    return name
+
+
 REFERENCES_MAX = 4
 REFERENCE_SIDE = 1536
 
@@ -139,7 +168,7 @@ def _offline(config: PresetConfig) -> PresetConfig:
     """The same preset with the offline providers: thumbnails cost nothing and need no keys."""
     data = config.model_dump(mode="json")
     data["providers"] = {"data": {"name": "fixture"}, "ideas": {"name": "template", "options": data["providers"][
-        "ideas"]["options"]}, "audio": {"name": "espeak"}, "media": {"name": "procedural", "options": {
+        "ideas"]["options"]}, "audio": {"name": "piper"}, "media": {"name": "procedural", "options": {
             k: v for k, v in data["providers"]["media"]["options"].items() if k == "style"}}}
     return PresetConfig.model_validate(data)
 

@@ -12,6 +12,7 @@ from jobs.services.collaboration import comment_payload, viewers_of
 from jobs.services.drafts import draft_payload
 from pipeline.contracts import Adjustments, PresetConfig, RenderPlan
 from pipeline.contracts.adjustments import describe_changes
+from pipeline.post import PLATFORMS, texts
 from pipeline.render.parity import snapshot_times
 from previews.sprites import sprites_for
 
@@ -52,7 +53,21 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
         "fonts_url": reverse("previews:font", kwargs={"name": "x"})[:-1],
         "snapshot_times": snapshot_times(plan),
         "sprites": sprites_for(job.pk, plan),
+        "post_texts": post_texts(plan),
     }
+
+
+def post_texts(plan: RenderPlan) -> list[dict]:
+    """The post as each platform will carry it (pipeline/post.py cuts it): the review page shows these, so the
+    counts a reviewer sees are the ones L7 delivers."""
+    whole = len(plan.post.caption.strip()) + len(" ".join(plan.post.hashtags)) + (2 if plan.post.hashtags else 0)
+    rows = []
+    for name, text in texts(plan.post).items():
+        limits = PLATFORMS[name]
+        rows.append({"platform": name, "label": limits.label, "text": text, "chars": len(text),
+                     "max_chars": limits.max_chars, "hashtags": sum(word.startswith("#") for word in text.split()),
+                     "max_hashtags": limits.max_hashtags, "shortened": len(text) < whole})
+    return rows
 
 
 def originals(plan: RenderPlan) -> dict:
@@ -61,7 +76,8 @@ def originals(plan: RenderPlan) -> dict:
     captions = next((layer for layer in plan.overlay if layer.type == "captions"), None)
     return {"texts": {layer.id: layer.text for layer in editable},
             "colors": {layer.id: layer.color for layer in editable},
-            "captions": [" ".join(word.text for word in group.words) for group in captions.groups] if captions else []}
+            "captions": [" ".join(word.text for word in group.words) for group in captions.groups] if captions else [],
+            "post": plan.post.model_dump(mode="json")}
 
 
 def review_payload(job: Job, version: PlanVersion) -> dict:

@@ -434,6 +434,7 @@ def preset_builder(request, slug):
     return render(request, "previews/preset.html", {
         "preset": preset, "form": form, "sections": editor.SECTIONS, "fonts": editor.fonts(),
         "references": PresetConfig.model_validate(preset.config).brand.references,
+        "team_logos": sorted(PresetConfig.model_validate(preset.config).brand.team_logos),
         "fonts_json": json.dumps(editor.fonts()), "zones_json": json.dumps(editor.platform_zones()),
     }, status=400 if request.method == "POST" else 200)
 
@@ -486,6 +487,9 @@ def preset_upload(request, slug, what):
             name = preset_services.preset_set_logo(preset=preset, uploaded=uploaded)
         elif what == "reference":
             name = preset_services.preset_add_reference(preset=preset, uploaded=uploaded)
+        elif what == "team":
+            name = preset_services.preset_set_team_logo(preset=preset, uploaded=uploaded,
+                                                        team=request.POST.get("team", ""))
         else:
             name = preset_services.preset_add_font(preset=preset, uploaded=uploaded,
                                                    role=request.POST.get("role", "heading_font"),

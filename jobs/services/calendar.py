@@ -31,11 +31,14 @@ def calendar_plan(*, preset: Preset, start: dt.date, end: dt.date, sports: list[
     created = []
     day = start
     while day <= end:
+        slot = 0  # each of the day's pieces opens with its own hook (the copywriter takes the slot's)
         for sport in sports or [s.value for s in (Sport.NFL, Sport.NBA)]:
             for matchup in slate_for(preset=preset, sport=sport, date=day).matchups:
+                slot += 1
                 if Job.objects.filter(preset=preset, inputs__matchup_id=matchup.id, status__in=LIVE).exists():
                     continue
                 created.append(job_create(preset=preset, created_by=created_by, inputs={
-                    "sport": sport, "date": day.isoformat(), "matchup_id": matchup.id, "batch": True}))
+                    "sport": sport, "date": day.isoformat(), "matchup_id": matchup.id, "batch": True,
+                    "slot": slot - 1}))
         day += dt.timedelta(days=1)
     return created

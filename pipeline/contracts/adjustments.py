@@ -18,6 +18,10 @@ class Adjustments(Contract):
     caption_edits: dict[str, str] = Field(default={}, description="caption group number -> its corrected words")
     backgrounds: dict[str, JobFile] = Field(default={}, description="scene id -> another picture made for it "
                                                                      "(the review's 'another image')")
+    # The post that goes with the piece (RenderPlan.post); empty: as L3 wrote it.
+    post_caption: str = Field(default="", max_length=2200, description="the post's caption")
+    post_hashtags: str = Field(default="", max_length=3100, description="the post's hashtags, space separated")
+    alt_text: dict[str, str] = Field(default={}, description="scene id -> the image's description")
 
     @field_validator("layer_scale")
     @classmethod
@@ -45,6 +49,19 @@ class Adjustments(Contract):
                 raise ValueError(f"caption group {group!r} is not a number")
             if not text.strip() or len(text) > 120:
                 raise ValueError(f"the words of caption group {group} must be 1 to 120 characters")
+        return {k: " ".join(v.split()) for k, v in value.items()}
+
+    @field_validator("post_caption", "post_hashtags")
+    @classmethod
+    def _post_text(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("alt_text")
+    @classmethod
+    def _alt_text(cls, value: dict[str, str]) -> dict[str, str]:
+        for scene, text in value.items():
+            if not text.strip() or len(text) > 1000:
+                raise ValueError(f"the alt text of {scene} must be 1 to 1000 characters")
         return {k: " ".join(v.split()) for k, v in value.items()}
 
     def is_empty(self) -> bool:
@@ -84,8 +101,8 @@ class Adjustments(Contract):
         return type(self).model_validate(data)
 
 
-SCALARS = ("text_scale", "timing_offset")
-MAPS = ("layer_scale", "text_edits", "colors", "caption_edits", "backgrounds")
+SCALARS = ("text_scale", "timing_offset", "post_caption", "post_hashtags")
+MAPS = ("layer_scale", "text_edits", "colors", "caption_edits", "backgrounds", "alt_text")
 
 
 def _scale(value: float) -> str:
@@ -117,6 +134,15 @@ def describe_changes(before: Adjustments, after: Adjustments) -> list[str]:
                 changes.append(f"{what} of {label} changed to {new}")
             else:
                 changes.append(f"{what} of {label} changed to “{new}”")
+    if before.post_caption != after.post_caption:
+        changes.append("Post caption set back to the original" if not after.post_caption else "Post caption edited")
+    if before.post_hashtags != after.post_hashtags:
+        changes.append("Hashtags set back to the original" if not after.post_hashtags
+                       else f"Hashtags changed to “{after.post_hashtags[:120]}”")
+    for scene in sorted(set(before.alt_text) | set(after.alt_text)):
+        if before.alt_text.get(scene) != after.alt_text.get(scene):
+            changes.append(f"Alt text of {scene} set back to the original" if scene not in after.alt_text
+                           else f"Alt text of {scene} changed to “{after.alt_text[scene][:120]}”")
     for scene in sorted(set(before.backgrounds) | set(after.backgrounds)):
         if before.backgrounds.get(scene) != after.backgrounds.get(scene):
             changes.append(f"Picture of {scene} set back to the original" if scene not in after.backgrounds

@@ -18,6 +18,9 @@ class JobInputs(Contract):
     # Skip review: the plan is approved as built and rendered at once.
     auto_approve: bool = False
     variant: int = Field(default=0, ge=0, le=2, description="which of a job's variants this is")
+    # Its place among the day's batch (plan_calendar numbers them): the copywriter opens each with another hook.
+    # None (a job started on its own): a place drawn from the matchup.
+    slot: int | None = Field(default=None, ge=0, le=999)
 
     @model_validator(mode="after")
     def _date_or_matchup(self) -> JobInputs:

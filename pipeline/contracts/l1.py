@@ -1,6 +1,8 @@
 """L1 data: a matchup with its teams, odds and player props."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from pipeline.contracts.base import Contract, HexColor, Sport
@@ -37,6 +39,8 @@ class PlayerProp(Contract):
     under_odds: int
     season_avg: float | None = Field(default=None, ge=0)
     last5_avg: float | None = Field(default=None, ge=0)
+    last5: list[Annotated[float, Field(ge=0)]] = Field(
+        default=[], max_length=5, description="the player's figure in each of his last games, oldest first")
 
     _odds = field_validator("over_odds", "under_odds")(_american_odds)
 

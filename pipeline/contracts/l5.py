@@ -12,6 +12,7 @@ class AssetRole(StrEnum):
     BACKGROUND = "background"
     CARD = "card"
     LOGO = "logo"
+    BADGE = "badge"  # a team's crest: drawn from its colours and abbreviation, or the brand's own logo of it
 
 
 class MediaAsset(Contract):
@@ -21,6 +22,7 @@ class MediaAsset(Contract):
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    team: str | None = Field(default=None, pattern=r"^[A-Z]{2,4}$", description="whose badge (its abbreviation)")
 
 
 class MediaPackage(Contract):
@@ -28,3 +30,6 @@ class MediaPackage(Contract):
 
     def for_segment(self, segment_id: str, role: AssetRole) -> MediaAsset | None:
         return next((a for a in self.assets if a.segment_id == segment_id and a.role == role), None)
+
+    def badge(self, team: str) -> MediaAsset | None:
+        return next((a for a in self.assets if a.role == AssetRole.BADGE and a.team == team), None)

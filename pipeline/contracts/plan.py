@@ -29,6 +29,9 @@ class Entrance(StrEnum):
     SLIDE_LEFT = "slide_left"
     SLIDE_RIGHT = "slide_right"
     POP = "pop"
+    # Data graphics: a bar grows from its foot, a meter fills from its left edge (the layer's box is the end state)
+    GROW_UP = "grow_up"
+    GROW_RIGHT = "grow_right"
 
 
 class Motion(Contract):
@@ -102,13 +105,24 @@ class TextRole(StrEnum):
     STAMP = "stamp"
 
 
+class Count(Contract):
+    """A number in a text that runs up to itself from zero over its layer's first `duration` seconds (both
+    renderers: pipeline/motion.py count_text)."""
+
+    number: str = Field(pattern=r"^\d{1,7}(\.\d{1,3})?$", description="the number in the text, as written there")
+    duration: float = Field(gt=0, le=3)
+
+
+MAX_TEXT_PX = 400  # the largest text a plan may set (a reviewer's scaling is held to it)
+
+
 class TextLayer(LayerBase):
     type: Literal["text"] = "text"
     role: TextRole
     text: str = Field(min_length=1, max_length=400)
     font: str
-    size: float = Field(gt=4, le=400)
-    base_size: float = Field(gt=4, le=400, description="the size before adjustments")
+    size: float = Field(gt=4, le=MAX_TEXT_PX)
+    base_size: float = Field(gt=4, le=MAX_TEXT_PX, description="the size before adjustments")
     color: HexColor
     stroke_color: HexColor | None = None
     stroke_width: float = Field(default=0, ge=0, le=20)
@@ -125,6 +139,13 @@ class TextLayer(LayerBase):
     min_size: float | None = Field(default=None, gt=0)
     max_chars: int | None = Field(default=None, ge=0)
     readable_colors: list[HexColor] = []
+    count: Count | None = None
+
+    @model_validator(mode="after")
+    def _counts_a_number_it_shows(self):
+        if self.count is not None and not any(self.count.number in line.text for line in self.lines):
+            raise ValueError(f"layer {self.id} counts {self.count.number}, which its lines do not show")
+        return self
 
 
 class ImageLayer(LayerBase):
@@ -194,6 +215,14 @@ class CaptionLayer(LayerBase):
 Layer = Annotated[TextLayer | ImageLayer | ShapeLayer | CaptionLayer, Field(discriminator="type")]
 
 
+class Transition(Contract):
+    """How a scene comes in over the one before it (held at its last moment) in its first `duration` seconds.
+    Both renderers draw these formulas (pipeline/motion.py transition_at and transition_look)."""
+
+    kind: Literal["crossfade", "push", "zoom"]
+    duration: float = Field(gt=0, le=1.5)
+
+
 class Scene(Contract):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     segment_id: str | None = None
@@ -201,6 +230,7 @@ class Scene(Contract):
     end: float = Field(gt=0)
     background: Background
     layers: list[Layer] = []
+    transition: Transition | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Scene:
@@ -221,6 +251,21 @@ class AudioTrack(Contract):
     role: Literal["narration", "music"]
     start: float = Field(default=0.0, ge=0)
     gain: float = Field(default=1.0, ge=0, le=2)
+
+
+# Letters (Latin, with accents), digits and _: one class that Python's re and pydantic's regex read alike.
+HASHTAG_CHARS = "0-9A-Za-z_\u00C0-\u024F"
+Hashtag = Annotated[str, Field(pattern=f"^#[{HASHTAG_CHARS}]{{1,100}}$")]
+
+
+class PostCopy(Contract):
+    """The words that go with the piece on the platform: reviewed with the plan, frozen with it at approval, and
+    delivered with its files (pipeline/post.py writes each platform's text from it)."""
+
+    caption: str = Field(default="", max_length=2200)
+    hashtags: list[Hashtag] = Field(default=[], max_length=30)
+    alt_text: dict[str, Annotated[str, Field(max_length=1000)]] = Field(
+        default={}, description="scene id -> what the image shows, for people who cannot see it (slides, stills)")
 
 
 class RenderPlan(Contract):
@@ -244,15 +289,18 @@ class RenderPlan(Contract):
     # A reel of a carousel's slides (pipeline/plan.py reel_of_slides): the layers are laid out on a slide this
     # tall, drawn whole in the middle of the taller frame over a blurred, dimmed copy of itself.
     slide_height: int | None = Field(default=None, ge=64, le=4096)
+    post: PostCopy = PostCopy()
 
     @model_validator(mode="after")
     def _consistent(self) -> RenderPlan:
         if self.slide_height is not None and self.slide_height > self.height:
             raise ValueError(f"a slide of {self.slide_height} px does not fit in a frame {self.height} px tall")
         previous_end = 0.0
-        for scene in self.scenes:
+        for index, scene in enumerate(self.scenes):
             if scene.start + 1e-6 < previous_end:
                 raise ValueError(f"scene {scene.id} overlaps the scene before it")
+            if scene.transition is not None and (index == 0 or scene.transition.duration > scene.end - scene.start):
+                raise ValueError(f"scene {scene.id} has a transition with no scene before it or longer than itself")
             previous_end = scene.end
         if previous_end > self.duration + 1e-6:
             raise ValueError("the last scene ends after the plan's duration")

@@ -1,9 +1,9 @@
 """A preset's configuration: formats, providers per layer, brand rules, segment rules, voice."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from pipeline.contracts.base import ContentKind, Contract, HexColor, non_finite_path
 from pipeline.contracts.providers import PROVIDER_OPTIONS
@@ -88,7 +88,7 @@ class DestinationChoice(Contract):
 class Providers(Contract):
     data: DataChoice = DataChoice(name="fixture")
     ideas: IdeasChoice = IdeasChoice(name="template")
-    audio: AudioChoice = AudioChoice(name="espeak")
+    audio: AudioChoice = AudioChoice(name="piper")
     media: MediaChoice = MediaChoice(name="procedural")
     distribution: DestinationChoice | None = None
 
@@ -99,8 +99,8 @@ class FontSpec(Contract):
 
 
 class BrandRules(Contract):
-    heading_font: FontSpec = FontSpec(family="DejaVu Sans Bold", file="DejaVuSans-Bold.ttf")
-    body_font: FontSpec = FontSpec(family="DejaVu Sans", file="DejaVuSans.ttf")
+    heading_font: FontSpec = FontSpec(family="Bebas Neue Bold", file="BebasNeue-Bold.otf")
+    body_font: FontSpec = FontSpec(family="League Spartan Bold", file="LeagueSpartan-Bold.otf")
     palette: list[HexColor] = Field(default=["#FFD400", "#FFFFFF", "#0B0F1A", "#19E68C", "#FF3B5C"], min_length=2)
     text_color: HexColor = "#FFFFFF"
     accent_color: HexColor = "#FFD400"
@@ -108,6 +108,10 @@ class BrandRules(Contract):
     references: list[str] = Field(default=[], max_length=4,
                                   description="reference images in MEDIA_ROOT/brand/: L5's providers take them, "
                                               "and the procedural art takes their palette and texture")
+    # A team's own logo (its abbreviation -> a PNG in MEDIA_ROOT/brand/) shown instead of the crest L5 draws.
+    team_logos: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")],
+                     Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]+\.png$")]] = Field(
+        default={}, max_length=128)
     headline_size: int = Field(default=96, ge=16, le=300)
     body_size: int = Field(default=54, ge=12, le=200)
     margin: int = Field(default=80, ge=0, le=400)
@@ -146,6 +150,9 @@ class VoiceSpec(Contract):
     words_per_minute: int = Field(default=175, ge=80, le=400)
     pitch: int = Field(default=50, ge=0, le=99)
     music: str | None = Field(default=None, description="a music bed file in MEDIA_ROOT/brand/")
+    bed: Literal["off", "drive", "bounce"] = Field(
+        default="drive", description="the music made offline (pipeline/music.py) when no brand bed is set")
+    tempo_bpm: int = Field(default=120, ge=70, le=180, description="the bed's tempo; scene cuts land on its beats")
     music_gain: float = Field(default=0.25, ge=0, le=1)
     duck_gain: float = Field(default=0.35, ge=0, le=1, description="music level under speech, relative")
     loudness_lufs: float = Field(default=-14.0, ge=-30, le=-9,
@@ -156,6 +163,9 @@ class MotionStyle(Contract):
     kenburns: float = Field(default=0.04, ge=0, le=0.2, description="zoom per second")
     text_entrance: Literal["none", "fade", "slide_up", "slide_left", "pop"] = "slide_up"
     entrance_s: float = Field(default=0.35, ge=0, le=2)
+    # How each scene of a reel comes in over the one before it (a carousel's slides are stills: no transition).
+    transition: Literal["cut", "crossfade", "push", "zoom"] = "crossfade"
+    transition_s: float = Field(default=0.3, gt=0, le=1.5)
 
 
 class PreviewSpec(Contract):
@@ -228,7 +238,8 @@ class CaptionStyle(Contract):
     size: int = Field(default=64, ge=24, le=160, description="px at a 1080-wide frame")
     min_size: int = Field(default=40, ge=12, le=160, description="the smallest a group may shrink to fit")
     color: HexColor = "#FFFFFF"
-    highlight_color: HexColor = "#FFD400"
+    highlight_color: HexColor | None = Field(default=None, description="the spoken word's colour; unset: the "
+                                                                        "brand's accent colour")
     highlight: Literal["color", "box"] = "box"
     uppercase: bool = True
 

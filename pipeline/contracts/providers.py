@@ -72,11 +72,11 @@ class ElevenLabsOptions(Patience):
 
 
 class ProceduralOptions(Contract):
-    style: Literal["energy", "illustrated", "stat"] = None
+    style: Literal["arena", "energy", "illustrated", "stat"] = None
 
 
 class ImageModelOptions(Patience):
-    style: Literal["energy", "illustrated", "stat"] = None
+    style: Literal["arena", "energy", "illustrated", "stat"] = None
     model: str = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")
 
 
@@ -85,7 +85,7 @@ class FluxOptions(ImageModelOptions):
 
 
 class ComfyUIOptions(Patience):
-    style: Literal["energy", "illustrated", "stat"] = None
+    style: Literal["arena", "energy", "illustrated", "stat"] = None
     # A workflow file in the brand folder (a name, never a path out of it), or the workflow itself.
     workflow: str | dict[str, Any] = Field(default=None)
     prompt_node: str = Field(default=None, min_length=1, max_length=40)
@@ -98,7 +98,8 @@ class ComfyUIOptions(Patience):
 PROVIDER_OPTIONS: dict[str, dict[str, type[Contract]]] = {
     "data": {"fixture": FixtureOptions, "balldontlie": BallDontLieOptions, "goatedbets": GoatedBetsOptions},
     "ideas": {"template": TemplateOptions, "llm": LLMScriptOptions},
-    "audio": {"espeak": NoOptions, "openai_tts": OpenAISpeechOptions, "elevenlabs": ElevenLabsOptions},
+    "audio": {"piper": NoOptions, "espeak": NoOptions, "openai_tts": OpenAISpeechOptions,
+              "elevenlabs": ElevenLabsOptions},
     "media": {"procedural": ProceduralOptions, "openai_images": ImageModelOptions, "flux": FluxOptions,
               "gemini_images": ImageModelOptions, "comfyui": ComfyUIOptions},
 }

@@ -17,16 +17,22 @@ def default_pipeline() -> Pipeline:
 
     return Pipeline(
         layers=(
-            LayerSpec("L1", "data", l1_data.run, DataPackage, config_keys=("providers.data",), version="2",
+            # A layer's version changes with what its output carries, so a cached output made by older code is
+            # not reused: L1 3 (each prop's last games), L3 4 (phrasings in turn, the post's caption and
+            # hashtags), L4 3 (Piper's voice, the music bed, cuts on beats), L5 3 (the arena art and the teams'
+            # crests).
+            LayerSpec("L1", "data", l1_data.run, DataPackage, config_keys=("providers.data",), version="3",
                       cache_ttl_s=300),
             LayerSpec("L2", "calendar", l2_calendar.run, CalendarPlan, needs=("L1",),
                       config_keys=("format.kind", "segments"), version="1", cache_ttl_s=3600),
             LayerSpec("L3", "ideas", l3_ideas.run, Script, needs=("L1", "L2"),
-                      config_keys=("providers.ideas", "hashtags"), version="2", uses_variant=True),
+                      config_keys=("providers.ideas", "hashtags", "compliance.text"), version="5",
+                      uses_variant=True),
             LayerSpec("L4", "audio", l4_audio.run, AudioPackage, needs=("L2", "L3"),
-                      config_keys=("providers.audio", "voice"), version="2"),
+                      config_keys=("providers.audio", "voice", "format.kind"), version="3"),
             LayerSpec("L5", "media", l5_media.run, MediaPackage, needs=("L1", "L3"),
-                      config_keys=("providers.media", "format", "brand.logo", "brand.references"), version="2",
+                      config_keys=("providers.media", "format", "brand.logo", "brand.references",
+                                   "brand.team_logos"), version="3",
                       uses_variant=True),
             LayerSpec("L6", "assembly", l6_assembly.run, RenderResult, cacheable=False, timeout_s=1800,
                       help=l6_assembly.help, ahead=l6_assembly.render_ahead),

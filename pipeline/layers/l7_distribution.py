@@ -23,6 +23,7 @@ from pipeline.files import atomic_write, atomic_write_bytes
 from pipeline.http import ProviderClient, RetryPolicy, Timeouts, make_session
 from pipeline.net import AddressRefused, check_delivery_url
 from pipeline.paths import OutsideFolder, contained
+from pipeline.post import texts as post_texts
 from pipeline.registry import LayerInput
 
 
@@ -42,7 +43,9 @@ def metadata(inputs: LayerInput, ctx: LayerContext, result: RenderResult) -> dic
         files.append(described)
     return {"job_id": ctx.job_id, "plan_version": result.plan_version, "analytics_id": post,
             "kind": plan.kind, "title": plan.title,
-            "odds_as_of": plan.odds_as_of.isoformat() if plan.odds_as_of else None, "files": files}
+            "odds_as_of": plan.odds_as_of.isoformat() if plan.odds_as_of else None, "files": files,
+            # The post copy as approved, and each platform's text made from it (pipeline/post.py).
+            "post": {**plan.post.model_dump(mode="json"), "platforms": post_texts(plan.post)}}
 
 
 def to_folder(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key: str,
@@ -65,6 +68,11 @@ def to_folder(inputs: LayerInput, ctx: LayerContext, result: RenderResult, key: 
             source = ctx.work_dir / output.file
             atomic_write(target / source.name, lambda tmp, src=source: shutil.copyfile(src, tmp))
             delivered.append(source.name)
+        # Each platform's post text beside the files, ready to paste: post-instagram.txt, post-tiktok.txt, post-x.txt
+        for platform, words in post_texts(inputs.plan.post).items():
+            if words:
+                atomic_write_bytes(target / f"post-{platform}.txt", (words + "\n").encode())
+                delivered.append(f"post-{platform}.txt")
         atomic_write_bytes(target / "metadata.json", json.dumps(metadata(inputs, ctx, result), indent=2).encode())
     except OSError as exc:
         raise DistributionError(f"could not write to {target}: {exc.strerror}", layer="L7", provider="folder",

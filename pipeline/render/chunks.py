@@ -109,6 +109,9 @@ def chunk_key(plan: RenderPlan, first: int, count: int, base_dir: Path, encoder:
     """A hash of everything the pixels of frames [first, first + count) depend on."""
     start, end = first / plan.fps, (first + count) / plan.fps
     shown = {scene_at(plan, index / plan.fps).id for index in range(first, first + count)}
+    # A scene that comes in with a transition shows the one before it, held, in its first moments.
+    shown |= {before.id for before, scene in zip(plan.scenes, plan.scenes[1:], strict=False)
+              if scene.id in shown and scene.transition is not None}
     scenes = [scene for scene in plan.scenes if scene.id in shown]
     overlay = []
     for layer in plan.overlay:

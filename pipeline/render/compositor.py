@@ -23,7 +23,17 @@ from PIL import Image, ImageDraw
 from pipeline.contracts import RenderPlan
 from pipeline.contracts.plan import CaptionLayer, Entrance, ImageLayer, Scene, ShapeLayer, TextLayer
 from pipeline.errors import RenderError
-from pipeline.motion import caption_state, kenburns_view, layer_state
+from pipeline.motion import (
+    LayerState,
+    caption_state,
+    count_text,
+    grown_box,
+    held_time,
+    kenburns_view,
+    layer_state,
+    transition_at,
+    transition_look,
+)
 from pipeline.render import yuv
 from pipeline.text import load_font
 
@@ -155,14 +165,18 @@ def _caption_group_images(layer: CaptionLayer, plan: RenderPlan, index: int) -> 
     return plain.crop((left, top, right, bottom)), x0 + left, y0 + top, highlights
 
 
-def _shape_image(layer: ShapeLayer) -> tuple[Image.Image, int, int]:
-    box = layer.box
-    x0, y0 = int(round(box.x)), int(round(box.y))
-    image = Image.new("RGBA", (max(1, int(round(box.width))), max(1, int(round(box.height)))), (0, 0, 0, 0))
+def _shape_image(layer: ShapeLayer, box: tuple[float, float, float, float] | None = None
+                 ) -> tuple[Image.Image, int, int]:
+    """The shape drawn in its box, or in `box` (x, y, width, height: the part of a growing bar drawn so far)."""
+    x, y, width, height = box or (layer.box.x, layer.box.y, layer.box.width, layer.box.height)
+    x0, y0 = int(round(x)), int(round(y))
+    image = Image.new("RGBA", (max(1, int(round(width))), max(1, int(round(height)))), (0, 0, 0, 0))
     fill = (*hex_rgb(layer.fill), int(round(255 * layer.fill_opacity)))
     draw = ImageDraw.Draw(image)
     if layer.shape == "rounded_rect" and layer.radius > 0:
-        draw.rounded_rectangle([0, 0, image.width - 1, image.height - 1], radius=layer.radius, fill=fill)
+        # A corner no rounder than the shape is wide or tall, as canvas roundRect clamps it
+        radius = min(layer.radius, image.width / 2, image.height / 2)
+        draw.rounded_rectangle([0, 0, image.width - 1, image.height - 1], radius=radius, fill=fill)
     else:
         draw.rectangle([0, 0, image.width, image.height], fill=fill)
     return image, x0, y0
@@ -193,6 +207,7 @@ class Compositor:
         self._pictures: dict[str, yuv.Picture] = {}
         self._still_backgrounds: dict[str, yuv.Frame] = {}
         self._moving_overlay = []
+        self._layers = {layer.id: layer for layer in plan.all_layers()}
         self._prepare()
 
     # -- preparation -------------------------------------------------------------------------
@@ -312,17 +327,30 @@ class Compositor:
         state = layer_state(layer, t)
         if state.alpha <= 0:
             return None
+        if isinstance(layer, TextLayer) and (counted := count_text(layer, t)) is not None:
+            return self._counted(layer.id, counted), state.alpha, int(round(state.dx)), int(round(state.dy))
+        if isinstance(layer, ShapeLayer) and (state.sx < 1 or state.sy < 1):
+            grown = self._grown(layer.id, round(state.sx, 3), round(state.sy, 3))
+            return (grown, state.alpha, int(round(state.dx)), int(round(state.dy))) if grown else None
         sprite = self._sprite(layer)
         if state.scale != 1.0:
             sprite = self._scaled(layer.id, round(state.scale, 3))
         return sprite, state.alpha, int(round(state.dx)), int(round(state.dy))
 
-    def _sprites_at(self, scene: Scene, t: float) -> Iterator[tuple[Sprite, float, int, int]]:
-        """What is laid over the background at time t, bottom to top: the scene's layers, the overlay, the
-        caption group and its spoken word. The same list for both colour spaces."""
+    def _scene_sprites(self, scene: Scene, t: float) -> Iterator[tuple[Sprite, float, int, int]]:
+        """The scene's own layers at time t, bottom to top."""
         for layer in scene.layers:
             if drawn := self._layer_sprite(layer, t):
                 yield drawn
+
+    def _sprites_at(self, scene: Scene, t: float) -> Iterator[tuple[Sprite, float, int, int]]:
+        """What is laid over the background at time t, bottom to top: the scene's layers, the overlay, the
+        caption group and its spoken word. The same list for both colour spaces."""
+        yield from self._scene_sprites(scene, t)
+        yield from self._overlay_sprites(t)
+
+    def _overlay_sprites(self, t: float) -> Iterator[tuple[Sprite, float, int, int]]:
+        """The overlay at time t: over every scene, and over a transition as a whole."""
         if self._static_overlay is not None:
             yield self._static_overlay, 1.0, 0, 0
         for layer in self._moving_overlay:
@@ -336,6 +364,26 @@ class Compositor:
                 if word is not None:
                     yield highlights[word], 1.0, 0, 0
 
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - a counter's numbers, each drawn once
+    def _counted(self, layer_id: str, counted: str) -> Sprite:
+        """A counting text with `counted` in place of its number, on the same lines as the finished text."""
+        layer = self._layers[layer_id]
+        lines = [line.model_copy(update={"text": line.text.replace(layer.count.number, counted, 1)})
+                 for line in layer.lines]
+        image, x, y = text_image(layer.model_copy(update={"lines": lines}), self.plan)
+        return Sprite.from_image(image, x, y)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - a growing bar's frames, each drawn once
+    def _grown(self, layer_id: str, sx: float, sy: float) -> Sprite | None:
+        """A growing shape's sprite: the shape drawn anew in the part of its box grown so far (its corners stay
+        round); None while less than a pixel has grown."""
+        layer = self._layers[layer_id]
+        box = grown_box(layer.box, LayerState(alpha=1.0, sx=sx, sy=sy))
+        if box[2] < 1 or box[3] < 1:
+            return None
+        image, x, y = _shape_image(layer, box)
+        return Sprite.from_image(image, x, y)
+
     @functools.lru_cache(maxsize=64)  # noqa: B019
     def _scaled(self, layer_id: str, scale: float) -> Sprite:
         """A layer's sprite scaled about its centre (the pop entrance; its sprite is drawn by then)."""
@@ -347,11 +395,26 @@ class Compositor:
         inverse = cv2.resize(base.inverse, size, interpolation=cv2.INTER_LINEAR)
         return Sprite(x=base.x + (w - size[0]) // 2, y=base.y + (h - size[1]) // 2, rgba=rgba, inverse=inverse)
 
+    def _scene_rgba(self, scene: Scene, t: float) -> np.ndarray:
+        frame = self.background(scene, t)
+        for sprite, opacity, dx, dy in self._scene_sprites(scene, t):
+            sprite.blend(frame, opacity, dx, dy)
+        return frame
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - the scene before a transition, held through it
+    def _held(self, scene_id: str, planes: bool):
+        """The scene before a transition at its last moment, as YUV planes (`planes`) or RGBA."""
+        scene = next(s for s in self.plan.scenes if s.id == scene_id)
+        return (self._scene_yuv if planes else self._scene_rgba)(scene, held_time(scene))
+
     def frame_rgba(self, t: float) -> np.ndarray:
         """The frame at time t as RGBA (height, width, 4): what stills and frame_at are made from."""
         scene = self.scene_at(t)
-        frame = self.background(scene, t)
-        for sprite, opacity, dx, dy in self._sprites_at(scene, t):
+        frame = self._scene_rgba(scene, t)
+        if moving := transition_at(self.plan.scenes, t):
+            before, p = moving
+            frame = _transitioned([self._held(before.id, False)], [frame], scene.transition.kind, p)[0]
+        for sprite, opacity, dx, dy in self._overlay_sprites(t):
             sprite.blend(frame, opacity, dx, dy)
         return self._framed(frame) if self.plan.slide_height else frame
 
@@ -406,15 +469,52 @@ class Compositor:
         if self.plan.slide_height:
             return yuv.to_planes(self.frame(t)).data  # a reel of slides: framed in RGB, then converted once
         scene = self.scene_at(t)
+        frame = self._scene_yuv(scene, t)
+        if moving := transition_at(self.plan.scenes, t):
+            before, p = moving
+            held = self._held(before.id, True)
+            _transitioned([held.y, held.u, held.v], [frame.y, frame.u, frame.v], scene.transition.kind, p,
+                          into=[frame.y, frame.u, frame.v])
+        for sprite, opacity, dx, dy in self._overlay_sprites(t):
+            sprite.blend_yuv(frame, opacity, dx, dy)
+        return frame.data
+
+    def _scene_yuv(self, scene: Scene, t: float) -> yuv.Frame:
         if scene.background.kenburns is None:
             if scene.id not in self._still_backgrounds:
                 self._still_backgrounds[scene.id] = self._background_yuv(scene, scene.start)
             frame = self._still_backgrounds[scene.id].copy()
         else:
             frame = self._background_yuv(scene, t)
-        for sprite, opacity, dx, dy in self._sprites_at(scene, t):
+        for sprite, opacity, dx, dy in self._scene_sprites(scene, t):
             sprite.blend_yuv(frame, opacity, dx, dy)
-        return frame.data
+        return frame
+
+
+def _transitioned(before: list[np.ndarray], after: list[np.ndarray], kind: str, p: float, *,
+                  into: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """The new scene's planes (or RGBA image) coming in over the held scene before it at progress p
+    (pipeline/motion.py transition_look), plane by plane: the chroma planes of a YUV frame are half the luma's
+    size, so offsets and the zoom's centre scale with each plane."""
+    out = into if into is not None else [np.empty_like(plane) for plane in after]
+    full_height = after[0].shape[0]
+    for old, new, dst in zip(before, after, out, strict=True):
+        height, width = new.shape[:2]
+        ratio = height / full_height
+        old_dy, new_dy, scale, alpha = transition_look(kind, p, full_height)
+        if kind == "push":
+            shift = int(round(new_dy * ratio))
+            moved = new[: height - shift].copy()
+            dst[:shift] = old[height - shift:]
+            dst[shift:] = moved
+            continue
+        if scale != 1.0:
+            # About the frame's centre, as canvas scales drawImage about it.
+            matrix = np.array([[scale, 0.0, (1 - scale) * width / 2], [0.0, scale, (1 - scale) * height / 2]])
+            new = cv2.warpAffine(new, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
+        cv2.addWeighted(old, 1.0 - alpha, new, alpha, 0.0, dst=dst)
+    return out
 
 
 def frame_at(plan: RenderPlan, t: float, base_dir: Path) -> np.ndarray:

@@ -126,10 +126,14 @@ def resample(plane: np.ndarray, pad: int, view: tuple[float, float, float, float
     down = _axis(y, sy, out_h, plane.shape[0])
     if across is not None and down is not None:
         (x0, width, cut_x), (y0, height, cut_y) = across, down
-        scaled = cv2.resize(plane[y0:y0 + height, x0:x0 + width], None, fx=1 / sx, fy=1 / sy,
-                            interpolation=cv2.INTER_LINEAR)
-        np.copyto(out, scaled[cut_y:cut_y + out_h, cut_x:cut_x + out_w])
-        return
+        # cv2.resize copies, not scales, when the size it rounds to is the size it was given: near 1:1 (a slight
+        # zoom) that would drift up to a pixel across the frame, so such a view takes the warp.
+        copies = (round(width / sx), round(height / sy)) == (width, height)
+        if not copies or (sx, sy) == (1.0, 1.0):
+            scaled = cv2.resize(plane[y0:y0 + height, x0:x0 + width], None, fx=1 / sx, fy=1 / sy,
+                                interpolation=cv2.INTER_LINEAR)
+            np.copyto(out, scaled[cut_y:cut_y + out_h, cut_x:cut_x + out_w])
+            return
     matrix = np.array([[sx, 0.0, x + 0.5 * sx - 0.5], [0.0, sy, y + 0.5 * sy - 0.5]])
     cv2.warpAffine(plane, matrix, (out_w, out_h), dst=out, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                    borderMode=cv2.BORDER_REPLICATE)

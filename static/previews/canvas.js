@@ -2,7 +2,9 @@
 // Text layers are composited from the sprites L6's compositor drew (payload.sprites: pipeline/render/sprites.py),
 // so every browser shows L6's glyphs, and a fade or a pop applies to the finished text as one image, as in L6.
 // Until a sprite has arrived (or where the server has none) the text is set here from the plan's lines.
-import { captionState, kenburnsView, layerState } from "./motion.js";
+import {
+  captionState, countText, grownBox, heldTime, kenburnsView, layerState, transitionAt, transitionLook,
+} from "./motion.js";
 
 function rgba(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);
@@ -103,6 +105,16 @@ export class PreviewCanvas {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalAlpha = 1;
     ctx.imageSmoothingEnabled = true;
+    const moving = transitionAt(plan.scenes, t);
+    if (!moving) this.drawScene(scene, t);
+    else this.drawTransition(moving[0], scene, t, moving[1]);
+    for (const layer of plan.overlay) this.drawLayer(layer, t);
+    if (this.showZones) this.drawZones();
+  }
+
+  // A scene's background and its own layers at t, on this.ctx.
+  drawScene(scene, t) {
+    const { ctx, plan } = this;
     const bg = scene.background;
     const image = bg.asset ? this.images.get(bg.asset) : null;
     if (image) {
@@ -113,8 +125,36 @@ export class PreviewCanvas {
       ctx.fillRect(0, 0, plan.width, plan.height);
     }
     for (const layer of scene.layers) this.drawLayer(layer, t);
-    for (const layer of plan.overlay) this.drawLayer(layer, t);
-    if (this.showZones) this.drawZones();
+  }
+
+  // The scene drawn on a canvas of its own (a transition's two sides are composited as whole pictures, as L6
+  // blends its two frames).
+  offscreen(index, scene, t) {
+    this.sides ??= [document.createElement("canvas"), document.createElement("canvas")];
+    const side = this.sides[index];
+    if (side.width !== this.plan.width) side.width = this.plan.width;
+    if (side.height !== this.plan.height) side.height = this.plan.height;
+    const main = this.ctx;
+    this.ctx = side.getContext("2d", { alpha: false });
+    this.ctx.setTransform(1, 0, 0, 1, 0, 0);
+    this.ctx.globalAlpha = 1;
+    try { this.drawScene(scene, t); } finally { this.ctx = main; }
+    return side;
+  }
+
+  // The new scene coming in over the one before it, held at its last moment (transition_look in motion.js).
+  drawTransition(before, scene, t, p) {
+    const { ctx, plan } = this;
+    const held = this.offscreen(0, before, heldTime(before));
+    const coming = this.offscreen(1, scene, t);
+    const [oldDy, newDy, scale, alpha] = transitionLook(scene.transition.kind, p, plan.height);
+    ctx.save();
+    ctx.drawImage(held, 0, oldDy);
+    ctx.globalAlpha = alpha;
+    ctx.translate(plan.width / 2, plan.height / 2 + newDy);
+    ctx.scale(scale, scale);
+    ctx.drawImage(coming, -plan.width / 2, -plan.height / 2);
+    ctx.restore();
   }
 
   drawZones() {
@@ -199,7 +239,9 @@ export class PreviewCanvas {
     ctx.globalAlpha = state.alpha;
     // L6 moves pre-drawn sprites by whole pixels.
     ctx.translate(Math.round(state.dx), Math.round(state.dy));
-    const sprite = layer.type === "text" ? this.spriteOf(layer) : null;
+    // A counter running up is set here on the finished text's lines (its sprite shows the final number).
+    const counted = layer.type === "text" ? countText(layer, t) : null;
+    const sprite = layer.type === "text" && counted === null ? this.spriteOf(layer) : null;
     if (state.scale !== 1) {
       // About the sprite's centre, as L6 scales it.
       const [l, tp, r, b] = sprite ? [sprite.x, sprite.y, sprite.x + sprite.width, sprite.y + sprite.height]
@@ -211,8 +253,16 @@ export class PreviewCanvas {
       ctx.translate(-cx, -cy);
     }
     if (sprite) ctx.drawImage(sprite.bitmap, sprite.x, sprite.y);
-    else if (layer.type === "text") this.drawText(layer);
-    else if (layer.type === "shape") this.drawShape(layer);
+    else if (counted !== null) {
+      this.drawText({ ...layer, lines: layer.lines.map((line) => ({ ...line, text: line.text.replace(layer.count.number, counted) })) });
+    } else if (layer.type === "text") this.drawText(layer);
+    else if (layer.type === "shape") {
+      if (state.sx < 1 || state.sy < 1) {
+        // A growing bar: drawn anew in the part of its box grown so far, as L6 draws it.
+        const [x, y, w, h] = grownBox(layer.box, state);
+        if (w >= 1 && h >= 1) this.drawShape(layer, { x, y, width: w, height: h });
+      } else this.drawShape(layer);
+    }
     else if (layer.type === "image") {
       const image = this.images.get(layer.asset);
       if (image) ctx.drawImage(image, Math.round(layer.box.x), Math.round(layer.box.y),
@@ -242,13 +292,13 @@ export class PreviewCanvas {
     }
   }
 
-  drawShape(layer) {
+  drawShape(layer, box = layer.box) {
     const { ctx } = this;
-    const x = Math.round(layer.box.x), y = Math.round(layer.box.y);
-    const w = Math.max(1, Math.round(layer.box.width)), h = Math.max(1, Math.round(layer.box.height));
+    const x = Math.round(box.x), y = Math.round(box.y);
+    const w = Math.max(1, Math.round(box.width)), h = Math.max(1, Math.round(box.height));
     ctx.fillStyle = rgba(layer.fill, layer.fill_opacity);
     ctx.beginPath();
-    if (layer.shape === "rounded_rect" && layer.radius > 0) ctx.roundRect(x, y, w, h, layer.radius);
+    if (layer.shape === "rounded_rect" && layer.radius > 0) ctx.roundRect(x, y, w, h, Math.min(layer.radius, w / 2, h / 2));
     else ctx.rect(x, y, w, h);
     ctx.fill();
   }

@@ -4,7 +4,7 @@
 import { describeErrors, getJSON, postJSON } from "./api.js";
 
 // A field is "text_scale", "timing_offset", or one entry of a per-layer map: "text_edits.<layer id>".
-const DEFAULTS = { text_scale: 1, timing_offset: 0 };
+const DEFAULTS = { text_scale: 1, timing_offset: 0, post_caption: "", post_hashtags: "" };
 
 export function fieldValue(adjustments, field) {
   const dot = field.indexOf(".");

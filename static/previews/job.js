@@ -2,7 +2,7 @@
 import { describeErrors, getJSON, postJSON } from "./api.js";
 import { capabilities, MODE_TEXT } from "./capabilities.js";
 import { PreviewCanvas } from "./canvas.js";
-import { Comments, setField, SharedDraft, showPresence, Suggestions } from "./desk.js";
+import { Comments, fieldValue, setField, SharedDraft, showPresence, Suggestions } from "./desk.js";
 import { Player } from "./player.js";
 import { Recorder } from "./recorder.js";
 import { LiveSocket } from "./socket.js";
@@ -325,6 +325,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
       const { ok, data } = await postJSON(root.dataset.planUrl, { adjustments }, { signal: inFlight.signal });
       if (!ok) { $("adjust-errors").textContent = describeErrors(data); return; }
       $("adjust-errors").textContent = "";
+      showPost(data);
       await onPlan(data);
       desk.onAdjusted?.();
       studio.metrics.lastAdjustMs = performance.now() - started;
@@ -422,6 +423,9 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     return row;
   }));
 
+  const showPost = postPanel(payload, adjustments, touch, () => send(performance.now()), controls);
+  showPost(payload);
+
   desk.onRemote = () => { for (const refresh of controls) refresh(); send(performance.now()); };
   studio.suggestions?.refresh();
 
@@ -447,6 +451,48 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     label.append(Object.assign(document.createElement("span"), { textContent: `${group.start.toFixed(1)} s` }), input);
     return label;
   }));
+}
+
+// The post copy: its caption, hashtags and each image's alt text are fields of the shared draft like the words
+// on screen (an empty field means "as written"). The server cuts the post for each platform (pipeline/post.py)
+// and every answer says what each will carry, so the counts shown are the ones L7 delivers.
+function postPanel(payload, adjustments, touch, send, controls) {
+  const box = $("post-copy");
+  const post = payload.originals?.post;
+  if (!box || !post) return () => {};
+  box.hidden = false;
+  const fields = [[$("post-caption"), "post_caption", post.caption], [$("post-hashtags"), "post_hashtags",
+    post.hashtags.join(" ")]];
+  const slides = payload.plan.scenes.map((scene) => scene.id).filter((id) => id in post.alt_text);
+  $("alt-texts").replaceChildren(...slides.map((id, index) => {
+    const input = Object.assign(document.createElement("textarea"), { rows: 2, maxLength: 1000 });
+    input.dataset.scene = id;
+    fields.push([input, `alt_text.${id}`, post.alt_text[id]]);
+    const label = document.createElement("label");
+    label.append(Object.assign(document.createElement("span"),
+      { textContent: slides.length > 1 ? `Alt text, slide ${index + 1}` : "Alt text" }), input);
+    return label;
+  }));
+  for (const [input, field, original] of fields) {
+    const show = () => { if (document.activeElement !== input) input.value = fieldValue(adjustments, field) || original; };
+    controls.push(show);
+    show();
+    input.addEventListener("input", () => {
+      setField(adjustments, field, input.value.trim() && input.value !== original ? input.value : undefined);
+      touch(field);
+      send();
+    });
+  }
+  return (data) => {
+    $("post-platforms").replaceChildren(...(data.post_texts || []).map((row) => {
+      const li = document.createElement("li");
+      li.dataset.platform = row.platform;
+      li.textContent = `${row.label}: ${row.chars} of ${row.max_chars} characters, ${row.hashtags} of ` +
+        `${row.max_hashtags} hashtags${row.shortened ? " (shortened to fit)" : ""}`;
+      li.title = row.text;
+      return li;
+    }));
+  };
 }
 
 // Approve, skip preview, reject and re-run: they need no preview, so they are bound first, in every mode.

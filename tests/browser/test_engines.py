@@ -24,7 +24,7 @@ from pipeline.contracts import RenderPlan
 from pipeline.render.compositor import Compositor
 from pipeline.render.quality import ssim
 from presets.models import Preset
-from tests.browser.test_studio import PARITY_BAR, caption_moments, entrance_moments, job_in_review
+from tests.browser.test_studio import PARITY_BAR, caption_moments, entrance_moments, job_in_review, motion_moments
 from tests.stack import free_port
 
 # Five minutes of two more browsers: in CI's PostgreSQL pass (RUN_HEAVY=1) only, which runs everything; the
@@ -87,7 +87,7 @@ def picture(data_url: str) -> np.ndarray:
 
 def moments(plan: RenderPlan) -> list[float]:
     return sorted({round(s.start + min(0.7, (s.end - s.start) / 2), 3) for s in plan.scenes} | {0.05}
-                  | caption_moments(plan) | entrance_moments(plan))
+                  | caption_moments(plan) | entrance_moments(plan) | motion_moments(plan))
 
 
 def scores(shots: dict, plan: RenderPlan, job) -> dict[float, float]:

@@ -29,7 +29,7 @@ def test_preset_editor_forms_follow_the_config_and_redraw_thumbnails(staff_page,
     page.wait_for_function("window.builder.refreshes >= 1", timeout=60000)
     first = page.eval_on_selector_all("#thumbs img", "imgs => imgs.map(i => i.src)")
     assert len(first) == 2 and all(src.startswith("data:image/jpeg") for src in first)
-    assert page.input_value(".control[data-path='brand.headline_size'] [data-input]") == "104"
+    assert page.input_value(".control[data-path='brand.headline_size'] [data-input]") == "128"
     # an edit in the form: the JSON follows, the thumbnails are drawn again
     timings = []
     for size, done in ((140, 2), (120, 3), (90, 4)):

@@ -16,7 +16,7 @@ from pipeline.media import ffmpeg
 from pipeline.render.compositor import Compositor
 from pipeline.render.quality import ssim
 from presets.models import Preset
-from tests.browser.helpers import off_loop, screenshot_path
+from tests.browser.helpers import off_loop, screenshot_path, wait_for_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PARITY_BAR = 0.98
@@ -74,6 +74,17 @@ def entrance_moments(plan) -> set[float]:
     return moments
 
 
+def motion_moments(plan) -> set[float]:
+    """Halfway through each scene's transition, each data graphic's growth and each counter: where the two
+    renderers' blends, shifts, zooms, part-drawn bars and running numbers meet."""
+    moments = {round(scene.start + scene.transition.duration / 2, 4) for scene in plan.scenes if scene.transition}
+    moments |= {round(layer.start + layer.motion.enter_s / 2, 4) for scene in plan.scenes for layer in scene.layers
+                if layer.motion.enter in ("grow_up", "grow_right")}
+    moments |= {round(layer.start + layer.count.duration / 2, 4) for scene in plan.scenes for layer in scene.layers
+                if getattr(layer, "count", None)}
+    return moments
+
+
 def assert_sprites(page, plan) -> None:
     """Every text layer is composited from the sprite L6's compositor drew for it, not set by the browser."""
     texts = {layer.id for layer in plan.all_layers() if layer.type == "text"}
@@ -87,7 +98,7 @@ def assert_parity(page, job, label: str) -> list[float]:
     assert_sprites(page, plan)
     compositor = Compositor(plan, job.work_dir)
     times = sorted({round(s.start + min(0.7, (s.end - s.start) / 2), 3) for s in plan.scenes} | {0.05}
-                   | caption_moments(plan) | entrance_moments(plan))
+                   | caption_moments(plan) | entrance_moments(plan) | motion_moments(plan))
     scores = []
     for t in times:
         score = ssim(canvas_at(page, t), compositor.frame(t))
@@ -181,26 +192,27 @@ def test_adjusting_redraws_the_canvas(staff_page, presets):
     page = staff_page
     job = job_in_review(presets["reel_hype"])
     open_review(page, job)
-    t = page_plan(page).scenes[2].start + 1.0
+    prop = next(scene for scene in page_plan(page).scenes if scene.id == "prop_1")
+    t = prop.start + 1.0
     page.evaluate("(t) => studio.player.seek(t)", t)
     before = canvas_at(page, t)
-    layer_id = page_plan(page).scenes[2].layers[0].id
+    layer_id = prop.layers[0].id
     page.locator(f"input[data-layer='{layer_id}']").fill("TAKE THE OVER")
     page.wait_for_function("(studio.adjustCount || 0) > 0", timeout=10000)
     after = canvas_at(page, t)
     assert ssim(before, after) < 0.99
-    assert page_plan(page).scenes[2].layers[0].text == "TAKE THE OVER"
+    assert next(scene for scene in page_plan(page).scenes if scene.id == "prop_1").layers[0].text == "TAKE THE OVER"
 
 
 def test_an_invalid_edit_shows_the_error(staff_page, presets):
     page = staff_page
     open_review(page, job_in_review(presets["reel_hype"]))
-    layer_id = page_plan(page).scenes[2].layers[0].id
+    layer_id = next(scene for scene in page_plan(page).scenes if scene.id == "prop_1").layers[0].id
     page.locator(f"input[data-layer='{layer_id}']").fill("OVER 999.5 GUARANTEED")
     page.wait_for_function("document.getElementById('adjust-errors').textContent.includes('999.5')", timeout=10000)
 
 
-def test_approve_twice_queues_one_render_and_the_video_plays(staff_page, presets):
+def test_approve_twice_queues_one_render_and_the_video_plays(staff_page, presets, live_stack):
     page = staff_page
     small = presets["reel_hype"]
     small.config["format"].update(width=360, height=640)
@@ -218,7 +230,7 @@ def test_approve_twice_queues_one_render_and_the_video_plays(staff_page, presets
         return (await Promise.all([postJSON(url, body), postJSON(url, body)])).map(r => r.status);
     }""")
     assert sorted(results) == [200, 409]
-    page.wait_for_function("document.getElementById('final-video')", timeout=90000)
+    wait_for_page(page, "document.getElementById('final-video')", job=job, logs=live_stack["logs"], timeout_ms=90000)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE and Render.objects.filter(job=job).count() == 1
     assert job.plan_versions.filter(approved_at__isnull=False).count() == 1

@@ -135,3 +135,53 @@ def test_a_suggestion_is_applied_with_one_click(staff_page):
     job.refresh_from_db()
     assert job.draft_revisions.order_by("-number").first().adjustments["text_edits"][layer_id] == wording
     assert page.errors == []
+
+
+def test_two_reviewers_write_the_post_together_and_approval_freezes_it(two_reviewers):
+    """given alice and bob on a carousel's page,
+    when alice rewrites the caption's hook and bob sets the hashtags and a slide's alt text,
+    then each sees the other's words, the counts per platform follow, a number not in the data is refused in
+    words, and approval freezes the post copy both saw with the plan."""
+    call_command("load_presets", stdout=io.StringIO())
+    job = job_in_review(Preset.objects.get(slug="carousel_illustrated"))
+    built = job.plan_versions.get(number=1).plan["post"]
+    alice, bob = two_reviewers
+    open_review(alice, job)
+    open_review(bob, job)
+    for page in (alice, bob):
+        page.click("#post-copy summary")  # folded, so Approve stays near the canvas
+    assert alice.input_value("#post-caption") == built["caption"]
+    assert bob.input_value("#post-hashtags") == " ".join(built["hashtags"])
+    assert alice.locator("#alt-texts textarea").count() == len(built["alt_text"]) > 1
+    x_row = "#post-platforms li[data-platform='x']"
+    assert "of 280 characters" in alice.text_content(x_row)
+
+    caption = "Bills at Chiefs: the three picks we like.\n\n" + built["caption"].split("\n\n", 1)[1]
+    alice.fill("#post-caption", caption)
+    bob.wait_for_function("(c) => studio.adjustments.post_caption === c", arg=caption, timeout=LIVE_MS)
+    bob.wait_for_function("(c) => document.getElementById('post-caption').value === c", arg=caption,
+                          timeout=LIVE_MS)
+
+    bob.fill("#post-hashtags", "#BillsMafia #ChiefsKingdom")
+    alt = bob.locator("#alt-texts textarea").nth(1)
+    scene = alt.get_attribute("data-scene")
+    alt.fill("The Bills quarterback's card in team colors, with his line and his last five games")
+    alice.wait_for_function(f"studio.adjustments.alt_text?.['{scene}']?.startsWith('The Bills')", timeout=LIVE_MS)
+    alice.wait_for_selector("#post-platforms li[data-platform='instagram']:has-text('2 of 30 hashtags')",
+                            timeout=LIVE_MS)
+    assert alice.input_value("#post-hashtags") == "#BillsMafia #ChiefsKingdom"
+
+    # A number the data does not have is refused, in words, and nothing else is lost.
+    alice.fill("#post-caption", caption + "\n\nWe'd take the over at 999.5.")
+    alice.wait_for_selector("#adjust-errors:has-text('999.5')", timeout=LIVE_MS)
+    alice.fill("#post-caption", caption)
+    alice.wait_for_function("document.getElementById('adjust-errors').textContent === ''", timeout=LIVE_MS)
+    alice.wait_for_function("studio.draft.seen > 1 && !studio.draft.pending.size", timeout=LIVE_MS)
+
+    alice.click("#approve")
+    alice.wait_for_function("studio.approved > 0", timeout=LIVE_MS)
+    post = job.plan_versions.get(number=alice.evaluate("studio.approved")).plan["post"]
+    assert post["caption"] == caption
+    assert post["hashtags"] == ["#BillsMafia", "#ChiefsKingdom"]
+    assert post["alt_text"][scene].startswith("The Bills quarterback's card")
+    assert alice.errors == [] and bob.errors == []

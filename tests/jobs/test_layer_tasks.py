@@ -297,3 +297,25 @@ def test_watchdog_requeues_a_job_whose_task_was_lost(tiny_pipeline, preset, monk
     job.refresh_from_db()
     assert job.status == Job.Status.AWAITING_REVIEW
     assert job.events.filter(type="job.requeued").count() == 1
+
+
+def test_a_live_layer_beats_inside_a_short_stale_window(tiny_pipeline, preset, settings):
+    """given: an operator who set HEARTBEAT_STALE_S to 1.5 s (lost workers noticed sooner) and a layer that
+    works for three times that long without reporting progress
+    when: the watchdog runs with the shipped threshold during that work
+    then: the live attempt is never given up (it beats inside the window), and it is still running after"""
+    import time as clock
+
+    from jobs.services.runner.executing import Heartbeat
+
+    settings.PIPELINE = {**settings.PIPELINE, "HEARTBEAT_STALE_S": 1.5}
+    job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "g"}, start=False)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    run = LayerRun.objects.create(job=job, layer="L1", input_hash="x" * 64, heartbeat_at=timezone.now())
+    with Heartbeat(run.pk, job.pk, "L1"):
+        deadline = clock.monotonic() + 4.5
+        while clock.monotonic() < deadline:
+            assert services.watchdog_run() == []
+            clock.sleep(0.2)
+    run.refresh_from_db()
+    assert run.status == LayerRun.Status.RUNNING

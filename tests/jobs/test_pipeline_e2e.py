@@ -121,8 +121,14 @@ def test_l7_exports_to_a_folder(shipped, staff_user, settings, destination):
     exported = settings.PIPELINE["EXPORT_DIR"] / str(job.pk) / "v2"
     assert {p.name for p in exported.iterdir()} >= {"final.mp4", "poster.jpg", "metadata.json", "captions.srt",
                                                      "captions.vtt"}
-    assert json.loads((exported / "metadata.json").read_text())["plan_version"] == 2
+    metadata = json.loads((exported / "metadata.json").read_text())
+    assert metadata["plan_version"] == 2
     assert (exported / "captions.vtt").read_text().startswith("WEBVTT")
+    # the post copy as approved goes with the files: in the metadata and as each platform's text beside them
+    assert metadata["post"]["caption"] and set(metadata["post"]["platforms"]) == {"instagram", "tiktok", "x"}
+    for platform in ("instagram", "tiktok", "x"):
+        assert (exported / f"post-{platform}.txt").read_text().strip() == metadata["post"]["platforms"][platform]
+    assert len(metadata["post"]["platforms"]["x"]) <= 280
 
 
 def test_a_rendered_reel_waits_for_the_slot_l2_chose(shipped, staff_user, destination):

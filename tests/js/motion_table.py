@@ -35,7 +35,7 @@ def table() -> dict:
         for t in MOMENTS:
             state = motion.layer_state(layer, t)
             layers.append({"layer": data, "t": t, "state": {"alpha": state.alpha, "dx": state.dx, "dy": state.dy,
-                                                            "scale": state.scale}})
+                                                            "scale": state.scale, "sx": state.sx, "sy": state.sy}})
     kenburns = []
     scene = Scene.model_validate({"id": "a", "start": 0.0, "end": 1.0, "layers": [], "background": {}})
     for easing, (from_scale, to_scale), (from_x, to_x), sizes in itertools.product(
@@ -64,7 +64,26 @@ def table() -> dict:
     for t in [*MOMENTS, 0.25, 0.3, 0.5, 0.6]:
         group, word = motion.caption_state(captions_layer, t)
         captions.append({"layer": layer, "t": t, "state": [group, word]})
-    return {"easings": easings, "layers": layers, "kenburns": kenburns, "captions": captions}
+    transitions = []
+    scenes = [Scene.model_validate({"id": "a", "start": 0.0, "end": 0.3, "background": {}}),
+              Scene.model_validate({"id": "b", "start": 0.3, "end": 0.7, "background": {},
+                                    "transition": {"kind": "push", "duration": 0.25}}),
+              Scene.model_validate({"id": "c", "start": 0.7, "end": 1.0, "background": {}})]
+    for t in MOMENTS:
+        moving = motion.transition_at(scenes, t)
+        transitions.append({"t": t, "at": None if moving is None else [moving[0].id, moving[1]]})
+    looks = [{"kind": kind, "p": p, "height": height, "look": list(motion.transition_look(kind, p, height))}
+             for kind in ("crossfade", "push", "zoom") for p in MOMENTS if 0 <= p <= 1
+             for height in (1920, 1350, 641)]
+    counts = []
+    for number in ("71", "94.5", "0.25", "1234567", "6"):
+        layer = SimpleNamespace(start=0.1, count=SimpleNamespace(number=number, duration=0.6))
+        for t in MOMENTS:
+            counts.append({"layer": {"start": 0.1, "count": {"number": number, "duration": 0.6}}, "t": t,
+                           "text": motion.count_text(layer, t)})
+    return {"easings": easings, "layers": layers, "kenburns": kenburns, "captions": captions, "counts": counts,
+            "scenes": [scene.model_dump(mode="json") for scene in scenes], "transitions": transitions,
+            "looks": looks}
 
 
 if __name__ == "__main__":

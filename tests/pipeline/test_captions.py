@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import audio, captions, design
 from pipeline.contracts import Adjustments, PresetConfig
@@ -203,3 +205,50 @@ def test_caption_groups_never_overlap_and_always_last_a_moment(starts):
         assert end - start >= captions.MIN_GROUP_S - 1e-9 and end <= 10.0
         assert following is None or following[0] >= end - 1e-9
         assert all(start <= w_start <= w_end <= end for _, w_start, w_end in group_words)
+
+
+WORDS = st.lists(st.tuples(st.sampled_from(["THE", "EAGLES", "ARE", "OVER", "94.5", "RUSHING", "YARDS", "A.J.",
+                                            "BROWN,", "IS", "IT.", "HE'S", "AVERAGING", "112.2", "YES!", "IN",
+                                            "RECEPTIONS.", "TO", "WIN?", "SUPERCALIFRAGILISTIC"]),
+                           st.floats(0.05, 0.6)), min_size=1, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spoken=WORDS, max_words=st.integers(2, 6), max_chars=st.integers(12, 30))
+def test_captions_are_cut_phrase_by_phrase_never_a_lone_word(spoken, max_words, max_chars):
+    """Any narration: the cards keep every word in order, each fits the preset's words and characters (a word
+    longer than a line alone on its card), a sentence's end ends a card (a comma may stay inside one after a
+    one-word clause: "BROWN, OVER 5.5"), and a card of one word is a one-word sentence, a word too long to
+    share, or one that fits with neither neighbour."""
+    words, clock = [], 0.0
+    for text, length in spoken:
+        words.append((text, clock, clock + length))
+        clock += length + 0.05
+    cards = captions.group_words(words, max_words=max_words, max_chars=max_chars)
+    assert [w for card in cards for w in card] == words
+    for index, card in enumerate(cards):
+        text = " ".join(w[0] for w in card)
+        assert len(card) <= max_words and (len(text) <= max_chars or len(card) == 1), text
+        for word in card[:-1]:
+            assert not (captions._ends_sentence(word[0]) and word[0].endswith((".", "!", "?"))), text
+        if len(card) == 1 and not card[0][0].endswith((".", "!", "?")) and len(card[0][0]) <= max_chars:
+            before = cards[index - 1] if index else None
+            after = cards[index + 1] if index + 1 < len(cards) else None
+            joins = [pair for pair in ((before, card), (card, after)) if None not in pair
+                     and captions._fits(pair[0] + pair[1], max_words, max_chars)
+                     and not captions._ends_sentence(pair[0][-1][0])]
+            assert not joins, (text, [" ".join(w[0] for w in c) for c in cards])
+
+
+def test_the_highlight_follows_the_brands_accent_unless_the_preset_sets_one(tmp_path):
+    """A brand whose accent is green gets a green highlight (it was yellow whatever the palette); a preset that
+    names a highlight colour keeps it."""
+    from tests.pipeline.test_layers import run_through_l5
+
+    config = shipped("reel_hype").model_dump(mode="json")
+    config["brand"]["accent_color"] = "#19E68C"
+    _, _, plan = run_through_l5(tmp_path / "a", preset=PresetConfig.model_validate(config))
+    assert caption_layer(plan).highlight_color == "#19E68C"
+    config["captions"] = {**config.get("captions", {}), "highlight_color": "#FF3B5C"}
+    _, _, plan = run_through_l5(tmp_path / "b", preset=PresetConfig.model_validate(config))
+    assert caption_layer(plan).highlight_color == "#FF3B5C"

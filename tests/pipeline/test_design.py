@@ -185,3 +185,15 @@ def test_a_team_from_any_league_gets_its_colours_not_grey():
     for league, abbreviation in (("nfl", "PIT"), ("nba", "SAS"), ("mlb", "NYY"), ("nhl", "UTA")):
         colours = team_colors(league, abbreviation)
         assert colours and colours != NEUTRAL, (league, abbreviation)
+
+
+def test_a_short_headline_scaled_past_the_largest_text_size_is_held_to_it(built):
+    """The carousel's hook headline (104 px in the display face) cut to ":" and scaled by 2 twice asks
+    for 416 px: the plan holds it at most at 400 (the contract's largest) and fits it, where the plan was refused with
+    a ValidationError (found by hypothesis)."""
+    plan, work = built["carousel_illustrated"]
+    adjusted = apply_adjustments(plan, Adjustments(text_scale=2.0, layer_scale={"hook_headline": 2.0},
+                                                   text_edits={"hook_headline": ":"}), base_dir=work)
+    sized = next(layer for layer in adjusted.all_layers() if layer.id == "hook_headline")
+    assert sized.size <= 400
+    assert design.violations(adjusted, work) == []

@@ -24,13 +24,14 @@ def shipped(slug: str) -> PresetConfig:
     return PresetConfig.model_validate(json.loads((DATA_DIR / f"{slug}.json").read_text())["config"])
 
 
-def run_through_l5(tmp_path, slug="reel_hype", preset: PresetConfig | None = None, **job):
+def run_through_l5(tmp_path, slug="reel_hype", preset: PresetConfig | None = None, brand_dir=None, **job):
     preset = preset or shipped(slug)
     inputs = JobInputs.model_validate({"sport": "nfl", "date": "2026-11-22", **job})
     outputs = {}
 
     def run(module, name, needs):
-        ctx = LayerContext(job_id="t", layer=name, work_dir=tmp_path, cache=cache)
+        ctx = LayerContext(job_id="t", layer=name, work_dir=tmp_path, cache=cache,
+                           options={"BRAND_DIR": brand_dir} if brand_dir else {})
         outputs[name] = module.run(LayerInput(job=inputs, preset=preset,
                                               upstream={n: outputs[n] for n in needs}), ctx)
         return ctx
@@ -64,8 +65,9 @@ def test_unknown_fixture_matchup_is_a_data_error():
 def test_reel_through_l5(tmp_path):
     preset, outputs, plan = run_through_l5(tmp_path)
     script, speech, media = outputs["L3"], outputs["L4"], outputs["L5"]
-    # L2: hook, matchup, three props, CTA
-    assert [s.kind.value for s in outputs["L2"].segments] == ["hook", "matchup", "prop", "prop", "prop", "cta"]
+    # L2: hook, matchup, two props, CTA (a hype reel of 15 to 30 s)
+    assert [s.kind.value for s in outputs["L2"].segments] == ["hook", "matchup", "prop", "prop", "cta"]
+    assert 15 <= speech.duration <= 30
     # L3: every number on screen or spoken is traced to the data
     check_sources(script, outputs["L1"])
     for segment in script.segments:
@@ -80,12 +82,15 @@ def test_reel_through_l5(tmp_path):
     for timing in speech.segments:
         piece = samples[int(timing.start * rate): int(timing.end * rate)]
         assert np.sqrt(np.mean(piece ** 2)) > 0.01, f"{timing.segment_id} is silent"
-    # L5: one real picture per segment at the preset's size
+    # L5: one real picture per segment at the preset's size, and each team's crest at the size the plan shows it
     for asset in media.assets:
         with Image.open(tmp_path / asset.file) as image:
-            assert image.size == (1080, 1920)
+            assert image.size == ((210, 210) if asset.role == "badge" else (1080, 1920))
+    assert sorted(asset.team for asset in media.assets if asset.role == "badge") == ["DAL", "PHI"]
     # the plan: scenes follow the speech, the compliance text is there
-    assert [s.id for s in plan.scenes] == [s.id for s in script.segments]
+    # (a prop's or the matchup's numbers get a shot of their own: scenes of one segment share its id)
+    assert list(dict.fromkeys(s.segment_id for s in plan.scenes)) == [s.id for s in script.segments]
+    assert {s.id for s in plan.scenes} >= {s.id for s in script.segments}
     assert plan.duration == speech.duration
     assert any(getattr(layer, "role", None) == "compliance" for layer in plan.overlay)
     shown = [layer for layer in plan.all_layers() if layer.type == "text" and layer.role in ("stat", "body")]
@@ -138,3 +143,41 @@ def test_music_bed_is_ducked_under_speech(tmp_path):
     levels = np.sqrt(np.mean(music[: len(music) // window * window].reshape(-1, window) ** 2, axis=1))
     talking = np.abs(speech[: len(speech) // window * window].reshape(-1, window)).max(axis=1) > 0.02
     assert levels[talking].mean() < 0.6 * levels[~talking].mean()
+
+
+def test_the_offline_bed_is_music_under_the_voice_with_cuts_on_its_beats(tmp_path):
+    """given: the shipped hype reel (no brand bed: the bed is made offline, 'drive' at its tempo)
+    then: a stereo 48 kHz bed as long as the narration whose two channels differ (a pad spread wide), with a beat
+    at the preset's tempo (the level's autocorrelation peaks at one beat), ducked under the speech, and every
+    segment boundary on a beat"""
+    import wave
+
+    from pipeline import music
+
+    preset = shipped("reel_hype")
+    tempo = preset.voice.tempo_bpm
+    _, outputs, _ = run_through_l5(tmp_path, preset=preset)
+    package = outputs["L4"]
+    assert package.music == "L4/music.wav"
+    with wave.open(str(tmp_path / package.music), "rb") as wav:
+        assert (wav.getnchannels(), wav.getframerate()) == (2, music.RATE)
+        bed = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2) / 32768.0
+    assert abs(len(bed) / music.RATE - package.duration) < 0.01
+    assert np.abs(bed[:, 0] - bed[:, 1]).mean() > 0.005
+    beat = 60.0 / tempo
+    for timing in package.segments:
+        assert abs(timing.start / beat - round(timing.start / beat)) < 1e-3, timing.start
+    hop = int(0.01 * music.RATE)
+    level = np.sqrt(np.mean(bed[: len(bed) // hop * hop, 0].reshape(-1, hop) ** 2, axis=1))
+    level = level - level.mean()
+    lags = np.arange(int(0.6 * beat / 0.01), int(1.6 * beat / 0.01))
+    correlation = [float(np.dot(level[:-lag], level[lag:])) for lag in lags]
+    assert abs(lags[int(np.argmax(correlation))] * 0.01 - beat) <= 0.02
+    speech, rate = audio.read_wav(tmp_path / package.narration)
+    window = int(0.05 * rate)
+    talking = np.abs(speech[: len(speech) // window * window].reshape(-1, window)).max(axis=1) > 0.02
+    mono = bed.mean(axis=1)
+    step = int(0.05 * music.RATE)
+    levels = np.sqrt(np.mean(mono[: len(mono) // step * step].reshape(-1, step) ** 2, axis=1))
+    count = min(len(levels), len(talking))
+    assert levels[:count][talking[:count]].mean() < 0.6 * levels[:count][~talking[:count]].mean()

@@ -208,3 +208,32 @@ def test_a_busy_reel_gets_the_bits_it_needs_up_to_the_social_profiles_ceiling(re
     assert 8000 <= video.bitrate / 1000 <= ceiling * (1 + 2 / video.seconds), video.bitrate
     assert mp4.x264_options(out)["vbv_maxrate"] == ceiling
     assert profile_problems(out, plan, encoder) == []
+
+
+def test_a_bright_mix_still_holds_minus_1_dbtp_after_aac(tmp_path):
+    """given: a mix of sharp clicks and noise bursts (the hats and risers of a music bed), which AAC encodes with
+    true peaks well above the PCM's
+    then: the encoded track, measured as the platforms measure it, is at most -1 dBTP and near -14 LUFS"""
+    from pipeline.render.video import loudness, mix_audio
+
+    rate = 48000
+    rng = np.random.default_rng(3)
+    t = np.arange(6 * rate) / rate
+    samples = 0.25 * np.sign(np.sin(2 * np.pi * 55 * t)) + 0.1 * rng.uniform(-1, 1, len(t))
+    for at in range(0, len(samples), rate // 8):
+        samples[at:at + 24] = 0.95 * np.sign(rng.uniform(-1, 1, 24))
+    write_wav(tmp_path / "bed.wav", np.stack([samples, -samples], axis=1), rate)
+    plan = RenderPlan.model_validate({
+        "kind": "reel", "width": 64, "height": 64, "fps": 30, "duration": 6.0,
+        "fonts": [font_ref("DejaVu Sans Bold", "DejaVuSans-Bold.ttf").model_dump()], "palette": BRAND,
+        "audio": [{"file": "bed.wav", "role": "music", "gain": 1.0}],
+        "scenes": [{"id": "s", "start": 0, "end": 6.0, "background": {"color": "#000000"}}],
+        "overlay": [{"type": "text", "id": "compliance", "role": "compliance", "text": COMPLIANCE,
+                     "font": "DejaVu Sans Bold", "size": 8, "base_size": 8, "color": "#FFFFFF",
+                     "box": {"x": 0, "y": 0, "width": 64, "height": 64}, "start": 0, "end": 6.0,
+                     "lines": [{"text": "21+", "x": 0, "y": 0, "width": 10}]}]})
+    out = tmp_path / "mix.m4a"
+    mix_audio(plan, tmp_path, out)
+    integrated, peak = loudness(out)
+    assert peak <= -1.0, peak
+    assert abs(integrated - plan.loudness_lufs) <= 1.0, integrated

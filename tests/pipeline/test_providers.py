@@ -114,6 +114,7 @@ def test_balldontlie_nba_follows_the_cursor_and_carries_recent_form(upstream, tm
     tatum = props[("Jayson Tatum", "points")]
     assert (tatum.line, tatum.over_odds, tatum.season_avg) == (27.5, -115, 28.4)
     assert tatum.last5_avg == pytest.approx((31 + 24 + 29 + 35 + 22) / 5)  # the five newest games
+    assert tatum.last5 == [22, 35, 29, 24, 31]  # the same games, oldest first, for the numbers shot's bars
     assert props[("Jalen Brunson", "points_1q")].season_avg is None  # no box-score field for first quarters
     assert upstream.seen[0].headers["Authorization"] == "key-balldontlie"
     assert [s.query.get("cursor") for s in upstream.requests_to("/nba/v1/games")] == [None, ["101"]]
@@ -216,7 +217,8 @@ def test_the_copy_labels_the_pick_as_analysis():
     calendar = calendar.model_copy(update={"segments": [
         calendar.segments[0].model_copy(update={"id": "matchup", "kind": "matchup"})]})
     segment = template.write_script(data, calendar, PRESET, {}, None).segments[0]
-    assert "55 percent to win" in segment.narration and "analysis, not a guarantee" in segment.narration
+    said = segment.narration.lower()
+    assert "55 percent" in said and "analysis, not a guarantee" in said
     assert any(f.field == "prediction.confidence" for f in segment.figures)
 
 

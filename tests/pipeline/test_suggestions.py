@@ -10,6 +10,7 @@ from PIL import Image, ImageFilter
 
 from pipeline import suggestions
 from pipeline.contracts import Adjustments, RenderPlan
+from pipeline.contracts.plan import TextLayer
 from pipeline.layers.l5_media import procedural
 from pipeline.plan import apply_adjustments
 from pipeline.text import font_ref, layout
@@ -145,3 +146,30 @@ def test_any_model_answer_is_suggestions_or_a_value_error(text):
     except ValueError:
         return
     assert all(s.check == "critique" and s.message for s in found)
+
+
+def test_a_shorter_wording_is_a_phrase_never_a_fragment(tmp_path):
+    """given: a headline shrunk to fit ("COWBOYS AT EAGLES: DON'T SLEEP ON THIS ONE")
+    then: the one-click wording is a whole clause of it ("COWBOYS AT EAGLES"), never a run cut after a word that
+    needs another ("COWBOYS AT")"""
+    long = "COWBOYS AT EAGLES: DON'T SLEEP ON THIS ONE"
+    layer = TextLayer.model_validate(text_layer(long, size=40, base_size=100))
+    wording = suggestions.shorter_wording(layer, FONT.file, 100)
+    assert wording == "COWBOYS AT EAGLES"
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(words=st.lists(st.sampled_from(["COWBOYS", "AT", "EAGLES:", "DON'T", "SLEEP", "ON", "THIS", "ONE", "THE",
+                                       "OVER", "94.5", "BARKLEY", "IS", "THE", "PLAY,", "LOCK", "IT", "IN"]),
+                      min_size=2, max_size=12), size=st.integers(60, 200))
+def test_no_shortening_ends_on_a_word_that_needs_another(words, size):
+    text = " ".join(words)
+    layer = TextLayer.model_validate(text_layer(text, size=40, base_size=size))
+    wording = suggestions.shorter_wording(layer, FONT.file, size)
+    if wording is not None:
+        lean = " ".join(w for w in words if w.lower().strip(",.!?") not in suggestions.FILLER
+                        or suggestions.numbers_in(w)).rstrip(",;:-–")
+        last = wording.split()[-1].lower().strip(",.!?;:")
+        clause_ends = {w.lower().strip(",.!?;:") for w in words if w.endswith((",", ";", ":"))}
+        assert last not in suggestions.DANGLING or wording == lean or last in clause_ends, wording
+        assert set(suggestions.numbers_in(text)) <= set(suggestions.numbers_in(wording))

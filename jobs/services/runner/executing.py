@@ -10,6 +10,7 @@ import threading
 import time
 import traceback
 
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError
@@ -33,6 +34,13 @@ logger = logging.getLogger("jobs")
 S = Job.Status
 
 HEARTBEAT_EVERY_S = 5.0
+
+
+def heartbeat_every_s() -> float:
+    """How often a running layer beats: at most every 5 s, and three beats inside the time after which the
+    watchdog calls a run stale, so a live run is never given up between two beats (an operator may set
+    HEARTBEAT_STALE_S low to notice lost workers sooner)."""
+    return min(HEARTBEAT_EVERY_S, settings.PIPELINE["HEARTBEAT_STALE_S"] / 3)
 PROGRESS_EVENT_EVERY_S = 0.25
 
 
@@ -61,7 +69,7 @@ class Heartbeat:
 
     def _beat(self) -> None:
         try:
-            while not self._stop.wait(HEARTBEAT_EVERY_S):
+            while not self._stop.wait(heartbeat_every_s()):
                 LayerRun.objects.filter(pk=self.run_id, status=LayerRun.Status.RUNNING).update(
                     heartbeat_at=timezone.now(), progress=self._fraction)
         finally:

@@ -313,10 +313,11 @@ class BallDontLie:
         return form
 
     @staticmethod
-    def _averages(league: str, market: str, form: dict) -> tuple[float | None, float | None]:
+    def _averages(league: str, market: str, form: dict) -> tuple[float | None, float | None, list[float]]:
+        """(season average, last-five average, the last five games oldest first) of a prop's market."""
         fields = FORM_FIELDS[league].get(market)
         if not fields or not form:
-            return None, None
+            return None, None, []
         season_avg = None
         if form.get("season"):
             row = WireStatRow.model_validate(form["season"])
@@ -329,7 +330,7 @@ class BallDontLie:
         games = [g for g in games if g is not None]
         last5 = sum(games) / len(games) if games else None
         return (round(season_avg, 1) if season_avg is not None else None,
-                round(last5, 1) if last5 is not None else None)
+                round(last5, 1) if last5 is not None else None, [round(g, 1) for g in reversed(games)])
 
     def _normalise(self, league: str, game: WireGame) -> Matchup:
         line = self._line(league, game)
@@ -344,14 +345,15 @@ class BallDontLie:
             if player is None or player.team is None:
                 continue  # a player the API no longer lists cannot be put on screen
             team = teams.get(player.team.id, player.team)
-            season_avg, last5_avg = self._averages(league, prop.prop_type, form.get(str(prop.player_id), {}))
+            season_avg, last5_avg, last5 = self._averages(league, prop.prop_type,
+                                                          form.get(str(prop.player_id), {}))
             normalised.append({
                 "id": str(prop.id), "player": f"{player.first_name} {player.last_name}".strip(),
                 "team": team.abbreviation.upper(),
                 "position": player.position_abbreviation or player.position or "", "market": prop.prop_type,
                 "label": LABELS.get(prop.prop_type, prop.prop_type.replace("_", " ").title()),
                 "line": prop.line_value, "over_odds": prop.market.over_odds, "under_odds": prop.market.under_odds,
-                "season_avg": season_avg, "last5_avg": last5_avg})
+                "season_avg": season_avg, "last5_avg": last5_avg, "last5": last5})
         data = {"id": f"{PROVIDER}-{league}-{game.id}", "sport": league, "game_time": game.kickoff,
                 "venue": game.venue or "", "home": self._team(league, game.home_team),
                 "away": self._team(league, game.visitor_team), "spread": line.spread_home_value,

@@ -54,7 +54,7 @@ def _matchup(game: dict, date: dt.date) -> Matchup:
     matchup_id = f"{game['sport']}-{date:%Y%m%d}-{game['away'].lower()}-{game['home'].lower()}"
     props = [{"id": f"{matchup_id}-p{i + 1}", "player": p[0], "team": p[1], "position": p[2], "market": p[3],
               "label": p[4], "line": p[5], "over_odds": p[6], "under_odds": p[7], "season_avg": p[8],
-              "last5_avg": p[9]} for i, p in enumerate(game["props"])]
+              "last5_avg": p[9], "last5": p[10] if len(p) > 10 else []} for i, p in enumerate(game["props"])]
     return Matchup.model_validate({
         "id": matchup_id, "sport": game["sport"], "game_time": game_time, "venue": game["venue"],
         "home": _team(game["sport"], game["home"]), "away": _team(game["sport"], game["away"]),

@@ -21,6 +21,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> Script:
     data: DataPackage = inputs.upstream["L1"]
     calendar: CalendarPlan = inputs.upstream["L2"]
     ctx.progress(0.1, f"writing with {choice.name}")
-    script = writer(data, calendar, inputs.preset, {**choice.options, "variant": inputs.job.variant}, ctx)
+    script = writer(data, calendar, inputs.preset, {**choice.options, "variant": inputs.job.variant,
+                                                          "slot": inputs.job.slot}, ctx)
     check_sources(script, data)
     return script

@@ -11,7 +11,7 @@ import random
 
 from pipeline.context import LayerContext
 from pipeline.contracts import CalendarPlan, DataPackage, Figure, PresetConfig, Script, ScriptSegment, SegmentKind
-from pipeline.contracts.l1 import Matchup, PlayerProp
+from pipeline.contracts.l1 import PlayerProp
 
 
 def fmt(value: float) -> str:
@@ -27,40 +27,83 @@ def _rng(*parts: str) -> random.Random:
     return random.Random(int.from_bytes(hashlib.sha256("|".join(parts).encode()).digest()[:8], "big"))
 
 
+# Several phrasings per beat. A piece takes them in turn (its props never share an opener or a form sentence,
+# so no phrase of four or more words is said twice) from a start drawn from the job; a day's batch opens each
+# piece with the next hook (JobInputs.slot), so no two pieces of a day open alike. US English throughout.
+# Headlines are short phrases: text.wrap breaks them at phrase boundaries and never leaves a word alone.
 HOOKS = {
     "hype": [
         ("PROPS WE'RE HAMMERING", "{away} at {home}. These are the props we're hammering."),
-        ("LOCK THESE IN", "{away} at {home} is loaded. Lock these in before the lines move."),
-        ("THE BOOKS MISSED THESE", "The books might have missed a few in {away} at {home}. Let's go."),
-        ("DON'T SLEEP ON THIS GAME", "Do not sleep on {away} at {home}. Here's where the value is."),
+        ("LOCK THESE IN", "{away} at {home}. Lock these in before the lines move."),
+        ("THE BOOKS MISSED THESE", "The books missed a few in {away} at {home}."),
+        ("DON'T SLEEP ON THIS ONE", "Don't sleep on {away} at {home}."),
+        ("TODAY'S BEST BETS", "Best bets: {away} at {home}."),
+        ("WE'RE ALL OVER THESE", "{away} versus {home}. We're all over these."),
+        ("EASY MONEY? MAYBE", "Easy money in {away} at {home}?"),
+        ("THE PLAYS THAT MATTER", "{away} at {home}: the plays that matter."),
     ],
     "analyst": [
         ("WHERE THE VALUE IS", "{away} at {home}: here's where the numbers point."),
         ("PROPS BY THE NUMBERS", "We ran the numbers on {away} at {home}. Here's what stands out."),
         ("FORM VS THE LINE", "Recent form against the line, in {away} at {home}."),
+        ("WHAT THE DATA SAYS", "What the data says about {away} at {home}."),
+        ("LINES WORTH A LOOK", "Three minutes of homework on {home} and {away}."),
+        ("THE SMART MONEY", "Where sharp bettors look in {away} at {home}."),
+        ("NUMBERS, NOT NOISE", "Numbers, not noise: {away} at {home}."),
+        ("THE EDGE TONIGHT", "Looking for an edge in {home} against {away}."),
     ],
 }
 CTAS = {
     "hype": [
         ("TAIL OR FADE?", "Drop your picks below", "Tail or fade? Drop your picks below and follow for more."),
         ("WHO YOU GOT?", "Follow for daily props", "Who you got? Follow for daily props."),
+        ("YOUR PICK?", "Tell us in the comments", "What's your pick? Tell us in the comments."),
     ],
     "analyst": [
         ("YOUR READ?", "Comment your picks", "What's your read? Comment your picks, and follow for daily props."),
         ("MORE EVERY DAY", "Follow for daily props", "We post the numbers every day. Follow so you don't miss them."),
+        ("AGREE?", "Tell us what we missed", "Agree with the numbers? Tell us what we missed."),
     ],
 }
-PROP_LINES = {
+# How a prop is said: the player, the side, the line and the stat in words, then his form. No two openers (and no
+# two form sentences) share a phrase of four words.
+PROP_OPENERS = {
     "hype": [
-        "{player} {side} {line} {label}. {form_sentence}",
-        "Give me {player} {side} {line} {label}. {form_sentence}",
-        "{player}, {side} {line} {label}. {form_sentence} Hammer it.",
+        "{player}, {side} {line} {label}.",
+        "Give me {player} {side} {line} {label}.",
+        "{player}: {side} {line} {label}. Easy.",
+        "{player} {side} {line} {label} is the play.",
     ],
     "analyst": [
-        "{player} {side} {line} {label}. {form_sentence}",
-        "We like {player} {side} {line} {label}. {form_sentence}",
+        "{player}, {side} {line} {label}.",
+        "We like {player} {side} {line} {label}.",
+        "The number on {player} is {line} {label}, and we lean {side}.",
+        "Our look at {player}: {side} {line} {label}.",
     ],
 }
+FORM_SENTENCES = {
+    "last5_avg": [
+        "He's averaged {avg} in his last five.",
+        "His last five games: {avg} a game.",
+        "He's putting up {avg} a game lately.",
+        "Recent form? {avg} a game.",
+    ],
+    "season_avg": [
+        "He's averaged {avg} this season.",
+        "His season average is {avg}.",
+        "He puts up {avg} a game on the year.",
+        "All year he's been good for {avg}.",
+    ],
+}
+# A bet already said in the piece (two players on the same line of the same stat) is not said again in full.
+SAME_BET = ["Same bet on {player}: {side} {line}.", "{player} gets the same call, {side} {line}.",
+            "Add {player}, {side} {line} too."]
+NO_FORM = ["The matchup sets up for it.", "The spot is right for it.", "We like how this one sets up.",
+           "It's a good spot for him."]
+
+
+def _turn(options: list, start: int, position: int):
+    return options[(start + position) % len(options)]
 
 
 def _tone(options: dict) -> str:
@@ -72,8 +115,10 @@ def _tone(options: dict) -> str:
     return tone
 
 
-def _prop_segment(segment_id: str, prop: PlayerProp, index: int, matchup: Matchup, tone: str,
-                  seed: str) -> ScriptSegment:
+def _prop_segment(segment_id: str, prop: PlayerProp, index: int, position: int, tone: str,
+                  start: int, said: dict[tuple, int]) -> ScriptSegment:
+    """A prop, said plainly: "Saquon Barkley, over 94.5 rushing yards. He's averaged 112.2 in his last five." The
+    screen says the same in short: OVER 94.5, the stat, the price in words and the form."""
     base = f"matchup.props[{index}]"
     form = prop.last5_avg if prop.last5_avg is not None else prop.season_avg
     form_field = "last5_avg" if prop.last5_avg is not None else "season_avg"
@@ -84,18 +129,19 @@ def _prop_segment(segment_id: str, prop: PlayerProp, index: int, matchup: Matchu
                Figure(text=odds(price), field=f"{base}.{'over' if over else 'under'}_odds", value=price)]
     if form is not None:
         figures.append(Figure(text=fmt(form), field=f"{base}.{form_field}", value=form))
-        window = "over his last five" if form_field == "last5_avg" else "this season"
-        form_sentence = f"He's averaging {fmt(form)} {window}."
+        form_sentence = _turn(FORM_SENTENCES[form_field], start, position).format(avg=fmt(form))
     else:
-        form_sentence = "The matchup sets up for it."
-    rng = _rng(seed, segment_id, tone)
-    narration = rng.choice(PROP_LINES[tone]).format(player=prop.player, side=side, line=fmt(prop.line),
-                                                    label=prop.label.lower(), form_sentence=form_sentence)
+        form_sentence = _turn(NO_FORM, start, position)
+    bet = (side, fmt(prop.line), prop.label.lower())
+    repeats = said.get(bet, 0)
+    said[bet] = repeats + 1
+    opener = (_turn(PROP_OPENERS[tone], start, position) if not repeats else SAME_BET[(repeats - 1) % len(SAME_BET)])
+    opener = opener.format(player=prop.player, side=side, line=bet[1], label=bet[2])
     body = f"{prop.label} · {odds(price)}"
     if form is not None:
-        body += f" · L5 avg {fmt(form)}" if form_field == "last5_avg" else f" · avg {fmt(form)}"
-    return ScriptSegment(id=segment_id, kind=SegmentKind.PROP, prop_id=prop.id, narration=narration,
-                         headline=prop.player.upper(), stat=f"{'O' if over else 'U'} {fmt(prop.line)}",
+        body += f" · last five: {fmt(form)} a game" if form_field == "last5_avg" else f" · season: {fmt(form)} a game"
+    return ScriptSegment(id=segment_id, kind=SegmentKind.PROP, prop_id=prop.id, narration=f"{opener} {form_sentence}",
+                         headline=prop.player.upper(), stat=f"{side.upper()} {fmt(prop.line)}",
                          body=body, figures=figures)
 
 
@@ -107,51 +153,108 @@ def _matchup_segment(segment_id: str, data: DataPackage, tone: str) -> ScriptSeg
                Figure(text=fmt(points), field="matchup.spread", value=matchup.spread)]
     stat = f"{matchup.home.abbreviation} {fmt(matchup.spread) if matchup.spread <= 0 else '+' + fmt(points)}"
     where = "at home" if favourite is matchup.home else "on the road"
-    narration = f"The {favourite.full_name} are {fmt(points)} point favourites {where} against the {underdog.name}."
+    if tone == "hype":
+        narration = f"The {favourite.name} are {fmt(points)}-point favorites {where}."
+    else:
+        narration = (f"The {favourite.full_name} are {fmt(points)}-point favorites {where} against the "
+                     f"{underdog.name}.")
     body = ""
     if matchup.total is not None:
         figures.append(Figure(text=fmt(matchup.total), field="matchup.total", value=matchup.total))
         body = f"Total {fmt(matchup.total)}"
-        narration += f" The total sits at {fmt(matchup.total)}."
+        if tone != "hype":
+            narration += f" The total sits at {fmt(matchup.total)}."
     if data.prediction is not None:
         # The pick is analysis: the narration says so every time it is used.
         forecast = data.prediction
         team = matchup.home if forecast.pick == matchup.home.abbreviation else matchup.away
         percent = str(round(forecast.confidence * 100))
         figures.append(Figure(text=percent, field="prediction.confidence", value=forecast.confidence))
-        narration += (f" Our model makes the {team.name} {percent} percent to win. That's analysis, "
-                      "not a guarantee.")
-    if tone == "hype":
-        narration += " Here's how we're playing it."
+        narration += (f" Our model: {team.name}, {percent} percent. Analysis, not a guarantee." if tone == "hype"
+                      else f" Our model makes the {team.name} {percent} percent to win. That's analysis, "
+                           "not a guarantee.")
     return ScriptSegment(id=segment_id, kind=SegmentKind.MATCHUP, narration=narration,
                          headline=matchup.title, stat=stat, body=body, figures=figures)
+
+
+def _price_in_words(price: int) -> str:
+    """What American odds mean, for a follower who does not bet every day."""
+    return f"bet ${-price} to win $100" if price < 0 else f"a $100 bet wins ${price}"
+
+
+def _post_caption(data: DataPackage, segments: list[ScriptSegment], hook: str, compliance: str) -> str:
+    """The post's caption: the hook line, each pick in words with what its price means, the model's lean, the
+    responsible-gambling line. Hashtags are kept apart (pipeline/post.py adds them per platform)."""
+    matchup = data.matchup
+    lines = [hook]
+    for segment in segments:
+        if segment.kind != SegmentKind.PROP:
+            continue
+        prop = matchup.prop(segment.prop_id)
+        over = segment.stat.startswith("OVER")
+        price = prop.over_odds if over else prop.under_odds
+        form = prop.last5_avg if prop.last5_avg is not None else prop.season_avg
+        line = (f"• {prop.player}: {'over' if over else 'under'} {fmt(prop.line)} {prop.label.lower()} at "
+                f"{odds(price)} ({_price_in_words(price)}).")
+        if form is not None:
+            line += (f" He's averaged {fmt(form)} in his last five." if prop.last5_avg is not None
+                     else f" He's averaged {fmt(form)} this season.")
+        lines.append(line)
+    if data.prediction is not None:
+        team = matchup.home if data.prediction.pick == matchup.home.abbreviation else matchup.away
+        lines.append(f"Our model gives the {team.name} a {round(data.prediction.confidence * 100)}% chance to win. "
+                     "Analysis, not a guarantee.")
+    lines.append(compliance)
+    return "\n\n".join(lines)
+
+
+def _hashtags(data: DataPackage, preset: PresetConfig) -> list[str]:
+    """The preset's own tags, then the teams' and the players' (as people search for them), at most 30."""
+    matchup = data.matchup
+    tags = [*preset.hashtags, f"#{matchup.sport.value.upper()}",
+            *(f"#{''.join(team.full_name.split())}" for team in (matchup.away, matchup.home)),
+            *(f"#{''.join(ch for ch in prop.player if ch.isalnum())}" for prop in matchup.props)]
+    seen, out = set(), []
+    for tag in tags:
+        tag = tag if tag.startswith("#") else f"#{tag}"
+        if tag.lower() not in seen and len(tag) > 1:
+            seen.add(tag.lower())
+            out.append(tag)
+    return out[:30]
 
 
 def write_script(data: DataPackage, calendar: CalendarPlan, preset: PresetConfig, options: dict,
                  ctx: LayerContext) -> Script:
     matchup = data.matchup
     tone = _tone(options)
-    # Each variant draws its phrasing from its own seed.
-    variant_seed = f"{matchup.id}#v{options.get('variant', 0)}" if options.get("variant") else matchup.id
+    variant = options.get("variant", 0)
+    # A start drawn from the game's day and the variant, then the piece's place in the day's batch: the same job
+    # always reads the same, a day's pieces open differently, and a variant reads differently from its job.
+    start = _rng(matchup.game_time.date().isoformat(), tone, str(variant)).randrange(1000)
+    slot = options.get("slot")
+    slot = _rng(matchup.id).randrange(1000) if slot is None else slot
     index_of = {prop.id: i for i, prop in enumerate(matchup.props)}
-    names = {"away": matchup.away.full_name, "home": matchup.home.full_name}
-    segments = []
+    names = {"away": matchup.away.name, "home": matchup.home.name}
+    segments, position, hook_line, bets_said = [], 0, "", {}
     for planned in calendar.segments:
-        rng = _rng(variant_seed, planned.id, tone)
         if planned.kind == SegmentKind.HOOK:
-            headline, narration = rng.choice(HOOKS[tone])
+            headline, narration = _turn(HOOKS[tone], start, slot)
+            hook_line = narration.format(away=matchup.away.full_name, home=matchup.home.full_name)
             segments.append(ScriptSegment(id=planned.id, kind=planned.kind, headline=headline,
                                           body=matchup.title, narration=narration.format(**names)))
         elif planned.kind == SegmentKind.MATCHUP:
             segments.append(_matchup_segment(planned.id, data, tone))
         elif planned.kind == SegmentKind.PROP:
             prop = matchup.prop(planned.prop_id)
-            segments.append(_prop_segment(planned.id, prop, index_of[prop.id], matchup, tone, variant_seed))
+            segments.append(_prop_segment(planned.id, prop, index_of[prop.id], position, tone, start + slot,
+                                          bets_said))
+            position += 1
         else:
-            headline, body, narration = rng.choice(CTAS[tone])
+            headline, body, narration = _turn(CTAS[tone], start, slot)
             segments.append(ScriptSegment(id=planned.id, kind=planned.kind, headline=headline, body=body,
                                           narration=narration))
-    picks = "; ".join(f"{s.headline.title()} {s.stat}" for s in segments if s.kind == SegmentKind.PROP)
-    caption = f"{matchup.away.full_name} at {matchup.home.full_name}. {picks}.".replace(". .", ".")
-    return Script(title=f"{matchup.title} — {'props' if picks else 'preview'}", caption=caption,
-                  hashtags=list(preset.hashtags), segments=segments)
+    picks = [s for s in segments if s.kind == SegmentKind.PROP]
+    hook_line = hook_line or f"{matchup.away.full_name} at {matchup.home.full_name}."
+    return Script(title=f"{matchup.title} — {'props' if picks else 'preview'}",
+                  caption=_post_caption(data, segments, hook_line, preset.compliance.text),
+                  hashtags=_hashtags(data, preset), segments=segments)

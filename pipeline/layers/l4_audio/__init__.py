@@ -1,8 +1,9 @@
 """L4 audio + timing: narration for each segment joined into one track, timed from the audio itself.
 
 Segment starts and ends are sample positions in the joined track divided by the
-sample rate, so the timings are exact. A music bed from the preset is ducked
-under the speech and written as a track of its own.
+sample rate, so the timings are exact. The music (the brand's bed, or one made
+offline by pipeline/music.py) is ducked under the speech and written as a track of
+its own; with music, every segment ends on a beat so the cuts land on it.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pipeline.log_context import ContextThreadPool
 from pipeline.registry import LayerInput
 
 LEAD_S = 0.12       # silence before each segment's speech
-TAIL_S = 0.38       # and after it, so cuts do not clip the last word
+TAIL_S = 0.3        # and after it, so cuts do not clip the last word
 MAX_PAD_S = 1.0     # at most this much extra silence to bring a segment towards its target length
 
 
@@ -31,18 +32,42 @@ class Speech:
     samples: np.ndarray
     rate: int
     words: list[tuple[str, float, float]] = field(default_factory=list)
+    engine: str = ""  # which engine spoke it, as the narration's metadata names it
 
 
 def _providers():
-    from pipeline.layers.l4_audio import cloud, espeak
+    from pipeline.layers.l4_audio import cloud, espeak, piper
 
-    return {"espeak": espeak.synthesize, "openai_tts": cloud.openai_speech, "elevenlabs": cloud.elevenlabs}
+    return {"piper": piper.synthesize, "espeak": espeak.synthesize, "openai_tts": cloud.openai_speech,
+            "elevenlabs": cloud.elevenlabs}
 
 
-def _music_bed(inputs: LayerInput, ctx: LayerContext, narration: np.ndarray, rate: int) -> Path | None:
+def beat_s(voice) -> float | None:
+    """The music's beat, when the piece has music: scene cuts are put on it (a brand's own bed is taken to be at
+    the preset's tempo, which the designer sets to match it)."""
+    return 60.0 / voice.tempo_bpm if voice.music or voice.bed != "off" else None
+
+
+def _made_bed(voice, ctx: LayerContext, narration: np.ndarray, rate: int, cuts: list[float], *,
+              duck: bool) -> Path:
+    from pipeline import music
+
+    made = music.bed(len(narration) / rate, style=voice.bed, tempo_bpm=voice.tempo_bpm, cuts=cuts)
+    if duck:
+        made = audio.duck(made, narration, rate, under_speech=voice.duck_gain, music_rate=music.RATE)
+    path = ctx.layer_dir / "music.wav"
+    audio.write_wav(path, made, music.RATE)
+    return path
+
+
+def _music_bed(inputs: LayerInput, ctx: LayerContext, narration: np.ndarray, rate: int,
+               cuts: list[float]) -> Path | None:
     voice = inputs.preset.voice
+    # A carousel's reel plays the music alone (it is not narrated): ducking it under speech nobody hears would
+    # only leave holes in it.
+    duck = inputs.preset.format.kind != "carousel"
     if not voice.music:
-        return None
+        return None if voice.bed == "off" else _made_bed(voice, ctx, narration, rate, cuts, duck=duck)
     brand_dir = Path(ctx.options.get("BRAND_DIR", ctx.work_dir))
     source = (brand_dir / voice.music).resolve()
     if brand_dir.resolve() not in source.parents or not source.is_file():
@@ -55,7 +80,7 @@ def _music_bed(inputs: LayerInput, ctx: LayerContext, narration: np.ndarray, rat
         raise AudioGenerationError(f"music bed {voice.music!r} has no sound", layer="L4", field="voice.music")
     repeats = int(np.ceil(len(narration) / len(music)))
     looped = np.tile(music, repeats)[: len(narration)]
-    ducked = audio.duck(looped, narration, rate, under_speech=voice.duck_gain)
+    ducked = audio.duck(looped, narration, rate, under_speech=voice.duck_gain) if duck else looped
     path = ctx.layer_dir / "music.wav"
     audio.write_wav(path, ducked, rate)
     return path
@@ -80,11 +105,12 @@ def run(inputs: LayerInput, ctx: LayerContext) -> AudioPackage:
         ctx.progress(0.8 * done / len(script.segments), f"spoke {segment.id}")
         return speech
 
-    # eSpeak runs as a separate process per segment, so two at once use both cores.
+    # Segments are spoken at once: eSpeak and onnxruntime (Piper) both work outside the GIL.
     with ContextThreadPool(max_workers=min(4, os.cpu_count() or 2)) as pool:
         spoken = list(pool.map(speak, script.segments))
     rate = spoken[0].rate
     pieces, timings, cursor = [], [], 0
+    beat = beat_s(inputs.preset.voice)
     for segment, speech in zip(script.segments, spoken, strict=True):
         samples = audio.resample(speech.samples, speech.rate, rate)
         if not len(samples):
@@ -94,6 +120,11 @@ def run(inputs: LayerInput, ctx: LayerContext) -> AudioPackage:
         natural = lead + len(samples) + tail
         wanted = int(targets.get(segment.id, 0) * rate)
         length = max(natural, min(wanted, natural + int(MAX_PAD_S * rate)))
+        if beat is not None:
+            # The segment ends on the next beat of the music, so the cut (and the next scene's entrances)
+            # lands on it.
+            end_s = np.ceil((cursor + length) / rate / beat - 1e-9) * beat
+            length = int(round(end_s * rate)) - cursor
         piece = np.zeros(length, dtype=np.float32)
         piece[lead: lead + len(samples)] = samples
         start_s = cursor / rate
@@ -103,12 +134,14 @@ def run(inputs: LayerInput, ctx: LayerContext) -> AudioPackage:
                                      end=round((cursor + length) / rate, 6), words=words))
         pieces.append(piece)
         cursor += length
-    narration = np.concatenate(pieces)
+    narration = audio.voice_compress(np.concatenate(pieces), rate)
     path = ctx.layer_dir / "narration.wav"
     audio.write_wav(path, narration, rate)
+    engines = sorted({speech.engine or choice.name for speech in spoken})
     ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="narration", sha256=sha256_file(path),
-                                   duration=len(narration) / rate, metadata={"sample_rate": rate}))
-    music = _music_bed(inputs, ctx, narration, rate)
+                                   duration=len(narration) / rate,
+                                   metadata={"sample_rate": rate, "voice": "; ".join(engines)}))
+    music = _music_bed(inputs, ctx, narration, rate, cuts=[timing.start for timing in timings[1:]])
     if music is not None:
         ctx.record_asset(RecordedAsset(path=ctx.rel(music), kind="music", sha256=sha256_file(music),
                                        duration=len(narration) / rate))

@@ -16,10 +16,10 @@ from pipeline.layers.l5_media import image_apis, procedural
 from pipeline.log_context import ContextThreadPool
 from pipeline.registry import LayerInput
 
-DEFAULT_STYLE = {"reel": "energy", "carousel": "illustrated", "still": "stat"}
+DEFAULT_STYLE = {"reel": "arena", "carousel": "arena", "still": "stat"}
 # The other looks a job's second and third variants take.
-VARIANT_STYLES = {"energy": ["energy", "energy", "stat"], "illustrated": ["illustrated", "illustrated", "energy"],
-                  "stat": ["stat", "stat", "energy"]}
+VARIANT_STYLES = {"arena": ["arena", "arena", "energy"], "energy": ["energy", "energy", "stat"],
+                  "illustrated": ["illustrated", "illustrated", "arena"], "stat": ["stat", "stat", "arena"]}
 JPEG_QUALITY = 90
 LOGO_MAX_BYTES = 4 * 1024 * 1024
 REFERENCE_MAX_BYTES = 8 * 1024 * 1024
@@ -59,6 +59,8 @@ def _procedural(segment: ScriptSegment, data: DataPackage, style: str, size: tup
     primary, secondary = _colours(segment, data)
     if (variant == 1) != (alt % 2 == 1):
         primary, secondary = secondary, primary
+    if style == "arena":
+        return procedural.arena(width, height, primary, secondary, seed, sport=data.matchup.sport.value)
     return procedural.STYLES[style](width, height, primary, secondary, seed)
 
 
@@ -92,6 +94,44 @@ def _logo(inputs: LayerInput, ctx: LayerContext) -> MediaAsset | None:
     ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="logo", sha256=digest, width=width, height=height))
     return MediaAsset(segment_id=None, role=AssetRole.LOGO, file=ctx.rel(path), width=width, height=height,
                       sha256=digest)
+
+
+BADGE_SIDE_AT_1080 = 210
+
+
+def _badges(inputs: LayerInput, ctx: LayerContext) -> list[MediaAsset]:
+    """Each team's crest for the matchup scene, at the size the plan shows it: the brand's own logo of the team
+    when the preset has one (brand.team_logos, uploaded on the preset page), else one drawn from the team's
+    colours and abbreviation."""
+    matchup = inputs.upstream["L1"].matchup
+    side = round(inputs.preset.format.width * BADGE_SIDE_AT_1080 / 1080)
+    logos = inputs.preset.brand.team_logos
+    found = []
+    for team in (matchup.away, matchup.home):
+        if own := logos.get(team.abbreviation):
+            field = f"brand.team_logos.{team.abbreviation}"
+            source = _brand_file(ctx, own, what=f"logo of the {team.name}", field=field, limit=LOGO_MAX_BYTES)
+            try:
+                with Image.open(source) as image:
+                    image.load()
+                    art = image.convert("RGBA")
+            except (OSError, Image.DecompressionBombError) as exc:
+                raise ConfigurationError(f"the logo of the {team.full_name} ({own}) does not open ({exc})",
+                                         layer="L5", field=field,
+                                         hint="upload it again on the preset, or remove it to use the drawn crest"
+                                         ) from exc
+            art.thumbnail((side, side), Image.LANCZOS)
+            square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+            square.alpha_composite(art, ((side - art.width) // 2, (side - art.height) // 2))
+        else:
+            square = procedural.badge(side, team.abbreviation, team.primary_color, team.secondary_color)
+        path = save_image(square, ctx.layer_dir / f"badge_{team.abbreviation}.png")
+        width, height, digest = check_image(path)
+        ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="badge", sha256=digest, width=width, height=height,
+                                       metadata={"team": team.abbreviation}))
+        found.append(MediaAsset(segment_id=None, role=AssetRole.BADGE, file=ctx.rel(path), width=width,
+                                height=height, sha256=digest, team=team.abbreviation))
+    return found
 
 
 def _open(path: Path) -> Image.Image:
@@ -164,6 +204,8 @@ def run(inputs: LayerInput, ctx: LayerContext) -> MediaPackage:
         assets = list(pool.map(one, script.segments))
     if (logo := _logo(inputs, ctx)) is not None:
         assets.append(logo)
+    if inputs.preset.format.kind != "still":
+        assets += _badges(inputs, ctx)
     if not assets:
         raise MediaGenerationError("no media was made", layer="L5")
     return MediaPackage(assets=assets)

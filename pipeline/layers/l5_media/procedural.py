@@ -1,4 +1,5 @@
-"""Offline art with numpy and Pillow: textured backgrounds in team colours, versus art, illustrated slides.
+"""Offline art with numpy and Pillow: the sport's ground under stadium light, textured backgrounds in team colours,
+versus art, illustrated slides.
 
 Text and numbers are never baked into the art: they are plan layers, laid out
 and traced to the data. The art only carries colour, texture and shapes.
@@ -86,7 +87,7 @@ def versus(width: int, height: int, away: tuple[str, str, str], home: tuple[str,
     # Translucent marks go on a layer of their own: Pillow does not blend text drawn straight onto RGB.
     marks = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(marks)
-    font = load_font("DejaVuSans-Bold.ttf", int(width * 0.42))
+    font = load_font("BebasNeue-Bold.otf", int(width * 0.55))
     draw.text((width * 0.5, height * 0.27), away[0], font=font, anchor="mm", fill=(255, 255, 255, 30))
     draw.text((width * 0.5, height * 0.74), home[0], font=font, anchor="mm", fill=(255, 255, 255, 30))
     line_y = height * 0.5
@@ -134,7 +135,141 @@ def stat_board(width: int, height: int, primary: str, secondary: str, seed: str)
     return _finish(base + top + bottom + glow, rng, (width, height), grain=3.0)
 
 
-STYLES = {"energy": energy, "illustrated": illustrated, "stat": stat_board}
+# -------------------------------------------------------------------------------------------- the sport's ground
+
+def _ground_marks(sport: str, scale: float) -> tuple[Image.Image, tuple[float, float]]:
+    """The playing surface's lines seen from above, white on transparent, at `scale` pixels a foot (a yard for
+    football), with the surface's size in those units: a gridiron, a court, a rink or a diamond."""
+    line = (255, 255, 255, 255)
+    if sport in ("nba", "ncaab"):
+        size = (50.0, 94.0)  # feet
+    elif sport == "nhl":
+        size = (85.0, 200.0)
+    elif sport == "mlb":
+        size = (330.0, 330.0)
+    else:
+        size = (53.3, 120.0)  # yards
+    w, h = int(size[0] * scale), int(size[1] * scale)
+    marks = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(marks)
+    thin, thick = max(1, int(scale * 0.25)), max(2, int(scale * 0.5))
+
+    def px(x: float, y: float) -> tuple[float, float]:
+        return x * scale, y * scale
+
+    def circle(cx: float, cy: float, r: float, width: int = thin) -> None:
+        draw.ellipse([*px(cx - r, cy - r), *px(cx + r, cy + r)], outline=line, width=width)
+
+    if sport in ("nba", "ncaab"):
+        draw.rectangle([0, 0, w - 1, h - 1], outline=line, width=thick)
+        draw.line([px(0, 47), px(50, 47)], fill=line, width=thin)
+        circle(25, 47, 6)
+        for end, toward in ((0.0, 1), (94.0, -1)):
+            draw.rectangle([*px(17, min(end, end + 19 * toward)), *px(33, max(end, end + 19 * toward))],
+                           outline=line, width=thin)
+            circle(25, end + 19 * toward, 6)
+            arc = [*px(25 - 23.75, end + 5.25 * toward - 23.75), *px(25 + 23.75, end + 5.25 * toward + 23.75)]
+            draw.arc(arc, 0 if toward > 0 else 180, 180 if toward > 0 else 360, fill=line, width=thin)
+    elif sport == "nhl":
+        draw.rounded_rectangle([0, 0, w - 1, h - 1], radius=28 * scale, outline=line, width=thick)
+        for y, colour in ((100, (255, 60, 70, 255)), (75, (70, 120, 255, 255)), (125, (70, 120, 255, 255)),
+                          (11, (255, 60, 70, 255)), (189, (255, 60, 70, 255))):
+            draw.line([px(0, y), px(85, y)], fill=colour, width=thick if y in (75, 100, 125) else thin)
+        for cx, cy in ((42.5, 100), (20.5, 31), (64.5, 31), (20.5, 169), (64.5, 169)):
+            circle(cx, cy, 15)
+    elif sport == "mlb":
+        home = (165.0, 300.0)
+        bases = [home, (228.6, 236.4), (165.0, 172.8), (101.4, 236.4)]
+        draw.polygon([px(*b) for b in bases], outline=line, width=thick)
+        draw.line([px(*home), px(0, 135)], fill=line, width=thin)
+        draw.line([px(*home), px(330, 135)], fill=line, width=thin)
+        draw.arc([*px(-165, -30), *px(495, 630)], 228, 312, fill=line, width=thick)
+        circle(165.0, 241.0, 9)
+        circle(165.0, 238.0, 95)
+    else:
+        for yard in range(0, 121, 5):
+            draw.line([px(0, yard), px(53.3, yard)], fill=line, width=thick if yard % 10 == 0 else thin)
+        for yard in range(10, 111):
+            for x in (0.5, 23.6, 29.7, 52.8):
+                draw.line([px(x - 0.5, yard), px(x + 0.5, yard)], fill=line, width=thin)
+        draw.rectangle([0, 0, w - 1, h - 1], outline=line, width=thick)
+    return marks, size
+
+
+def arena(width: int, height: int, primary: str, secondary: str, seed: str, sport: str = "nfl") -> Image.Image:
+    """The sport's own ground under stadium light, as a broadcast camera sees it: the surface in the team's
+    colour, its lines in perspective toward a horizon, dark stands above with the lights' glow: reels."""
+    rng = _seed("arena", sport, seed)
+    dw, dh = _draft(width, height)
+    x, y = _grid(dw, dh)
+    horizon = rng.uniform(0.36, 0.44)
+    stands = _mix(np.array([10, 12, 20], dtype=np.float32), rgb(primary) * 0.22 + 8,
+                  np.broadcast_to(np.clip(y / horizon, 0, 1), (dh, dw)))
+    surface_colour = {"nba": np.array([120, 82, 48]), "ncaab": np.array([120, 82, 48]),
+                      "nhl": np.array([150, 170, 185])}.get(sport, np.array([24, 92, 44])).astype(np.float32)
+    tint = 0.55 * surface_colour + 0.45 * rgb(primary)
+    depth = np.clip((y - horizon) / (1 - horizon), 0, 1)
+    # Farther ground is darker; stripes of mown grass (or boards, or ice) run across it.
+    ground = tint[None, None, :] * (0.22 + 0.33 * depth[..., None])
+    bands = 0.5 + 0.5 * np.sign(np.sin(1 / np.maximum(depth, 0.02) * 2.2))
+    ground *= (0.9 + 0.1 * bands)[..., None]
+    base = np.where((y >= horizon)[..., None], ground, stands)
+    # The lines: the ground's diagram warped onto the floor in perspective, its far end at the horizon.
+    # About 1,400 px along the ground's length: fine enough for the near lines, cheap to warp.
+    marks, size = _ground_marks(sport, scale=1400 / {"nba": 94, "ncaab": 94, "nhl": 200, "mlb": 330}.get(sport, 120))
+    mw, mh = marks.size
+    near, far = dw * rng.uniform(1.5, 1.9), dw * rng.uniform(0.42, 0.55)
+    centre = dw * rng.uniform(0.42, 0.58)
+    shown = rng.uniform(0.35, 0.6)  # how much of the ground's length the camera takes in
+    top = mh * rng.uniform(0.0, 1 - shown)
+    source = np.float32([[0, top], [mw, top], [mw, top + mh * shown], [0, top + mh * shown]])
+    floor = np.float32([[centre - far / 2, horizon * dh], [centre + far / 2, horizon * dh],
+                        [centre + near / 2, dh * 1.02], [centre - near / 2, dh * 1.02]])
+    warp = cv2.getPerspectiveTransform(source, floor)
+    lines = cv2.warpPerspective(np.asarray(marks, dtype=np.float32), warp, (dw, dh), flags=cv2.INTER_AREA)
+    alpha = (lines[..., 3:4] / 255.0) * (0.16 + 0.3 * depth[..., None])
+    base = base * (1 - alpha) + lines[..., :3] * alpha
+    # Stadium light: a glow from the lights above the stands, the secondary colour's light on the ground.
+    for _ in range(3):
+        lx, ly = rng.uniform(0.1, 0.9), rng.uniform(0.04, horizon * 0.7)
+        glow = np.exp(-(((x - lx) / 0.05) ** 2 + ((y - ly) / 0.03) ** 2))
+        base += glow[..., None] * 150
+        base += np.exp(-(((x - lx) / 0.35) ** 2 + ((y - ly) / 0.25) ** 2))[..., None] * 18
+    base += np.exp(-(((x - 0.5) / 0.6) ** 2 + ((y - horizon - 0.05) / 0.12) ** 2))[..., None] * rgb(secondary) * 0.12
+    vignette = 1.0 - 0.5 * (((x - 0.5) * 1.25) ** 2 + ((y - 0.55) * 1.1) ** 2)
+    return _finish(base * vignette[..., None], rng, (width, height), grain=4.0)
+
+
+def badge(side: int, abbreviation: str, primary: str, secondary: str) -> Image.Image:
+    """A team's crest, `side` pixels square with transparency: a shield in its primary colour edged in its
+    secondary, its abbreviation in the display face, a light sheen on the upper half."""
+    scale = 4  # drawn large and scaled down: smooth edges
+    size = side * scale
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+
+    def shield(inset: float) -> list[tuple[float, float]]:
+        left, right, top = size * 0.12 + inset, size * 0.88 - inset, size * 0.06 + inset
+        shoulder, point = size * 0.58, size * 0.96 - inset * 1.4
+        return [(left, top), (right, top), (right, shoulder), (size / 2, point), (left, shoulder)]
+
+    fill, edge = tuple(int(v) for v in rgb(primary)), tuple(int(v) for v in rgb(secondary))
+    if abs(sum(fill) - sum(edge)) < 60:  # two colours too alike to tell apart: the edge goes white
+        edge = (255, 255, 255)
+    draw.polygon(shield(0), fill=(*edge, 255))
+    draw.polygon(shield(size * 0.045), fill=(*fill, 255))
+    sheen = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    ImageDraw.Draw(sheen).polygon(shield(size * 0.045)[:3] + [(size * 0.12, size * 0.4)], fill=(255, 255, 255, 34))
+    image = Image.alpha_composite(image, sheen)
+    draw = ImageDraw.Draw(image)
+    light = sum(v * w for v, w in zip(fill, (0.2126, 0.7152, 0.0722), strict=True)) > 150
+    font = load_font("BebasNeue-Bold.otf", int(size * (0.42 if len(abbreviation) <= 3 else 0.34)))
+    draw.text((size / 2, size * 0.44), abbreviation, font=font, anchor="mm",
+              fill=(12, 14, 20, 255) if light else (255, 255, 255, 255))
+    return image.resize((side, side), Image.LANCZOS)
+
+
+STYLES = {"energy": energy, "illustrated": illustrated, "stat": stat_board, "arena": arena}
 
 
 # ---------------------------------------------------------------------------------------------- reference looks
