@@ -148,11 +148,13 @@ def count_text(layer, t: float) -> str | None:
 
 def caption_state(layer, t: float) -> tuple[int | None, int | None]:
     """(group, word) of a caption layer shown at time t: the group whose time holds t, and in it the word whose
-    time holds t (None between words); (None, None) when no group is up."""
+    time holds t (None between words); (None, None) when no group is up or the one up is not shown."""
     if t < layer.start or t >= layer.end:
         return None, None
     for group_index, group in enumerate(layer.groups):
         if group.start <= t < group.end:
+            if not group.shown:
+                return None, None
             for word_index, word in enumerate(group.words):
                 if word.start <= t < word.end:
                     return group_index, word_index

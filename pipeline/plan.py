@@ -120,6 +120,7 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
             _correct_captions(layer, adjustments.caption_edits, {f.family: f for f in plan.fonts})
     if adjustments.caption_edits and not any(layer["type"] == "captions" for layer in data["overlay"]):
         raise AdjustmentError("this plan has no captions to correct", field="caption_edits")
+    _captions_off(data, adjustments.captions_off, scene_ranges)
     _edit_post(plan, data["post"], adjustments)
     try:
         # A plan built before its floors were recorded (no min_size) takes the default floors.
@@ -130,6 +131,24 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
     if breaches := design.violations(adjusted, base_dir):
         raise AdjustmentError("these changes break the layout: " + "; ".join(breaches[:3]), field="adjustments")
     return adjusted
+
+
+def _captions_off(data: dict, scenes_off: dict[str, bool], scene_ranges: dict) -> None:
+    """Captions not drawn while a scene a reviewer turned them off for shows: every group that starts in it (a
+    group belongs to the scene it starts in, as it is spoken there). The groups stay in the plan for the caption
+    files, which carry the whole speech."""
+    if not scenes_off:
+        return
+    layer = next((layer for layer in data["overlay"] if layer["type"] == "captions"), None)
+    for scene in scenes_off:
+        if scene not in scene_ranges:
+            raise AdjustmentError(f"this piece has no scene {scene[:40]!r} to turn captions off for",
+                                  field=f"captions_off.{scene[:40]}", hint="reload the page")
+        if layer is None:
+            raise AdjustmentError("this plan has no captions to turn off", field=f"captions_off.{scene[:40]}")
+    for group in layer["groups"]:
+        group["shown"] = not any(low <= group["start"] < high for scene, (low, high) in scene_ranges.items()
+                                 if scene in scenes_off)
 
 
 def reel_of_slides(plan: RenderPlan) -> RenderPlan:

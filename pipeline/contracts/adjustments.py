@@ -22,6 +22,8 @@ class Adjustments(Contract):
     post_caption: str = Field(default="", max_length=2200, description="the post's caption")
     post_hashtags: str = Field(default="", max_length=3100, description="the post's hashtags, space separated")
     alt_text: dict[str, str] = Field(default={}, description="scene id -> the image's description")
+    captions_off: dict[str, bool] = Field(default={}, description="scene id -> true: no captions drawn while it "
+                                                                   "shows (they would repeat its own text)")
 
     @field_validator("layer_scale")
     @classmethod
@@ -64,6 +66,11 @@ class Adjustments(Contract):
                 raise ValueError(f"the alt text of {scene} must be 1 to 1000 characters")
         return {k: " ".join(v.split()) for k, v in value.items()}
 
+    @field_validator("captions_off")
+    @classmethod
+    def _captions_off(cls, value: dict[str, bool]) -> dict[str, bool]:
+        return {scene: True for scene, off in value.items() if off}  # false is captions as built: no entry
+
     def is_empty(self) -> bool:
         return self == Adjustments()
 
@@ -102,7 +109,7 @@ class Adjustments(Contract):
 
 
 SCALARS = ("text_scale", "timing_offset", "post_caption", "post_hashtags")
-MAPS = ("layer_scale", "text_edits", "colors", "caption_edits", "backgrounds", "alt_text")
+MAPS = ("layer_scale", "text_edits", "colors", "caption_edits", "backgrounds", "alt_text", "captions_off")
 
 
 def _scale(value: float) -> str:
@@ -143,6 +150,8 @@ def describe_changes(before: Adjustments, after: Adjustments) -> list[str]:
         if before.alt_text.get(scene) != after.alt_text.get(scene):
             changes.append(f"Alt text of {scene} set back to the original" if scene not in after.alt_text
                            else f"Alt text of {scene} changed to “{after.alt_text[scene][:120]}”")
+    for scene in sorted(set(before.captions_off) ^ set(after.captions_off)):
+        changes.append(f"Captions off on {scene}" if scene in after.captions_off else f"Captions back on {scene}")
     for scene in sorted(set(before.backgrounds) | set(after.backgrounds)):
         if before.backgrounds.get(scene) != after.backgrounds.get(scene):
             changes.append(f"Picture of {scene} set back to the original" if scene not in after.backgrounds

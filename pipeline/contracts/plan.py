@@ -181,6 +181,9 @@ class CaptionGroup(Contract):
     words: list[CaptionWord] = Field(min_length=1)
     said: str = Field(default="", max_length=400, description="the words as spoken, in their own case (for the "
                                                                "caption files; the frame shows `words` styled)")
+    shown: bool = Field(default=True, description="false: not drawn (a reviewer turned captions off for its scene, "
+                                                  "where they would repeat the scene's own text); the caption files "
+                                                  "keep it, they are the speech")
 
     @model_validator(mode="after")
     def _consistent(self) -> CaptionGroup:

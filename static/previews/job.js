@@ -435,7 +435,28 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
   if (!captions || !box) return;
   box.hidden = false;
   box.querySelector("summary").textContent = `Captions (${captions.groups.length} lines)`;
-  box.querySelector("div").replaceChildren(...captions.groups.map((group, index) => {
+  // Captions can be turned off while a scene shows, where they would only repeat its own numbers; the caption
+  // files keep the whole speech. A scene is offered where a caption group starts in it.
+  const spoken = plan.scenes.map((scene, index) => [scene, index])
+    .filter(([scene]) => captions.groups.some((g) => scene.start <= g.start && g.start < scene.end));
+  const switches = spoken.map(([scene, index]) => {
+    const field = `captions_off.${scene.id}`;
+    const input = Object.assign(document.createElement("input"), { type: "checkbox" });
+    input.dataset.captionsScene = scene.id;
+    const show = () => { input.checked = !fieldValue(adjustments, field); };
+    controls.push(show);
+    show();
+    input.addEventListener("change", () => {
+      setField(adjustments, field, input.checked ? undefined : true);
+      touch(field);
+      seek(scene, { start: scene.start });
+      send(performance.now());
+    });
+    const label = Object.assign(document.createElement("label"), { className: "captions-scene" });
+    label.append(input, ` Captions during scene ${index + 1}`);
+    return label;
+  });
+  box.querySelector("div").replaceChildren(...switches, ...captions.groups.map((group, index) => {
     const original = originals.captions[index] ?? group.words.map((word) => word.text).join(" ");
     const input = Object.assign(document.createElement("input"), { value: adjustments.caption_edits[index] ?? original });
     input.dataset.caption = index;

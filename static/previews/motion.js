@@ -110,6 +110,7 @@ export function captionState(layer, t) {
   for (let g = 0; g < layer.groups.length; g++) {
     const group = layer.groups[g];
     if (group.start <= t && t < group.end) {
+      if (group.shown === false) return [null, null];
       for (let w = 0; w < group.words.length; w++) {
         const word = group.words[w];
         if (word.start <= t && t < word.end) return [g, w];

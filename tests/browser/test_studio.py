@@ -432,6 +432,20 @@ def test_captions_in_the_preview_stay_with_the_audio_and_can_be_corrected(staff_
     t = (group.words[0].start + group.words[0].end) / 2
     compositor = Compositor(page_plan(page), job.work_dir)
     assert ssim(canvas_at(page, t), compositor.frame(t)) >= PARITY_BAR
+    # turn captions off while the scene of a later group shows: the plan marks its groups hidden, the canvas
+    # draws that moment without them, as L6 does, and the switch on the next page load says so
+    later = captions.groups[-2]
+    scene = next(s for s in plan.scenes if s.start <= later.start < s.end)
+    moment = (later.words[0].start + later.words[0].end) / 2
+    before = canvas_at(page, moment)
+    count = page.evaluate("studio.adjustCount")
+    page.uncheck(f"input[data-captions-scene='{scene.id}']")
+    page.wait_for_function(f"studio.adjustCount > {count}", timeout=10000)
+    hidden = page_plan(page)
+    assert not next(layer for layer in hidden.overlay if layer.type == "captions").groups[-2].shown
+    after = canvas_at(page, moment)
+    assert ssim(after, Compositor(hidden, job.work_dir).frame(moment)) >= PARITY_BAR
+    assert ssim(before, after) < 0.995
 
 
 def report_figure(name: str, data: dict) -> None:

@@ -61,9 +61,13 @@ def table() -> dict:
             {"text": "THREE", "start": 0.6, "end": 0.95, "line": 0, "x": 0, "width": 10}]})]
     layer = {"start": 0.05, "end": 0.9, "groups": [g.model_dump(mode="json") for g in groups]}
     captions_layer = SimpleNamespace(start=layer["start"], end=layer["end"], groups=groups)  # what it reads
-    for t in [*MOMENTS, 0.25, 0.3, 0.5, 0.6]:
-        group, word = motion.caption_state(captions_layer, t)
-        captions.append({"layer": layer, "t": t, "state": [group, word]})
+    # The same groups with the second one turned off for its scene: nothing is up while it would be.
+    hidden = [groups[0], groups[1].model_copy(update={"shown": False})]
+    hidden_layer = {"start": 0.05, "end": 0.9, "groups": [g.model_dump(mode="json") for g in hidden]}
+    for data, read in ((layer, captions_layer), (hidden_layer, SimpleNamespace(start=0.05, end=0.9, groups=hidden))):
+        for t in [*MOMENTS, 0.25, 0.3, 0.5, 0.6]:
+            group, word = motion.caption_state(read, t)
+            captions.append({"layer": data, "t": t, "state": [group, word]})
     transitions = []
     scenes = [Scene.model_validate({"id": "a", "start": 0.0, "end": 0.3, "background": {}}),
               Scene.model_validate({"id": "b", "start": 0.3, "end": 0.7, "background": {},

@@ -252,3 +252,48 @@ def test_the_highlight_follows_the_brands_accent_unless_the_preset_sets_one(tmp_
     config["captions"] = {**config.get("captions", {}), "highlight_color": "#FF3B5C"}
     _, _, plan = run_through_l5(tmp_path / "b", preset=PresetConfig.model_validate(config))
     assert caption_layer(plan).highlight_color == "#FF3B5C"
+
+
+def test_captions_turned_off_for_a_scene_leave_its_frames_and_keep_the_caption_files(reel):
+    """Captions off while a prop scene shows (they would repeat its numbers): L6's frames in that scene are the
+    frames of the same plan with no captions at all; other scenes keep theirs; the caption files still carry the
+    whole speech."""
+    from pipeline.render.compositor import Compositor
+
+    plan, work = reel
+    layer = caption_layer(plan)
+    scene = next(s for s in plan.scenes[1:] if any(s.start <= g.start < s.end for g in layer.groups))
+    off = apply_adjustments(plan, Adjustments(captions_off={scene.id: True}), base_dir=work)
+    hidden = caption_layer(off)
+    inside = [g for g in hidden.groups if scene.start <= g.start < scene.end]
+    assert inside and not any(g.shown for g in inside)
+    assert all(g.shown for g in hidden.groups if not scene.start <= g.start < scene.end)
+    assert captions.cues(hidden) == captions.cues(layer)
+    bare = plan.model_copy(update={"overlay": [x for x in plan.overlay if not isinstance(x, CaptionLayer)]})
+    during = (inside[0].words[0].start + inside[0].words[0].end) / 2
+    assert np.array_equal(Compositor(off, work).frame(during), Compositor(bare, work).frame(during))
+    assert not np.array_equal(Compositor(plan, work).frame(during), Compositor(bare, work).frame(during))
+    elsewhere = next(g for g in hidden.groups if g.shown)
+    moment = (elsewhere.words[0].start + elsewhere.words[0].end) / 2
+    assert np.array_equal(Compositor(off, work).frame(moment), Compositor(plan, work).frame(moment))
+    with pytest.raises(AdjustmentError, match="no scene 'nowhere'"):
+        apply_adjustments(plan, Adjustments(captions_off={"nowhere": True}), base_dir=work)
+    assert Adjustments(captions_off={scene.id: False}).is_empty()
+    from pipeline.contracts.adjustments import describe_changes
+
+    turned = Adjustments(captions_off={scene.id: True})
+    assert describe_changes(Adjustments(), turned) == [f"Captions off on {scene.id}"]
+    assert describe_changes(turned, Adjustments()) == [f"Captions back on {scene.id}"]
+    assert turned.fields() == {f"captions_off.{scene.id}": True}
+    assert Adjustments().with_fields({f"captions_off.{scene.id}": True}) == turned
+
+
+@settings(max_examples=12, deadline=None)
+@given(picked=st.lists(st.integers(0, 30), max_size=6))
+def test_any_scenes_with_captions_off_hide_exactly_the_groups_spoken_in_them(reel, picked):
+    plan, work = reel
+    ids = [plan.scenes[i % len(plan.scenes)].id for i in picked]
+    layer = caption_layer(apply_adjustments(plan, Adjustments(captions_off=dict.fromkeys(ids, True)),
+                                            base_dir=work))
+    ranges = [(s.start, s.end) for s in plan.scenes if s.id in ids]
+    assert [g.shown for g in layer.groups] == [not any(a <= g.start < b for a, b in ranges) for g in layer.groups]
