@@ -151,6 +151,12 @@ def _captions_off(data: dict, scenes_off: dict[str, bool], scene_ranges: dict) -
                                  if scene in scenes_off)
 
 
+def _sentence(words: str) -> str:
+    """Words as a sentence of an alt text: a full stop unless they end on their own ("Your read?")."""
+    words = words.strip()
+    return words if words.endswith((".", "!", "?", ":")) else words + "."
+
+
 def reel_of_slides(plan: RenderPlan) -> RenderPlan:
     """A carousel's slides as a 9:16 reel (what Reels, TikTok and Shorts take): each slide whole, at its full
     width, in the middle of the taller frame (the compositor frames it: RenderPlan.slide_height), every slide as
@@ -576,16 +582,11 @@ class _Builder:
 
     @property
     def duration(self) -> float:
-        """A reel lasts as long as its narration; a carousel's slides each last the preset's slide_seconds (its
-        reel, when it has one, shows them so; a carousel is not narrated)."""
-        if self.kind == "carousel":
-            return round(len(self.script.segments) * self.preset.format.slide_seconds, 6)
+        """L4's timing: a reel lasts as long as its narration; a carousel's slides (and a still) each last the
+        preset's slide_seconds, as its reel shows them."""
         return self.audio.duration
 
     def scene_times(self) -> list[tuple[float, float]]:
-        if self.kind == "carousel":
-            step = self.preset.format.slide_seconds
-            return [(round(i * step, 6), round((i + 1) * step, 6)) for i in range(len(self.script.segments))]
         timings = {t.segment_id: t for t in self.audio.segments}
         times = []
         for index, segment in enumerate(self.script.segments):
@@ -723,11 +724,11 @@ class _Builder:
                 # a player's name in title case; a matchup ("DAL @ PHI") as written; a hook as a sentence
                 headline = (segment.headline.title() if segment.kind.value == "prop" else segment.headline
                             if "@" in segment.headline else segment.headline.capitalize())
-                words = [headline + "."]
+                words = [_sentence(headline)]
                 if segment.stat:
-                    words.append(segment.stat.capitalize() + ".")
+                    words.append(_sentence(segment.stat.capitalize()))
                 if segment.body:
-                    words.append(segment.body.replace(" · ", ", ") + ".")
+                    words.append(_sentence(segment.body.replace(" · ", ", ")))
                 prefix = f"Slide {number} of {len(segments)}: " if len(segments) > 1 else ""
                 alt[segment.id] = (prefix + " ".join(words))[:1000]
         try:
@@ -752,7 +753,7 @@ class _Builder:
                                "end": round(end, 6), "background": self.background(index + 1, segment.id, split, end),
                                "layers": self.numbers_layers(segment, split, end),
                                "transition": {"kind": "crossfade", "duration": round(min(0.3, (end - split) / 3), 4)}})
-        audio = [] if self.kind == "carousel" else [{"file": self.audio.narration, "role": "narration", "gain": 1.0}]
+        audio = [{"file": self.audio.narration, "role": "narration", "gain": 1.0}] if self.audio.narration else []
         if self.audio.music:
             audio.append({"file": self.audio.music, "role": "music", "gain": self.audio.music_gain})
         brand = self.preset.brand

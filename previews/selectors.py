@@ -13,7 +13,7 @@ from jobs.services.drafts import draft_payload
 from pipeline.contracts import Adjustments, PresetConfig, RenderPlan
 from pipeline.contracts.adjustments import describe_changes
 from pipeline.post import PLATFORMS, texts
-from pipeline.render.parity import snapshot_times
+from pipeline.render.parity import slide_times, snapshot_times
 from previews.sprites import sprites_for
 
 PARITY_OK = 0.97
@@ -52,6 +52,7 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
         "files_url": reverse("previews:job-file", kwargs={"job_id": job.pk, "path": "x"})[:-1],
         "fonts_url": reverse("previews:font", kwargs={"name": "x"})[:-1],
         "snapshot_times": snapshot_times(plan),
+        "slide_times": slide_times(plan),
         "sprites": sprites_for(job.pk, plan),
         "post_texts": post_texts(plan),
     }

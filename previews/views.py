@@ -127,6 +127,7 @@ def job_detail(request, job_id):
         "render_summary": selectors.render_summary(job), "reject_form": RejectForm(),
         "last_seq": job.last_event_seq, "has_plan": version is not None,
         "reviewing": job.status == Job.Status.AWAITING_REVIEW,
+        "timed": job.preset.kind == "reel",  # a carousel or a still is reviewed as images, not on a timeline
         "delivery": job.publish_at is not None and job.status in services.RESCHEDULABLE
                     and PresetConfig.model_validate(job.preset.config).providers.distribution is not None,
         "may_review": access.can(request.user, access.REVIEW),

@@ -26,7 +26,8 @@ class SegmentTiming(Contract):
 
 
 class AudioPackage(Contract):
-    narration: JobFile
+    narration: JobFile | None = Field(description="the spoken track; none for a carousel or a still, which nobody "
+                                                  "hears (L4 then only times the slides)")
     sample_rate: int = Field(ge=8000, le=96000)
     duration: float = Field(gt=0)
     music: JobFile | None = None

@@ -19,7 +19,7 @@ def default_pipeline() -> Pipeline:
         layers=(
             # A layer's version changes with what its output carries, so a cached output made by older code is
             # not reused: L1 3 (each prop's last games), L3 4 (phrasings in turn, the post's caption and
-            # hashtags), L4 3 (Piper's voice, the music bed, cuts on beats), L5 3 (the arena art and the teams'
+            # hashtags), L4 4 (carousels and stills timed, not narrated), L5 3 (the arena art and the teams'
             # crests).
             LayerSpec("L1", "data", l1_data.run, DataPackage, config_keys=("providers.data",), version="3",
                       cache_ttl_s=300),
@@ -29,7 +29,8 @@ def default_pipeline() -> Pipeline:
                       config_keys=("providers.ideas", "hashtags", "compliance.text"), version="5",
                       uses_variant=True),
             LayerSpec("L4", "audio", l4_audio.run, AudioPackage, needs=("L2", "L3"),
-                      config_keys=("providers.audio", "voice", "format.kind"), version="3"),
+                      config_keys=("providers.audio", "voice", "format.kind", "format.slide_seconds",
+                                   "format.carousel_reel"), version="4"),
             LayerSpec("L5", "media", l5_media.run, MediaPackage, needs=("L1", "L3"),
                       config_keys=("providers.media", "format", "brand.logo", "brand.references",
                                    "brand.team_logos"), version="3",

@@ -22,12 +22,22 @@ def snapshot_times(plan: RenderPlan) -> list[float]:
     given as the middle of its frame, so the page (which draws frame floor(t * fps)) and L6 pick the same frame
     whatever rounding the time goes through on its way."""
     picks = sorted({0, len(plan.scenes) // 2, len(plan.scenes) - 1})
-    times = []
-    for index in picks:
-        scene = plan.scenes[index]
-        frame = min(int(still_time(scene, [*scene.layers, *plan.overlay]) * plan.fps), plan.frame_count - 1)
-        times.append(round((frame + 0.5) / plan.fps, 4))
-    return times[:3]
+    return [settled_time(plan, plan.scenes[index]) for index in picks][:3]
+
+
+def settled_time(plan: RenderPlan, scene) -> float:
+    """The middle of the frame where a scene is at rest: what L6 makes a slide or a still from."""
+    frame = min(int(still_time(scene, [*scene.layers, *plan.overlay]) * plan.fps), plan.frame_count - 1)
+    return round((frame + 0.5) / plan.fps, 4)
+
+
+def slide_times(plan: RenderPlan) -> list[float]:
+    """Where the review page shows each image of a carousel (its slides) or a still (its one image, the first
+    scene's), as L6 draws them; a reel has none (it is reviewed as it plays)."""
+    if plan.kind == "reel":
+        return []
+    scenes = plan.scenes if plan.kind == "carousel" else plan.scenes[:1]
+    return [settled_time(plan, scene) for scene in scenes]
 
 
 def snapshot_frame(plan: RenderPlan, key: str) -> int | None:

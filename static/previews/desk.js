@@ -180,7 +180,7 @@ export class Comments {
       const li = document.createElement("li");
       li.dataset.comment = comment.id;
       li.classList.toggle("resolved", Boolean(comment.resolved_at));
-      const at = Object.assign(document.createElement("time"), { textContent: clock(comment.at_s) });
+      const at = Object.assign(document.createElement("time"), { textContent: (this.label || clock)(comment.at_s) });
       at.addEventListener("click", () => this.seek(comment.at_s));
       li.append(at, ` ${comment.layer ? `${comment.layer}: ` : ""}${comment.text} — ${comment.by}`);
       if (comment.resolved_at) li.append(` (resolved by ${comment.resolved_by})`);

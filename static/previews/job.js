@@ -165,6 +165,7 @@ async function canvasPreview(payload, caps, desk) {
   const arrived = performance.now();
   const view = new PreviewCanvas($("preview"));
   view.setPlan(payload);
+  if (payload.slide_times.length) { await slidesPreview(payload, desk, view, arrived); return; }
   const player = new Player(view, {
     onTime: (t) => {
       $("clock").textContent = `${t.toFixed(2)} s`;
@@ -216,6 +217,98 @@ async function canvasPreview(payload, caps, desk) {
       if (view.payload === data) player.redraw();
     },
     seek: (scene, layer) => player.seek(Math.min(scene.end - 1e-3, layer.start + 0.6)),
+  });
+  studio.ready = true;
+}
+
+// A carousel or a still is reviewed as what it is: images, not a video. The slides side by side (each drawn by
+// the canvas at the moment L6 makes it from: payload.slide_times) and the one picked large, moved through with
+// the arrow keys; no timeline, no sound, no text timing (the template leaves them out).
+async function slidesPreview(payload, desk, view, arrived) {
+  const player = new Player(view, { silent: true });
+  studio.view = view;
+  studio.player = player;
+  await view.preload(
+    (fraction) => { $("preload-bar").value = Math.round(fraction * 100); },
+    () => { player.show(studio.payload.slide_times[0], true); studio.metrics.firstFrameMs = performance.now() - arrived; },
+  );
+  $("preload").hidden = true;
+  const strip = $("slides");
+  const many = payload.slide_times.length > 1;
+  showMode("full", many ? "The slides as they will be posted: click one, or move with ← and →."
+    : "The image as it will be posted.");
+  for (const id of ["slides", "slide-prev", "slide-next", "slide-label"]) $(id).hidden = !many;
+  let current = 0;
+  const thumbs = payload.slide_times.map((_, index) => {
+    const button = Object.assign(document.createElement("button"), { type: "button", className: "slide" });
+    button.dataset.slide = index;
+    button.setAttribute("aria-label", `Slide ${index + 1}`);
+    const thumb = Object.assign(document.createElement("canvas"), { width: 135, height: Math.round(135 * view.canvas.height / view.canvas.width) });
+    button.append(thumb, Object.assign(document.createElement("span"), { textContent: String(index + 1) }));
+    button.addEventListener("click", () => pick(index));
+    return button;
+  });
+  strip.replaceChildren(...thumbs.map((button) => {
+    const item = document.createElement("li");
+    item.append(button);
+    return item;
+  }));
+  const drawThumbs = () => {
+    for (const [index, t] of studio.payload.slide_times.entries()) {
+      player.show(t, true);
+      const thumb = thumbs[index].querySelector("canvas");
+      thumb.getContext("2d").drawImage(view.canvas, 0, 0, thumb.width, thumb.height);
+    }
+    pick(current);
+  };
+  function pick(index) {
+    current = Math.max(0, Math.min(index, studio.payload.slide_times.length - 1));
+    player.show(studio.payload.slide_times[current], true);
+    thumbs.forEach((button, i) => button.setAttribute("aria-current", i === current ? "true" : "false"));
+    $("slide-label").textContent = `Slide ${current + 1} of ${thumbs.length}`;
+    if ($("comment-at")) $("comment-at").textContent = many ? `slide ${current + 1}` : "the image";
+    studio.slide = current;
+  }
+  drawThumbs();
+  $("slide-prev").addEventListener("click", () => pick(current - 1));
+  $("slide-next").addEventListener("click", () => pick(current + 1));
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      event.preventDefault();
+      pick(current + (event.key === "ArrowRight" ? 1 : -1));
+    }
+  });
+  desk.snapshots = () => {
+    const shots = {};
+    for (const t of studio.payload.snapshot_times) shots[t.toFixed(3)] = view.snapshot(t);
+    pick(current);
+    return shots;
+  };
+  if ((payload.plan.safe_zones || []).length) {
+    $("zones-toggle").hidden = false;
+    $("show-zones").addEventListener("change", (e) => { view.showZones = e.target.checked; drawThumbs(); });
+  }
+  window.addEventListener("pagehide", () => { view.release(); socket.close(); });
+  // A slide's settled moment for what a reviewer is editing: its text, or a comment made on it.
+  const slideOf = (t) => {
+    const index = studio.payload.plan.scenes.findIndex((scene) => scene.start <= t && t < scene.end);
+    return Math.max(0, Math.min(index, thumbs.length - 1));
+  };
+  if (studio.comments) {
+    // A comment is made on the slide shown and named by it.
+    studio.comments.seek = (t) => pick(slideOf(t));
+    studio.comments.label = (t) => (many ? `Slide ${slideOf(t) + 1}` : "Image");
+    studio.comments.draw();
+  }
+  if ($("adjust-form")) adjustPanel(payload, desk, {
+    onPlan: async (data) => {
+      view.setPlan(data);
+      drawThumbs();
+      await view.loadSprites();
+      if (view.payload === data) drawThumbs();
+    },
+    seek: (scene) => pick(slideOf(scene.start)),
   });
   studio.ready = true;
 }
@@ -335,10 +428,13 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     }
   }
 
+  // A carousel or a still has no text timing to set (the template leaves the slider out).
+  const timing = $("timing-offset");
   const sliders = () => {
     $("text-scale").value = adjustments.text_scale;
     $("text-scale-value").textContent = `${Number(adjustments.text_scale).toFixed(2)}×`;
-    $("timing-offset").value = adjustments.timing_offset;
+    if (!timing) return;
+    timing.value = adjustments.timing_offset;
     $("timing-offset-value").textContent = `${Number(adjustments.timing_offset).toFixed(2)} s`;
   };
   controls.push(sliders);
@@ -349,7 +445,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     touch("text_scale");
     send(performance.now());
   });
-  $("timing-offset").addEventListener("input", (e) => {
+  timing?.addEventListener("input", (e) => {
     adjustments.timing_offset = Number(e.target.value);
     sliders();
     touch("timing_offset");

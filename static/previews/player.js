@@ -4,12 +4,13 @@
 const AUDIO_WAIT_MS = 1500;
 
 export class Player {
-  constructor(view, { onTime = () => {}, onState = () => {}, onSilent = () => {} } = {}) {
+  // silent: a carousel's or a still's review, which has no sound (and opens no audio output).
+  constructor(view, { onTime = () => {}, onState = () => {}, onSilent = () => {}, silent = false } = {}) {
     this.view = view;
     this.onTime = onTime;
     this.onState = onState;
     this.onSilent = onSilent;
-    this.audio = typeof AudioContext === "function" ? new AudioContext() : null;
+    this.audio = !silent && typeof AudioContext === "function" ? new AudioContext() : null;
     this.master = this.audio ? this.audio.createGain() : null;
     if (this.master) this.master.connect(this.audio.destination);
     this.buffers = new Map();  // file -> AudioBuffer

@@ -173,6 +173,54 @@ def test_canvas_matches_frame_at_before_and_after_adjusting(staff_page, presets,
         page.evaluate("studio.metrics.firstFrameMs"), page.evaluate("studio.metrics.lastAdjustMs"))
 
 
+def test_a_carousel_is_reviewed_as_slides_and_a_still_as_an_image(staff_page, presets, tmp_path):
+    """given: a carousel in review
+    then: its slides side by side, the one picked shown large as L6 makes its slide, the arrow keys moving
+    between them; no timeline, no Play, no sound, no recording, no text timing; a comment is made on the slide
+    shown and named by it. A still: its one image, no strip."""
+    from pipeline.render.parity import slide_times
+
+    page = staff_page
+    job = job_in_review(presets["carousel_illustrated"])
+    plan = RenderPlan.model_validate(job.plan_versions.get(number=1).plan)
+    assert not [track for track in plan.audio if track.role == "narration"]
+    open_review(page, job)
+    for absent in ("#play", "#scrubber", "#record", "#timing-offset", "#clock"):
+        assert page.locator(absent).count() == 0, absent
+    assert page.evaluate("studio.player.audio") is None
+    slides = page.locator("#slides button.slide")
+    assert slides.count() == len(plan.scenes) == len(slide_times(plan))
+    assert page.inner_text("#slide-label") == f"Slide 1 of {len(plan.scenes)}"
+    compositor = Compositor(plan, job.work_dir)
+    shown = lambda: np.asarray(Image.open(io.BytesIO(base64.b64decode(page.evaluate(  # noqa: E731
+        "studio.view.canvas.toDataURL('image/png')").split(",", 1)[1]))).convert("RGB"))
+    assert ssim(shown(), compositor.frame(slide_times(plan)[0])) >= PARITY_BAR
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("studio.slide") == 2 and page.inner_text("#slide-label").startswith("Slide 3 of")
+    assert page.locator("#slides button[aria-current='true']").get_attribute("data-slide") == "2"
+    assert ssim(shown(), compositor.frame(slide_times(plan)[2])) >= PARITY_BAR
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("studio.slide") == 1
+    slides.nth(4).click()
+    assert page.evaluate("studio.slide") == 4
+    # typing in a field does not move the slides
+    page.locator("#post-copy summary").click()
+    page.locator("#post-hashtags").press("ArrowLeft")
+    assert page.evaluate("studio.slide") == 4
+    page.fill("#comment-form textarea", "Tighten the headline here")
+    page.click("#comment-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#comments li time')?.textContent === 'Slide 5'", timeout=10000)
+    assert job.comments.get().at_s == pytest.approx(slide_times(plan)[4], abs=0.01)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.screenshot(path=str(screenshot_path("review-carousel.png", tmp_path)))
+
+    still = job_in_review(presets["single_image_stat"])
+    open_review(page, still)
+    assert page.locator("#slides").is_hidden() and page.locator("#slide-next").is_hidden()
+    assert page.locator("#play").count() == 0 and page.evaluate("studio.player.audio") is None
+
+
 def test_canvas_plays_with_the_audio_clock(staff_page, presets):
     page = staff_page
     open_review(page, job_in_review(presets["reel_hype"]))
@@ -251,11 +299,19 @@ def test_approval_sends_snapshots_and_the_render_reports_parity(staff_page, pres
     assert "What you approved is what was rendered" in page.inner_text("#parity")
 
 
+def short_reel(presets) -> Preset:
+    """The hype reel cut to its matchup and call to action: a recording of it is made in its own time."""
+    small = presets["reel_hype"]
+    small.config["segments"].update(props=0, hook=False)
+    small.save()
+    return small
+
+
 def test_recording_yields_a_file_that_decodes_and_knows_its_length(staff_page, presets, tmp_path):
     """Chromium's MediaRecorder writes WebM without a duration; the download is remuxed on the server so
     that players can show its length and seek it."""
     page = staff_page
-    job = job_in_review(presets["single_image_stat"])
+    job = job_in_review(short_reel(presets))
     open_review(page, job)
     page.click("#record")
     page.wait_for_function("studio.recording", timeout=60000)
@@ -266,7 +322,7 @@ def test_recording_yields_a_file_that_decodes_and_knows_its_length(staff_page, p
     path.write_bytes(base64.b64decode(data))
     info = ffmpeg.read_back(path)
     assert info.video_codec in ("vp9", "vp8") and info.audio_codec == "opus"
-    assert (info.width, info.height) == (1080, 1080)
+    assert (info.width, info.height) == (1080, 1920)
     assert info.frames and info.frames > 10 and not info.errors
     plan = page_plan(page)
     assert info.duration == pytest.approx(plan.duration, abs=0.6)  # the header carries the length
@@ -294,7 +350,7 @@ def test_a_recording_of_nothing_says_so_and_offers_no_file(staff_page, presets):
     page = staff_page
     page.add_init_script("""Object.defineProperty(MediaRecorder.prototype, "ondataavailable",
         { configurable: true, get() { return null; }, set(handler) {} });""")
-    job = job_in_review(presets["single_image_stat"])
+    job = job_in_review(short_reel(presets))
     open_review(page, job)
     page.click("#record")
     page.wait_for_function("document.getElementById('recording-note').textContent.includes('Recording failed')",

@@ -20,6 +20,11 @@ def test_the_plan_carries_the_post_and_a_carousel_describes_its_slides(tmp_path)
     _, _, carousel = run_through_l5(tmp_path / "carousel", "carousel_illustrated", matchup_id="nfl-20261122-dal-phi")
     assert set(carousel.post.alt_text) == {scene.segment_id for scene in carousel.scenes}
     assert all(text.startswith("Slide ") for text in carousel.post.alt_text.values())
+    # each sentence ends once: a call to action "Your read?" is not followed by a full stop
+    _, _, other = run_through_l5(tmp_path / "other", "carousel_illustrated", matchup_id="nfl-20261122-buf-kc")
+    texts = [*carousel.post.alt_text.values(), *other.post.alt_text.values()]
+    assert any("?" in text for text in texts)
+    assert not any(mark in text for text in texts for mark in ("?.", "!.", ".."))
 
 
 def test_a_reviewer_edits_the_post_and_its_numbers_must_be_the_datas(tmp_path):

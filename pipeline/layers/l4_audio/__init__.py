@@ -48,26 +48,25 @@ def beat_s(voice) -> float | None:
     return 60.0 / voice.tempo_bpm if voice.music or voice.bed != "off" else None
 
 
-def _made_bed(voice, ctx: LayerContext, narration: np.ndarray, rate: int, cuts: list[float], *,
-              duck: bool) -> Path:
+def _made_bed(voice, ctx: LayerContext, narration: np.ndarray | None, seconds: float, rate: int,
+              cuts: list[float]) -> Path:
     from pipeline import music
 
-    made = music.bed(len(narration) / rate, style=voice.bed, tempo_bpm=voice.tempo_bpm, cuts=cuts)
-    if duck:
+    made = music.bed(seconds, style=voice.bed, tempo_bpm=voice.tempo_bpm, cuts=cuts)
+    if narration is not None:
         made = audio.duck(made, narration, rate, under_speech=voice.duck_gain, music_rate=music.RATE)
     path = ctx.layer_dir / "music.wav"
     audio.write_wav(path, made, music.RATE)
     return path
 
 
-def _music_bed(inputs: LayerInput, ctx: LayerContext, narration: np.ndarray, rate: int,
+def _music_bed(inputs: LayerInput, ctx: LayerContext, narration: np.ndarray | None, seconds: float, rate: int,
                cuts: list[float]) -> Path | None:
+    """The music under the narration, ducked under its speech; with no narration (a carousel's reel), the music
+    alone."""
     voice = inputs.preset.voice
-    # A carousel's reel plays the music alone (it is not narrated): ducking it under speech nobody hears would
-    # only leave holes in it.
-    duck = inputs.preset.format.kind != "carousel"
     if not voice.music:
-        return None if voice.bed == "off" else _made_bed(voice, ctx, narration, rate, cuts, duck=duck)
+        return None if voice.bed == "off" else _made_bed(voice, ctx, narration, seconds, rate, cuts)
     brand_dir = Path(ctx.options.get("BRAND_DIR", ctx.work_dir))
     source = (brand_dir / voice.music).resolve()
     if brand_dir.resolve() not in source.parents or not source.is_file():
@@ -78,17 +77,39 @@ def _music_bed(inputs: LayerInput, ctx: LayerContext, narration: np.ndarray, rat
     music = decode_audio(source, rate=rate, layer="L4")
     if not len(music):
         raise AudioGenerationError(f"music bed {voice.music!r} has no sound", layer="L4", field="voice.music")
-    repeats = int(np.ceil(len(narration) / len(music)))
-    looped = np.tile(music, repeats)[: len(narration)]
-    ducked = audio.duck(looped, narration, rate, under_speech=voice.duck_gain) if duck else looped
+    length = int(round(seconds * rate))
+    looped = np.tile(music, int(np.ceil(length / len(music))))[:length]
+    ducked = audio.duck(looped, narration, rate, under_speech=voice.duck_gain) if narration is not None else looped
     path = ctx.layer_dir / "music.wav"
     audio.write_wav(path, ducked, rate)
     return path
 
 
+def unspoken(inputs: LayerInput, ctx: LayerContext, script: Script) -> AudioPackage:
+    """A carousel's or a still's timing, with no speech: nobody hears a slide, so none is synthesised. Each slide
+    shows `format.slide_seconds` (in the carousel's reel, when the preset asks for one, over the music bed)."""
+    from pipeline import music
+
+    fmt = inputs.preset.format
+    step = fmt.slide_seconds
+    timings = [SegmentTiming(segment_id=segment.id, start=round(index * step, 6), end=round((index + 1) * step, 6))
+               for index, segment in enumerate(script.segments)]
+    seconds = timings[-1].end
+    bed = None
+    if fmt.kind == "carousel" and fmt.carousel_reel:
+        bed = _music_bed(inputs, ctx, None, seconds, music.RATE, cuts=[timing.start for timing in timings[1:]])
+    if bed is not None:
+        ctx.record_asset(RecordedAsset(path=ctx.rel(bed), kind="music", sha256=sha256_file(bed), duration=seconds))
+    ctx.progress(1.0, "slides timed (not narrated)")
+    return AudioPackage(narration=None, sample_rate=music.RATE, duration=seconds, music=ctx.rel(bed) if bed else None,
+                        music_gain=inputs.preset.voice.music_gain if bed else 0.0, segments=timings)
+
+
 def run(inputs: LayerInput, ctx: LayerContext) -> AudioPackage:
     script: Script = inputs.upstream["L3"]
     calendar: CalendarPlan = inputs.upstream["L2"]
+    if inputs.preset.format.kind != "reel":
+        return unspoken(inputs, ctx, script)
     choice = inputs.preset.providers.audio
     try:
         synthesize = _providers()[choice.name]
@@ -141,7 +162,8 @@ def run(inputs: LayerInput, ctx: LayerContext) -> AudioPackage:
     ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind="narration", sha256=sha256_file(path),
                                    duration=len(narration) / rate,
                                    metadata={"sample_rate": rate, "voice": "; ".join(engines)}))
-    music = _music_bed(inputs, ctx, narration, rate, cuts=[timing.start for timing in timings[1:]])
+    music = _music_bed(inputs, ctx, narration, len(narration) / rate, rate,
+                       cuts=[timing.start for timing in timings[1:]])
     if music is not None:
         ctx.record_asset(RecordedAsset(path=ctx.rel(music), kind="music", sha256=sha256_file(music),
                                        duration=len(narration) / rate))
