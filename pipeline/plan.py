@@ -721,12 +721,17 @@ class _Builder:
         if self.kind != "reel":
             segments = self.script.segments
             for number, segment in enumerate(segments, 1):
-                # a player's name in title case; a matchup ("DAL @ PHI") as written; a hook as a sentence
-                headline = (segment.headline.title() if segment.kind.value == "prop" else segment.headline
-                            if "@" in segment.headline else segment.headline.capitalize())
+                # a player's name as the data spells it ("CeeDee Lamb"); a matchup ("DAL @ PHI") as written; a
+                # hook as a sentence
+                headline = (self.data.matchup.prop(segment.prop_id).player if segment.kind.value == "prop"
+                            and segment.prop_id else segment.headline if "@" in segment.headline
+                            else segment.headline.capitalize())
                 words = [_sentence(headline)]
                 if segment.stat:
-                    words.append(_sentence(segment.stat.capitalize()))
+                    # "OVER 94.5" read as "Over 94.5"; a spread ("PHI -6.5") keeps its team's letters
+                    side, _, rest = segment.stat.partition(" ")
+                    stat = f"{side.capitalize()} {rest}" if side in ("OVER", "UNDER") else segment.stat
+                    words.append(_sentence(stat))
                 if segment.body:
                     words.append(_sentence(segment.body.replace(" · ", ", ")))
                 prefix = f"Slide {number} of {len(segments)}: " if len(segments) > 1 else ""

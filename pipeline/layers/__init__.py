@@ -18,15 +18,15 @@ def default_pipeline() -> Pipeline:
     return Pipeline(
         layers=(
             # A layer's version changes with what its output carries, so a cached output made by older code is
-            # not reused: L1 3 (each prop's last games), L3 4 (phrasings in turn, the post's caption and
-            # hashtags), L4 4 (carousels and stills timed, not narrated), L5 3 (the arena art and the teams'
+            # not reused: L1 3 (each prop's last games), L3 6 (phrasings in turn, the post's caption and
+            # hashtags, a bet said once in full, the tags of the players in the piece only), L4 4 (carousels and stills timed, not narrated), L5 3 (the arena art and the teams'
             # crests).
             LayerSpec("L1", "data", l1_data.run, DataPackage, config_keys=("providers.data",), version="3",
                       cache_ttl_s=300),
             LayerSpec("L2", "calendar", l2_calendar.run, CalendarPlan, needs=("L1",),
                       config_keys=("format.kind", "segments"), version="1", cache_ttl_s=3600),
             LayerSpec("L3", "ideas", l3_ideas.run, Script, needs=("L1", "L2"),
-                      config_keys=("providers.ideas", "hashtags", "compliance.text"), version="5",
+                      config_keys=("providers.ideas", "hashtags", "compliance.text"), version="6",
                       uses_variant=True),
             LayerSpec("L4", "audio", l4_audio.run, AudioPackage, needs=("L2", "L3"),
                       config_keys=("providers.audio", "voice", "format.kind", "format.slide_seconds",

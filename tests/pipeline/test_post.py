@@ -25,6 +25,14 @@ def test_the_plan_carries_the_post_and_a_carousel_describes_its_slides(tmp_path)
     texts = [*carousel.post.alt_text.values(), *other.post.alt_text.values()]
     assert any("?" in text for text in texts)
     assert not any(mark in text for text in texts for mark in ("?.", "!.", ".."))
+    # names as the data spells them, a spread with its team's letters
+    assert "CeeDee Lamb." in carousel.post.alt_text["prop_3"] and "PHI -6.5." in carousel.post.alt_text["matchup"]
+    # the players tagged are the ones in the piece: the reel's two picks, not the whole slate of the game
+    _, outputs, _ = run_through_l5(tmp_path / "reel2", matchup_id="nfl-20261122-dal-phi")
+    picks = {s.headline for s in outputs["L3"].segments if s.kind.value == "prop"}
+    assert picks == {"SAQUON BARKLEY", "A.J. BROWN"}
+    assert {tag for tag in reel.post.hashtags if tag in ("#SaquonBarkley", "#AJBrown", "#CeeDeeLamb",
+                                                         "#JalenHurts")} == {"#SaquonBarkley", "#AJBrown"}
 
 
 def test_a_reviewer_edits_the_post_and_its_numbers_must_be_the_datas(tmp_path):

@@ -208,12 +208,13 @@ def _post_caption(data: DataPackage, segments: list[ScriptSegment], hook: str, c
     return "\n\n".join(lines)
 
 
-def _hashtags(data: DataPackage, preset: PresetConfig) -> list[str]:
-    """The preset's own tags, then the teams' and the players' (as people search for them), at most 30."""
+def _hashtags(data: DataPackage, preset: PresetConfig, picked: list[str]) -> list[str]:
+    """The preset's own tags, then the teams' and the players' in the piece (as people search for them; a player
+    the piece does not show would be a tag that misleads), at most 30."""
     matchup = data.matchup
     tags = [*preset.hashtags, f"#{matchup.sport.value.upper()}",
             *(f"#{''.join(team.full_name.split())}" for team in (matchup.away, matchup.home)),
-            *(f"#{''.join(ch for ch in prop.player if ch.isalnum())}" for prop in matchup.props)]
+            *(f"#{''.join(ch for ch in matchup.prop(prop_id).player if ch.isalnum())}" for prop_id in picked)]
     seen, out = set(), []
     for tag in tags:
         tag = tag if tag.startswith("#") else f"#{tag}"
@@ -257,4 +258,4 @@ def write_script(data: DataPackage, calendar: CalendarPlan, preset: PresetConfig
     hook_line = hook_line or f"{matchup.away.full_name} at {matchup.home.full_name}."
     return Script(title=f"{matchup.title} — {'props' if picks else 'preview'}",
                   caption=_post_caption(data, segments, hook_line, preset.compliance.text),
-                  hashtags=_hashtags(data, preset), segments=segments)
+                  hashtags=_hashtags(data, preset, [s.prop_id for s in picks]), segments=segments)
