@@ -19,8 +19,8 @@ def default_pipeline() -> Pipeline:
         layers=(
             # A layer's version changes with what its output carries, so a cached output made by older code is
             # not reused: L1 3 (each prop's last games), L3 6 (phrasings in turn, the post's caption and
-            # hashtags, a bet said once in full, the tags of the players in the piece only), L4 4 (carousels and stills timed, not narrated), L5 3 (the arena art and the teams'
-            # crests).
+            # hashtags, a bet said once in full, the tags of the players in the piece only), L4 4 (carousels and
+            # stills timed, not narrated), L5 3 (the arena art and the teams' crests).
             LayerSpec("L1", "data", l1_data.run, DataPackage, config_keys=("providers.data",), version="3",
                       cache_ttl_s=300),
             LayerSpec("L2", "calendar", l2_calendar.run, CalendarPlan, needs=("L1",),
