@@ -89,11 +89,13 @@ def group_words(words: list[tuple[str, float, float]], *, max_words: int, max_ch
             current = []
     if current:
         clauses.append(current)
-    # "Brown," on its own is no card: it goes with what follows, when that fits.
+    # "Brown," on its own is no card: it goes with what follows, whole when that fits, else with its first words
+    # ("ANALYSIS, NOT | A GUARANTEE.", not "ANALYSIS, | NOT A GUARANTEE."): the split below keeps two words a card.
     joined: list[list[tuple]] = []
     for clause in clauses:
-        if joined and len(joined[-1]) == 1 and not joined[-1][0][0].endswith((".", "!", "?")) and \
-                _fits(joined[-1] + clause, max_words, max_chars):
+        if joined and len(joined[-1]) == 1 and not joined[-1][0][0].endswith((".", "!", "?")) and (
+                _fits(joined[-1] + clause, max_words, max_chars)
+                or (len(clause) >= 3 and _fits(joined[-1] + clause[:1], max_words, max_chars))):
             joined[-1] = joined[-1] + clause
         else:
             joined.append(clause)

@@ -238,6 +238,22 @@ def test_captions_are_cut_phrase_by_phrase_never_a_lone_word(spoken, max_words, 
                      and captions._fits(pair[0] + pair[1], max_words, max_chars)
                      and not captions._ends_sentence(pair[0][-1][0])]
             assert not joins, (text, [" ".join(w[0] for w in c) for c in cards])
+            # nor could it have taken the next clause's first word, leaving two or more words after it
+            # ("ANALYSIS, | NOT A GUARANTEE." is "ANALYSIS, NOT | A GUARANTEE.")
+            assert not (after and len(after) >= 3 and captions._fits(card + after[:1], max_words, max_chars)
+                        and captions._fits(after[1:], max_words, max_chars)), \
+                (text, [" ".join(w[0] for w in c) for c in cards])
+
+
+@pytest.mark.parametrize("text, max_chars", [("ANALYSIS, NOT A GUARANTEE.", 24),
+                                              ("BROWN, OVER 94.5 RUSHING YARDS.", 16)])
+def test_a_one_word_clause_takes_the_first_words_of_the_next_when_the_whole_does_not_fit(text, max_chars):
+    """The shipped hype reel said "ANALYSIS," on a card of its own: the next clause did not fit beside it whole,
+    so it stood alone. It now takes that clause's first words."""
+    words = [(word, i * 0.4, i * 0.4 + 0.3) for i, word in enumerate(text.split())]
+    cards = captions.group_words(words, max_words=4, max_chars=max_chars)
+    assert [w for card in cards for w in card] == words
+    assert all(len(card) >= 2 for card in cards), [" ".join(w[0] for w in c) for c in cards]
 
 
 def test_the_highlight_follows_the_brands_accent_unless_the_preset_sets_one(tmp_path):
