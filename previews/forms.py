@@ -1,6 +1,11 @@
-from django import forms
+import datetime as dt
 
+from django import forms
+from django.utils import timezone
+
+from jobs.services.calendar import matchup_to_start
 from pipeline.contracts import Sport
+from pipeline.errors import PipelineError
 from presets.models import Preset
 
 
@@ -14,6 +19,8 @@ class StartJobForm(forms.Form):
     batch = forms.BooleanField(required=False, help_text="Review it in the batch grid with the other batch jobs.")
     auto_approve = forms.BooleanField(required=False, label="Render without review",
                                       help_text="Approve the plan as built and render straight away.")
+    after_kickoff = forms.BooleanField(required=False, label="Start it although the game has kicked off",
+                                       help_text="A pregame post for a game under way: only when you mean it.")
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -22,9 +29,28 @@ class StartJobForm(forms.Form):
             del self.fields["auto_approve"]
 
     def clean(self):
+        """Refuse, in words, a job that is sure to fail or to say the wrong thing: a day with no games in the
+        preset's data source, or a game that has already kicked off (unless the desk means it)."""
         cleaned = super().clean()
+        preset, sport = cleaned.get("preset"), cleaned.get("sport")
         if not cleaned.get("date") and not cleaned.get("matchup_id"):
-            raise forms.ValidationError("Pick a date or a matchup.")
+            cleaned["date"] = timezone.localdate()  # what the matchup picker lists with no date: today's
+        if preset is None or sport is None or self.errors:
+            return cleaned
+        try:
+            matchup = matchup_to_start(preset=preset, sport=sport, date=cleaned.get("date"),
+                                       matchup_id=cleaned.get("matchup_id") or "")
+        except PipelineError as exc:
+            if not exc.retryable:  # an outage is L1's to retry; a wrong id or a bad answer is the form's
+                self.add_error("matchup_id", exc.describe())
+            return cleaned
+        if matchup is None:
+            self.add_error("date", f"{sport.upper()}: no games on {cleaned['date']:%-d %B %Y} in this preset's "
+                                   "data source. Pick another date or sport.")
+        elif matchup.game_time <= dt.datetime.now(dt.UTC) and not cleaned.get("after_kickoff"):
+            self.add_error("after_kickoff", f"{matchup.away.full_name} @ {matchup.home.full_name} kicked off at "
+                                            f"{matchup.game_time:%H:%M UTC on %-d %B}: its post would go out after "
+                                            "the start. Pick another game, or tick this box to make it anyway.")
         return cleaned
 
     def job_inputs(self) -> dict:

@@ -1,16 +1,20 @@
 """Reads for the studio pages: what a job page shows, in the shapes the templates and JS want."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.urls import reverse
+from pydantic import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
 from jobs.selectors import built_plan_version, latest_draft
 from jobs.services import InvalidInput, current_pipeline, plan_preview
+from jobs.services.calendar import is_sample
 from jobs.services.collaboration import comment_payload, viewers_of
 from jobs.services.drafts import draft_payload
-from pipeline.contracts import Adjustments, PresetConfig, RenderPlan
+from pipeline.contracts import Adjustments, DataPackage, PresetConfig, RenderPlan
 from pipeline.contracts.adjustments import describe_changes
 from pipeline.post import PLATFORMS, texts
 from pipeline.render.parity import slide_times, snapshot_times
@@ -56,6 +60,24 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
         "sprites": sprites_for(job.pk, plan),
         "post_texts": post_texts(plan),
     }
+
+
+def game_notice(job: Job, now: dt.datetime | None = None) -> dict | None:
+    """What the job page says about the game behind a job: whether its data is the shipped sample (the same
+    games and odds for any date) and whether the game has kicked off, or will have by the time the post goes
+    out. None before L1 has read it."""
+    run = job.layer_runs.filter(layer="L1", status__in=["done", "reused"]).order_by("-pk").first()
+    if run is None:
+        return None
+    try:
+        data = DataPackage.model_validate(run.output)
+    except ValidationError:
+        return None  # a pipeline whose L1 reads no matchup (the operators' own, the test pipelines) has no game
+    now = now or dt.datetime.now(dt.UTC)
+    kickoff = data.matchup.game_time
+    return {"sample": is_sample(data.source), "source": data.source, "kickoff": kickoff,
+            "title": f"{data.matchup.away.full_name} @ {data.matchup.home.full_name}",
+            "started": kickoff <= now, "after_kickoff": bool(job.publish_at and job.publish_at >= kickoff)}
 
 
 def post_texts(plan: RenderPlan) -> list[dict]:
@@ -225,7 +247,23 @@ def scheduled_jobs(*, days: int) -> list[Job]:
 
     from jobs.services.delivery import RESCHEDULABLE
 
-    return list(Job.objects.select_related("preset")
+    jobs = list(Job.objects.select_related("preset")
                 .filter(status__in=RESCHEDULABLE, publish_at__isnull=False,
                         publish_at__lte=timezone.now() + timedelta(days=days))
                 .order_by("publish_at")[:500])
+    # What a person planning the day must see beside a slot: it has passed, it falls after the game's start,
+    # or nothing will be delivered (the preset names no destination).
+    kickoffs = {}
+    for run in LayerRun.objects.filter(job__in=jobs, layer="L1", status__in=["done", "reused"]).order_by("pk"):
+        if kickoff := parse_datetime(str(run.output.get("matchup", {}).get("game_time", ""))):
+            kickoffs[run.job_id] = kickoff
+    now = timezone.now()
+    for job in jobs:
+        job.notes = []
+        if job.publish_at < now:
+            job.notes.append("overdue: its slot has passed")
+        if job.pk in kickoffs and job.publish_at >= kickoffs[job.pk]:
+            job.notes.append(f"after kick-off ({kickoffs[job.pk]:%H:%M UTC})")
+        if PresetConfig.model_validate(job.preset.config).providers.distribution is None:
+            job.notes.append("not delivered: the preset has no destination")
+    return jobs

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jobs import files, services
 from jobs.models import Job, JobEvent
 from jobs.selectors import latest_plan_version
-from jobs.services.calendar import slate_for
+from jobs.services.calendar import is_sample, slate_for
 from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError, StoreError
 from presets.models import Preset
@@ -84,8 +84,10 @@ def studio_index(request):
             return redirect(job.get_absolute_url())
     jobs = selectors.studio_jobs()
     last_event = JobEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    sample = [p.name for p in Preset.objects.filter(active=True).order_by("name")
+              if is_sample(PresetConfig.model_validate(p.config).providers.data.name)]
     return render(request, "previews/index.html", {"jobs": jobs, "form": form, "last_event": last_event,
-                                                   "notices": selectors.comment_notices()},
+                                                   "notices": selectors.comment_notices(), "sample": sample},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -106,7 +108,8 @@ def matchups(request):
     except PipelineError as exc:
         return JsonResponse({"errors": {"matchup_id": [exc.describe()]}}, status=502 if exc.retryable else 400)
     return JsonResponse({"matchups": [{"id": m.id, "title": f"{m.away.full_name} @ {m.home.full_name}",
-                                       "game_time": m.game_time.isoformat()} for m in slate.matchups]})
+                                       "game_time": m.game_time.isoformat()} for m in slate.matchups],
+                         "sample": is_sample(PresetConfig.model_validate(preset.config).providers.data.name)})
 
 
 @staff_required(perms=access.VIEW_JOBS)
@@ -128,6 +131,7 @@ def job_detail(request, job_id):
         "last_seq": job.last_event_seq, "has_plan": version is not None,
         "reviewing": job.status == Job.Status.AWAITING_REVIEW,
         "timed": job.preset.kind == "reel",  # a carousel or a still is reviewed as images, not on a timeline
+        "game": selectors.game_notice(job),
         "delivery": job.publish_at is not None and job.status in services.RESCHEDULABLE
                     and PresetConfig.model_validate(job.preset.config).providers.distribution is not None,
         "may_review": access.can(request.user, access.REVIEW),

@@ -8,7 +8,7 @@ from jobs.models import Job
 from jobs.services.review import job_create
 from jobs.services.runner.queueing import layer_context
 from pipeline.contracts import PresetConfig, Sport
-from pipeline.layers.l1_data import list_slate
+from pipeline.layers.l1_data import first_game, list_slate, provider_for
 from presets.models import Preset
 
 LIVE = [Job.Status.QUEUED, Job.Status.RUNNING, Job.Status.AWAITING_REVIEW, Job.Status.APPROVED,
@@ -21,6 +21,23 @@ def slate_for(*, preset: Preset, sport: str, date: dt.date, source: str = ""):
     name = source or config.providers.data.name
     ctx = layer_context("calendar", "L1", scratch_root() / "calendar")
     return list_slate(name, config.providers.data.options, ctx, sport=sport, date=date)
+
+
+def matchup_to_start(*, preset: Preset, sport: str, date: dt.date | None, matchup_id: str = ""):
+    """The matchup a job started with these inputs will be about (L1's own rule: the named one, else the day's
+    first game that has not kicked off), or None when the source lists no game that day. Raises PipelineError
+    when the source cannot say."""
+    config = PresetConfig.model_validate(preset.config)
+    if matchup_id:
+        ctx = layer_context("calendar", "L1", scratch_root() / "calendar")
+        return provider_for(config.providers.data.name, config.providers.data.options, ctx).matchup(matchup_id)
+    matchups = slate_for(preset=preset, sport=sport, date=date).matchups
+    return first_game(matchups, dt.datetime.now(dt.UTC)) if matchups else None
+
+
+def is_sample(source: str) -> bool:
+    """Whether a data source is the shipped sample slate (the same games and odds for any date), not real data."""
+    return source == "fixture"
 
 
 def calendar_plan(*, preset: Preset, start: dt.date, end: dt.date, sports: list[str] | None = None,

@@ -76,8 +76,13 @@ async function loadMatchups() {
   const keep = picker.value || picker.dataset.initial;
   picker.replaceChildren(new Option("First game of the day", ""));
   if (!ok) { hint.textContent = Object.values(data.errors || {}).flat().join(" ") || "Could not load matchups."; return; }
-  for (const m of data.matchups) picker.append(new Option(`${m.title} · ${new Date(m.game_time).toLocaleString()}`, m.id, false, m.id === keep));
-  hint.textContent = `${data.matchups.length} matchups`;
+  const now = Date.now();
+  for (const m of data.matchups) {
+    const started = new Date(m.game_time).getTime() <= now ? " · kicked off" : "";
+    picker.append(new Option(`${m.title} · ${new Date(m.game_time).toLocaleString()}${started}`, m.id, false, m.id === keep));
+  }
+  hint.textContent = data.matchups.length ? `${data.matchups.length} matchups` : "No games that day in this preset's data source.";
+  if (data.sample) hint.textContent += " Sample data: the shipped slate, the same games for any date.";
 }
 for (const name of ["preset", "sport", "date"]) form[name].addEventListener("change", loadMatchups);
 loadMatchups();

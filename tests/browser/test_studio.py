@@ -1,5 +1,6 @@
 """The review studio in Debian's Chromium, against the real server and worker processes."""
 import base64
+import datetime as dt
 import io
 import logging
 import time
@@ -115,15 +116,16 @@ def test_studio_lists_jobs_and_starts_one(staff_page, presets):
     page.wait_for_function("document.getElementById('id_matchup_id').options.length > 1", timeout=10000)
     page.select_option("#id_preset", "reel_hype")
     page.select_option("#id_sport", "nba")
-    page.fill("#id_date", "2026-11-22")
+    day = dt.date.today() + dt.timedelta(days=7)  # a game still to come: the form asks nothing more
+    page.fill("#id_date", day.isoformat())
     page.locator("#id_date").dispatch_event("change")
     page.wait_for_function(
         "[...document.getElementById('id_matchup_id').options].some(o => o.value.includes('nyk-bos'))", timeout=10000)
-    page.select_option("#id_matchup_id", "nba-20261122-nyk-bos")
+    page.select_option("#id_matchup_id", f"nba-{day:%Y%m%d}-nyk-bos")
     page.click("button[type=submit]")
     page.wait_for_url("**/studio/jobs/*/", timeout=10000)
     job = Job.objects.exclude(pk=existing.pk).get()
-    assert job.inputs["matchup_id"] == "nba-20261122-nyk-bos" and job.created_by is not None
+    assert job.inputs["matchup_id"] == f"nba-{day:%Y%m%d}-nyk-bos" and job.created_by is not None
     # the worker cluster runs it; layer progress arrives over the socket until the page shows the review
     page.wait_for_function("window.studio && window.studio.ready === true && document.getElementById('review')",
                            timeout=60000)
@@ -132,13 +134,25 @@ def test_studio_lists_jobs_and_starts_one(staff_page, presets):
 
 
 def test_start_form_shows_field_errors(staff_page, presets):
+    """A game that kicked off days ago: the picker marks it, the form refuses it in words and asks whether the
+    desk means it; ticking the box starts it."""
     page = staff_page
     page.goto("/studio/")
-    page.fill("#id_date", "")
-    page.select_option("#id_matchup_id", "")
+    assert "Sample data in" in page.inner_text("#sample-notice")
+    day = dt.date.today() - dt.timedelta(days=3)
+    page.fill("#id_date", day.isoformat())
+    page.locator("#id_date").dispatch_event("change")
+    page.wait_for_function(
+        "[...document.getElementById('id_matchup_id').options].some(o => o.value.includes('buf-kc'))", timeout=10000)
+    assert page.locator(f"#id_matchup_id option[value='nfl-{day:%Y%m%d}-buf-kc']").inner_text().endswith(
+        "kicked off")
+    page.select_option("#id_matchup_id", f"nfl-{day:%Y%m%d}-buf-kc")
     page.click("button[type=submit]")
-    assert "Pick a date or a matchup" in page.content()
-    assert not Job.objects.exists()
+    assert "kicked off at" in page.inner_text(".has-error") and not Job.objects.exists()
+    page.check("#id_after_kickoff")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/studio/jobs/*/", timeout=10000)
+    assert Job.objects.get().inputs["matchup_id"] == f"nfl-{day:%Y%m%d}-buf-kc"
 
 
 def test_layer_progress_arrives_over_the_socket(staff_page, presets):

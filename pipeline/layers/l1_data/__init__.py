@@ -29,6 +29,13 @@ def source_name(inputs: LayerInput) -> str:
     return inputs.job.source or inputs.preset.providers.data.name
 
 
+def first_game(matchups: list[Matchup], now: dt.datetime) -> Matchup:
+    """The game a job that names no matchup is about: the day's first that has not kicked off (a pregame post
+    for a game already under way is no pregame post), else the day's first (the studio asks before starting it)."""
+    ahead = [m for m in matchups if m.game_time > now] or matchups
+    return min(ahead, key=lambda m: (m.game_time, m.id))
+
+
 def list_slate(name: str, options: dict, ctx: LayerContext, *, sport: str, date: dt.date) -> Slate:
     """The matchups a source lists for a date (the studio's matchup picker and plan_calendar use this)."""
     return provider_for(name, options, ctx).slate(sport=sport, date=date)
@@ -45,7 +52,7 @@ def run(inputs: LayerInput, ctx: LayerContext) -> DataPackage:
         if not slate.matchups:
             raise DataError(f"{name} lists no {inputs.job.sport.upper()} games on {inputs.job.date}", layer="L1",
                             provider=name, field="date")
-        matchup = min(slate.matchups, key=lambda m: (m.game_time, m.id))
+        matchup = first_game(slate.matchups, dt.datetime.now(dt.UTC))
     if matchup.sport != inputs.job.sport:
         raise DataError(f"matchup {matchup.id} is {matchup.sport.upper()}, but the job asked for "
                         f"{inputs.job.sport.upper()}", layer="L1", provider=name, field="sport")
