@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
-from pydantic import ValidationError
 from django.utils.dateparse import parse_datetime
+from pydantic import ValidationError
 
 from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
