@@ -125,6 +125,47 @@ export class SharedDraft {
   }
 }
 
+// Undo and redo of this reviewer's own changes, through the shared draft: a step puts one field back to what it
+// was before the change (and is saved like any change, so everyone sees it). Typing in one field is one step
+// while the keys keep coming (COALESCE_MS apart). Someone else's change is not undone: it becomes what this
+// reviewer's next step starts from.
+const COALESCE_MS = 1500;
+
+export class History {
+  constructor(adjustments) {
+    this.adjustments = adjustments;
+    this.seen = structuredClone(adjustments);
+    this.undos = [];
+    this.redos = [];
+  }
+
+  record(field, now = Date.now()) {
+    const before = fieldValue(this.seen, field), after = fieldValue(this.adjustments, field);
+    setField(this.seen, field, structuredClone(after));
+    if (JSON.stringify(before) === JSON.stringify(after)) return;
+    const top = this.undos.at(-1);
+    if (top && top.field === field && now - top.at < COALESCE_MS) Object.assign(top, { after, at: now });
+    else this.undos.push({ field, before, after, at: now });
+    this.redos = [];
+  }
+
+  rebase() { this.seen = structuredClone(this.adjustments); }
+
+  // The field a step changed, or null when there is none to take.
+  undo() { return this.step(this.undos, this.redos, "before"); }
+
+  redo() { return this.step(this.redos, this.undos, "after"); }
+
+  step(from, to, side) {
+    const step = from.pop();
+    if (!step) return null;
+    setField(this.adjustments, step.field, structuredClone(step[side]));
+    setField(this.seen, step.field, structuredClone(step[side]));
+    to.push({ ...step, at: 0 });  // a step taken back is never merged with the next typing
+    return step.field;
+  }
+}
+
 function clock(seconds) {
   const minutes = Math.floor(seconds / 60);
   return `${String(minutes).padStart(2, "0")}:${(seconds - minutes * 60).toFixed(1).padStart(4, "0")}`;

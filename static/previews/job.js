@@ -2,7 +2,7 @@
 import { describeErrors, getJSON, postJSON } from "./api.js";
 import { capabilities, MODE_TEXT } from "./capabilities.js";
 import { PreviewCanvas } from "./canvas.js";
-import { Comments, fieldValue, setField, SharedDraft, showPresence, Suggestions } from "./desk.js";
+import { Comments, fieldValue, History, setField, SharedDraft, showPresence, Suggestions } from "./desk.js";
 import { Player } from "./player.js";
 import { Recorder } from "./recorder.js";
 import { LiveSocket } from "./socket.js";
@@ -127,9 +127,11 @@ async function review() {
   // The page starts from the job's shared draft and keeps in step with it (static/previews/desk.js).
   const shared = new SharedDraft({ url: root.dataset.draftUrl, draft: payload.draft, me: root.dataset.user,
     notice: (text, warn = false) => { $("draft-notice").textContent = text; $("draft-notice").classList.toggle("warning", warn); },
-    onRemote: () => desk.onRemote?.() });
+    onRemote: () => { studio.history.rebase(); desk.onRemote?.(); } });
   desk.adjustments = studio.adjustments = shared.adjustments;
   studio.draft = shared;
+  studio.history = new History(shared.adjustments);
+  keys(desk);
   if ($("suggestions") && $("adjust-form")) {
     studio.suggestions = new Suggestions({ url: root.dataset.suggestionsUrl, pictureUrl: root.dataset.pictureUrl,
       list: $("suggestion-list"), state: $("suggestions-state"), note: $("critique-note"),
@@ -149,6 +151,51 @@ async function review() {
     showMode("partial", `The preview's files did not load (${error.message}), so these frames are drawn by the server.`);
     await staticPreview(payload, desk);
   }
+}
+
+// The page's keys, as a video editor's: Space or K plays and pauses, ← and → step a frame (with Shift, a second),
+// J and L a second back and on; Ctrl+Z and Ctrl+Shift+Z (or Ctrl+Y) undo and redo this reviewer's own changes.
+// Typing in a field keeps its own keys (its text's undo included). A carousel's ← and → move between slides.
+function keys(desk) {
+  const undoing = (redo) => {
+    const field = redo ? studio.history.redo() : studio.history.undo();
+    if (!field) return;
+    studio.draft.touch(field);
+    desk.onRemote?.();
+    showUndo();
+  };
+  const showUndo = () => {
+    if ($("undo")) $("undo").disabled = !studio.history.undos.length;
+    if ($("redo")) $("redo").disabled = !studio.history.redos.length;
+  };
+  studio.showUndo = showUndo;
+  $("undo")?.addEventListener("click", () => undoing(false));
+  $("redo")?.addEventListener("click", () => undoing(true));
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest?.("input, textarea, select, [contenteditable]") || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if ((event.ctrlKey || event.metaKey) && (key === "z" || key === "y")) {
+      event.preventDefault();
+      undoing(key === "y" || event.shiftKey);
+      return;
+    }
+    const player = studio.player;
+    if (event.ctrlKey || event.metaKey || !player || studio.slide !== undefined) return;
+    const second = player.plan.fps;
+    const moves = { arrowleft: event.shiftKey ? -second : -1, arrowright: event.shiftKey ? second : 1, j: -second, l: second };
+    if (key === " " || key === "k") {
+      event.preventDefault();
+      if (key === "k" && !player.playing) return;
+      if (player.playing) player.pause(); else player.play();
+    } else if (key in moves) {
+      event.preventDefault();
+      if (player.playing) player.pause();
+      player.step(moves[key]);
+    }
+  });
+  document.addEventListener("input", showUndo);
+  document.addEventListener("change", showUndo);
+  showUndo();
 }
 
 function showMode(mode, text) {
@@ -407,7 +454,7 @@ function markers(plan) {
 function adjustPanel(payload, desk, { onPlan, seek }) {
   const { plan, originals } = payload;
   const adjustments = desk.adjustments;
-  const touch = (field) => studio.draft?.touch(field);
+  const touch = (field) => { studio.history?.record(field); studio.draft?.touch(field); };
   const controls = [];
   let inFlight = null;
 

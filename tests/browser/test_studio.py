@@ -250,6 +250,53 @@ def test_canvas_plays_with_the_audio_clock(staff_page, presets):
     assert page.evaluate("studio.player.frame") == paused_at + 1
 
 
+def test_the_review_page_answers_an_editors_keys_and_undoes_through_the_draft(staff_page, presets):
+    """Space plays and pauses, → and ← step a frame, Shift+→ a second, J and L a second; Ctrl+Z undoes this
+    reviewer's last change (typing in one field is one step) and the draft the server holds follows; Ctrl+Shift+Z
+    redoes it. Keys typed in a field stay the field's."""
+    page = staff_page
+    job = job_in_review(presets["reel_hype"])
+    open_review(page, job)
+    fps = page_plan(page).fps
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Space")
+    page.wait_for_function("studio.player.playing && studio.player.t > 0.3", timeout=10000)
+    page.keyboard.press("Space")
+    assert page.evaluate("studio.player.playing") is False
+    frame = page.evaluate("studio.player.frame")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("studio.player.frame") == frame + 1
+    page.keyboard.press("Shift+ArrowRight")
+    assert page.evaluate("studio.player.frame") == frame + 1 + fps
+    page.keyboard.press("j")
+    assert page.evaluate("studio.player.frame") == frame + 1
+    # a change typed in a field, then another, each one step back
+    layer_id = page.locator("#text-edits input").first.get_attribute("data-layer")
+    field = page.locator(f"input[data-layer='{layer_id}']")
+    original = field.input_value()
+    field.focus()
+    field.press("End")
+    field.press_sequentially("!!", delay=30)
+    page.locator("#text-scale").fill("1.2")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    assert page.locator("#undo").is_enabled()
+    page.keyboard.press("Control+z")
+    assert page.evaluate("studio.adjustments.text_scale") == 1
+    page.keyboard.press("Control+z")
+    assert field.input_value() == original and page.locator("#undo").is_disabled()
+    page.keyboard.press("Control+Shift+z")
+    assert field.input_value() == original + "!!"
+    page.wait_for_function("document.getElementById('draft-notice').textContent.startsWith('Saved as draft')",
+                           timeout=10000)
+    draft = job.draft_revisions.order_by("-number").first().adjustments
+    assert draft["text_edits"] == {layer_id: original + "!!"} and draft["text_scale"] == 1
+    # typing in a field: Space is a space there, not play
+    field.press("Space")
+    assert page.evaluate("studio.player.playing") is False and len(field.input_value()) == len(original) + 3
+
+
 def test_adjusting_redraws_the_canvas(staff_page, presets):
     page = staff_page
     job = job_in_review(presets["reel_hype"])
