@@ -173,11 +173,36 @@ def version_rows(job: Job) -> list[dict]:
     return rows
 
 
+# What a rendered file is called when it is saved: from the job, so files of two jobs never collide in a
+# downloads folder ("final.mp4", "slide_01.jpg" did): 2026-12-01_dal-phi_reel_v2.mp4, ..._slide-01.jpg.
+_PART = {"final": "", "image": "", "slides": "_reel", "poster": "_poster", "captions": ""}
+
+
+def download_base(job: Job, version: int) -> str:
+    """The name every download of a render starts with: the game's day and teams, the kind, the plan version."""
+    game = game_notice(job)
+    if game is not None:
+        run = job.layer_runs.filter(layer="L1", status__in=["done", "reused"]).order_by("-pk").first()
+        matchup = DataPackage.model_validate(run.output).matchup
+        what = f"{matchup.game_time:%Y-%m-%d}_{matchup.away.abbreviation.lower()}-{matchup.home.abbreviation.lower()}"
+    else:
+        what = f"{job.created_at:%Y-%m-%d}_{str(job.pk)[:8]}"
+    return f"{what}_{job.preset.kind}_v{version}"
+
+
+def download_name(base: str, file: str) -> str:
+    stem, _, ext = file.rsplit("/", 1)[-1].rpartition(".")
+    if stem.startswith("slide_"):
+        return f"{base}_slide-{stem.removeprefix('slide_')}.{ext}"
+    return f"{base}{_PART.get(stem, '_' + stem)}.{ext}"
+
+
 def render_summary(job: Job) -> dict | None:
     render = job.renders.select_related("plan_version").first()
     if render is None:
         return None
-    files = [{**f, "url": file_url(job, f["file"])} for f in render.files]
+    base = download_base(job, render.plan_version.number)
+    files = [{**f, "url": file_url(job, f["file"]), "name": download_name(base, f["file"])} for f in render.files]
     scores = list(render.parity.values())
     verdict = None
     if scores:
@@ -187,7 +212,7 @@ def render_summary(job: Job) -> dict | None:
     colour = (l6.output or {}).get("colour", {}) if l6 else {}
     from pipeline.render.parity import BRAND_DELTA_E_MAX
 
-    return {"render": render, "files": files, "parity": render.parity, "verdict": verdict,
+    return {"render": render, "files": files, "parity": render.parity, "verdict": verdict, "zip_name": f"{base}.zip",
             "colour": max(colour.values()) if colour else None, "colour_ok": BRAND_DELTA_E_MAX,
             "video": next((f for f in files if f["kind"] == "video"), None),
             "images": [f for f in files if f["kind"] in ("slide", "image")],

@@ -27,6 +27,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/retry", views.job_retry, name="job-retry"),
     path("jobs/<uuid:job_id>/rerun", views.job_rerun, name="job-rerun"),
     path("jobs/<uuid:job_id>/files/<path:path>", views.job_file, name="job-file"),
+    path("jobs/<uuid:job_id>/download.zip", views.job_download, name="job-download"),
     path("jobs/<uuid:job_id>/recording", views.job_recording, name="job-recording"),
     path("jobs/<uuid:job_id>/sprites/<str:key>.png", views.job_sprite, name="sprite"),
     path("jobs/<uuid:job_id>/delivery", views.job_delivery, name="job-delivery"),

@@ -370,6 +370,34 @@ def calendar(request):
     return render(request, "previews/calendar.html", {"days": sorted(days.items())})
 
 
+@staff_required(perms=access.VIEW_JOBS)
+@require_GET
+def job_download(request, job_id):
+    """Every file of the job's render in one zip, each named from the job (selectors.download_name), with the
+    post copy beside them as each platform will carry it."""
+    import tempfile
+    import zipfile
+
+    from pipeline.post import texts
+
+    job = get_object_or_404(Job.objects.select_related("preset"), pk=job_id)
+    summary = selectors.render_summary(job)
+    if summary is None:
+        raise Http404("This job has no render to download yet.")
+    folder = files.job_files_fetch(job.pk)
+    base = summary["zip_name"].removesuffix(".zip")
+    spool = tempfile.TemporaryFile()
+    # Stored, not deflated: the video and the images are compressed already.
+    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+        for item in summary["files"]:
+            archive.write(resolve_job_file(folder, item["file"]), arcname=item["name"])
+        plan = RenderPlan.model_validate(summary["render"].plan_version.plan)
+        for platform, words in texts(plan.post).items():
+            archive.writestr(f"{base}_post-{platform}.txt", words + "\n")
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=summary["zip_name"], content_type="application/zip")
+
+
 @staff_required(api=True, perms=access.VIEW_JOBS)
 @require_http_methods(["GET", "HEAD"])
 def job_file(request, job_id, path: str):

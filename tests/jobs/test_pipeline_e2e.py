@@ -69,6 +69,30 @@ def test_reel_renders_what_was_approved(shipped, staff_user):
     assert any(f["kind"] == "poster" for f in render.files)
 
 
+def test_the_files_download_named_from_the_job_and_all_at_once(shipped, staff_user, staff_client):
+    """Each file is saved under a name from the job (two jobs' "final.mp4" no longer collide in a downloads folder)
+    and "Download all" gives a zip of them with each platform's post text."""
+    import zipfile
+
+    job = create(small_reel(shipped))
+    services.job_approve(job_id=job.pk, user=staff_user)
+    page = staff_client.get(job.get_absolute_url()).content.decode()
+    base = "2026-11-22_buf-kc_reel_v2"  # the game's day and teams, the kind, the approved plan version
+    for name in (f"{base}.mp4", f"{base}_poster.jpg", f"{base}.srt", f"{base}.vtt"):
+        assert f'download="{name}"' in page, name
+    answer = staff_client.get(f"/studio/jobs/{job.pk}/download.zip")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/zip"
+    assert f'filename="{base}.zip"' in answer["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(answer.streaming_content)))
+    assert sorted(archive.namelist()) == sorted([f"{base}.mp4", f"{base}_poster.jpg", f"{base}.srt", f"{base}.vtt",
+                                                 f"{base}_post-instagram.txt", f"{base}_post-tiktok.txt",
+                                                 f"{base}_post-x.txt"])
+    video = next(f for f in Render.objects.get(job=job).files if f["kind"] == "video")
+    assert archive.read(f"{base}.mp4") == (job.work_dir / video["file"]).read_bytes()
+    assert "1-800-GAMBLER" in archive.read(f"{base}_post-x.txt").decode()
+    assert staff_client.get(f"/studio/jobs/{create(small_reel(shipped)).pk}/download.zip").status_code == 404
+
+
 @pytest.mark.parametrize(("slug", "kinds"), [("carousel_illustrated", {"slide"}), ("single_image_stat", {"image"})])
 def test_carousels_and_stills_render_images(shipped, staff_user, slug, kinds):
     job = create(shipped[slug])
