@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -11,6 +12,9 @@ admin.site.index_title = "Presets, jobs and renders"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
+    # The studio's own login (django-axes throttles it as it does the admin's), and a logout in its header.
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("admin/", admin.site.urls),
     path("studio/", include("previews.urls")),
     path("healthz", ops.healthz, name="healthz"),

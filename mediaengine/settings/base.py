@@ -86,7 +86,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
 # After logging in without a usable `next`: the studio (Django's default, /accounts/profile/, is no page here).
 LOGIN_REDIRECT_URL = "/studio/"
 

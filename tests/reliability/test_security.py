@@ -340,23 +340,42 @@ def test_the_batch_grid_skips_the_preview_only_for_a_desk_admin(tiny_pipeline, p
 # ------------------------------------------------------------------------------------------- login and requests
 
 
-def test_login_is_throttled_after_five_wrong_passwords():
+@pytest.mark.parametrize("login", ["/login/", "/admin/login/"])
+def test_login_is_throttled_after_five_wrong_passwords(login):
     desk_member("rita", "reviewer")
     client = Client()
     for _ in range(5):
-        client.post("/admin/login/", {"username": "rita", "password": "wrong"})
-    response = client.post("/admin/login/?next=/studio/", {"username": "rita", "password": "pw-rita"})
+        client.post(login, {"username": "rita", "password": "wrong"})
+    response = client.post(f"{login}?next=/studio/", {"username": "rita", "password": "pw-rita"})
     assert response.status_code == 429 and "try again" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
-def test_a_right_password_after_a_few_typos_logs_in_and_lands_on_the_studio():
+@pytest.mark.parametrize("login", ["/login/", "/admin/login/"])
+def test_a_right_password_after_a_few_typos_logs_in_and_lands_on_the_studio(login):
     desk_member("rita", "reviewer")
     client = Client()
     for _ in range(2):
-        client.post("/admin/login/", {"username": "rita", "password": "wrong"})
-    response = client.post("/admin/login/?next=https://evil.example/", {"username": "rita", "password": "pw-rita"})
+        client.post(login, {"username": "rita", "password": "wrong"})
+    response = client.post(f"{login}?next=https://evil.example/", {"username": "rita", "password": "pw-rita"})
     assert response.status_code == 302 and response["Location"] == "/studio/"
+
+
+def test_the_studio_has_its_own_login_page_and_a_logout():
+    """The login page is the studio's (not the admin's), says where a first password comes from, and the
+    header's Log out ends the session (a POST: a link a page could embed does not log anyone out)."""
+    desk_member("rita", "reviewer")
+    client = Client()
+    page = client.get("/studio/", follow=True)
+    assert page.redirect_chain[-1][0] == "/login/?next=/studio/"
+    assert b"Log in to the studio" in page.content and b"admin-password.txt" in page.content
+    response = client.post("/login/?next=/studio/calendar/", {"username": "rita", "password": "pw-rita",
+                                                              "next": "/studio/calendar/"})
+    assert response.status_code == 302 and response["Location"] == "/studio/calendar/"
+    assert b'action="/logout/"' in client.get("/studio/").content
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/")["Location"] == "/login/"
+    assert client.get("/studio/").status_code == 302
 
 
 @pytest.fixture
