@@ -232,6 +232,34 @@ def test_setup_makes_the_desk_groups(db):
     assert groups["reviewer"] | groups["designer"] <= groups["desk admin"]
 
 
+def test_setup_prints_a_password_that_logs_in_and_keeps_one_file_per_database(db):
+    """given: setup run on this (test) database, then the admin's password changed, then setup again
+    then: the first run prints a password that logs in, kept in a file of this database's own (setting up a
+    second database does not overwrite the embedded one's var/admin-password.txt); the second run does not
+    print the stale one"""
+    import re as regex
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from jobs.management.commands.setup import admin_password_file
+
+    kept = admin_password_file()
+    assert kept.name != "admin-password.txt" and kept.parent.name == "var"
+    kept.unlink(missing_ok=True)
+    out = io.StringIO()
+    call_command("setup", stdout=out)
+    password = regex.search(r"with password '([^']+)'", out.getvalue()).group(1)
+    user = get_user_model().objects.get(username="admin")
+    assert user.check_password(password) and kept.read_text().strip() == password
+    user.set_password("changed-by-the-desk-admin")
+    user.save()
+    out = io.StringIO()
+    call_command("setup", stdout=out)
+    assert password not in out.getvalue() and "changepassword admin" in out.getvalue()
+    kept.unlink()
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_job_files_in_the_object_store_follow_the_same_rule(object_store, tiny_pipeline, preset, role):
     """given: a job whose files are in the object store

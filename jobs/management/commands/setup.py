@@ -1,13 +1,27 @@
+import re
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from jobs.files import bucket_cors_ensure
 from jobs.schedules import ensure_schedules
 from previews.access import desk_groups_ensure
+
+
+def admin_password_file() -> Path:
+    """Where setup keeps the first admin's password: one file per database, so setting up a second database
+    (PostgreSQL beside the embedded SQLite) does not overwrite the first one's."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3") and Path(str(db["NAME"])).resolve() == (
+            settings.BASE_DIR / "var" / "db.sqlite3").resolve():
+        return settings.BASE_DIR / "var" / "admin-password.txt"  # the embedded default, as the README says
+    where = re.sub(r"[^a-z0-9]+", "-", f"{db.get('HOST') or 'local'}-{db.get('PORT') or ''}-{db['NAME']}".lower())
+    return settings.BASE_DIR / "var" / f"admin-password-{where.strip('-')[-80:]}.txt"
 
 
 class Command(BaseCommand):
@@ -26,14 +40,19 @@ class Command(BaseCommand):
         groups = desk_groups_ensure()
         self.stdout.write("Desk groups: " + ", ".join(f"{name} ({count} permissions)"
                                                       for name, count in groups.items()))
-        password_file = settings.BASE_DIR / "var" / "admin-password.txt"
+        password_file = admin_password_file()
         user_model = get_user_model()
-        if not user_model.objects.filter(username=username).exists():
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
             password = secrets.token_urlsafe(12)
-            user_model.objects.create_superuser(username=username, email="", password=password)
+            user = user_model.objects.create_superuser(username=username, email="", password=password)
             password_file.parent.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
-        shown = (password_file.read_text().strip() if password_file.exists()
-                 else "(unchanged; set it with `manage.py changepassword`)")
-        self.stdout.write(f"Log in as {username!r} with password {shown!r} (kept in {password_file}).")
+        kept = password_file.read_text().strip() if password_file.exists() else ""
+        # Only a password that logs in is printed: one kept for another database, or changed since, is not.
+        if kept and user.check_password(kept):
+            self.stdout.write(f"Log in as {username!r} with password {kept!r} (kept in {password_file}).")
+        else:
+            self.stdout.write(f"Log in as {username!r} with the password you set (to set another: "
+                              f"`manage.py changepassword {username}`).")
