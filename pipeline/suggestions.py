@@ -31,6 +31,7 @@ from pipeline.contracts import Adjustments, RenderPlan
 from pipeline.contracts.base import Contract
 from pipeline.contracts.l3 import numbers_in
 from pipeline.contracts.plan import TextLayer
+from pipeline.labels import Labels
 
 Check = Literal["fit", "contrast", "sharpness", "exposure", "harmony", "critique"]
 
@@ -130,7 +131,8 @@ def _fit(plan: RenderPlan, adjustments: Adjustments, fonts: dict[str, str]) -> l
         fix = Fix(label=f"Use “{text}”", changes={f"text_edits.{layer.id}": text}) if text else None
         found.append(Suggestion(
             id=f"fit:{layer.id}", check="fit", scene=scene.id, layer=layer.id, fix=fix,
-            message=f"{layer.id} was shrunk to {share} % of its size to fit its box; a shorter wording reads bigger"))
+            message=f"{Labels(plan).layer(layer.id)} was shrunk to {share} % of its size to fit its box; a shorter "
+                    "wording reads bigger"))
     return found
 
 
@@ -146,7 +148,7 @@ def _contrast(plan: RenderPlan) -> list[Suggestion]:
         fix = Fix(label=f"Use {readable[0]}", changes={f"colors.{layer.id}": readable[0]})
         found.append(Suggestion(
             id=f"contrast:{layer.id}", check="contrast", scene=scene.id, layer=layer.id, fix=fix,
-            message=f"{layer.color} does not read on the picture behind {layer.id} without "
+            message=f"{layer.color} does not read on the picture behind {Labels(plan).layer(layer.id)} without "
                     f"{'a panel' if plan.legibility == 'panel' else 'an outline'}; {', '.join(readable)} do"))
     return found
 
@@ -191,15 +193,16 @@ def _facts(base_dir: Path, asset: str | None) -> dict:
 
 
 def _pictures(plan: RenderPlan, base_dir: Path) -> list[Suggestion]:
-    found = []
+    found, labels = [], Labels(plan)
     for scene in plan.scenes:
         facts = _facts(base_dir, scene.background.asset)
         if not facts:
             continue
         another = Fix(label="Make another image", regenerate=scene.segment_id or scene.id)
+        name = labels.scene(scene.id)
         if facts["sharpness"] < SOFT:
             found.append(Suggestion(id=f"sharpness:{scene.id}", check="sharpness", scene=scene.id, fix=another,
-                                    message=f"the picture of {scene.id} looks soft (detail {facts['sharpness']:.1f}, "
+                                    message=f"the picture of {name} looks soft (detail {facts['sharpness']:.1f}, "
                                             f"sharp ones are above {SOFT:g})"))
         exposure = None
         if facts["luma"] < DARK or facts["dark"] > CLIPPED:
@@ -208,7 +211,7 @@ def _pictures(plan: RenderPlan, base_dir: Path) -> list[Suggestion]:
             exposure = "too bright"
         if exposure:
             found.append(Suggestion(id=f"exposure:{scene.id}", check="exposure", scene=scene.id, fix=another,
-                                    message=f"the picture of {scene.id} is {exposure} (mean level "
+                                    message=f"the picture of {name} is {exposure} (mean level "
                                             f"{facts['luma']:.0f} of 255)"))
     return found
 
@@ -233,7 +236,7 @@ def _harmony(plan: RenderPlan, base_dir: Path, accent: str) -> list[Suggestion]:
                else Fix(label="Make another image", regenerate=scene.segment_id or scene.id))
         found.append(Suggestion(
             id=f"harmony:{layer.id}", check="harmony", scene=scene.id, layer=layer.id, fix=fix,
-            message=f"the accent {accent} of {layer.id} is lost in its picture's main colour "
+            message=f"the accent {accent} of {Labels(plan).layer(layer.id)} is lost in its picture's main colour "
                     f"#{''.join(f'{v:02X}' for v in main)}"))
     return found
 

@@ -16,6 +16,7 @@ from jobs.services.collaboration import comment_payload, viewers_of
 from jobs.services.drafts import draft_payload
 from pipeline.contracts import Adjustments, DataPackage, PresetConfig, RenderPlan
 from pipeline.contracts.adjustments import describe_changes
+from pipeline.labels import Labels
 from pipeline.post import PLATFORMS, texts
 from pipeline.render.parity import slide_times, snapshot_times
 from previews.sprites import sprites_for
@@ -59,6 +60,7 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
         "slide_times": slide_times(plan),
         "sprites": sprites_for(job.pk, plan),
         "post_texts": post_texts(plan),
+        "labels": Labels(plan).as_dict(),
     }
 
 
@@ -127,13 +129,19 @@ def comment_rows(job: Job) -> list[dict]:
     return [comment_payload(c) for c in job.comments.select_related("author", "resolved_by").order_by("at_s", "pk")]
 
 
+def job_labels(job: Job) -> Labels | None:
+    """How the job's page names its scenes, layers and fields (pipeline/labels.py); None before it has a plan."""
+    built = built_plan_version(job)
+    return Labels(RenderPlan.model_validate(built.plan)) if built else None
+
+
 def draft_rows(job: Job) -> list[dict]:
     """The shared draft's history, newest first, each save with what it changed in words."""
-    rows, previous = [], Adjustments()
+    rows, previous, labels = [], Adjustments(), job_labels(job)
     for draft in job.draft_revisions.select_related("created_by").order_by("number"):
         current = Adjustments.model_validate(draft.adjustments or {})
         rows.append({"number": draft.number, "by": draft.created_by, "at": draft.created_at, "note": draft.note,
-                     "changes": describe_changes(previous, current)})
+                     "changes": describe_changes(previous, current, labels)})
         previous = current
     return rows[::-1]
 
@@ -162,10 +170,10 @@ def watched_jobs(jobs) -> dict[str, list[str]]:
 
 def version_rows(job: Job) -> list[dict]:
     """Plan versions, each with what changed since the one before it, in words."""
-    rows, previous = [], Adjustments()
+    rows, previous, labels = [], Adjustments(), job_labels(job)
     for version in job.plan_versions.select_related("approved_by", "created_by").order_by("number"):
         current = Adjustments.model_validate(version.adjustments or {})
-        changes = describe_changes(previous, current)
+        changes = describe_changes(previous, current, labels)
         rows.append({"number": version.number, "note": version.note, "changes": changes,
                      "by": version.approved_by or version.created_by, "approved_at": version.approved_at,
                      "created_at": version.created_at})

@@ -53,9 +53,17 @@ REFUSED = (services.InvalidInput, services.IllegalTransition, services.NotInRevi
            services.DraftMoved)
 
 
-def _refusal(exc: Exception) -> JsonResponse:
+def _refusal(exc: Exception, job_id=None) -> JsonResponse:
     if isinstance(exc, services.InvalidInput):
-        return JsonResponse({"errors": exc.errors}, status=400)
+        # Each field as the job's page labels it ("Pick 1 headline (words)", not "text_edits.prop_1_title"): the
+        # page shows these beside the messages (static/previews/api.js describeErrors).
+        job = Job.objects.filter(pk=job_id).first() if job_id else None
+        labels = selectors.job_labels(job) if job else None
+        if labels is None:
+            return JsonResponse({"errors": exc.errors}, status=400)
+        return JsonResponse({"errors": {field: [labels.say(m) for m in messages] for field, messages in
+                                        exc.errors.items()},
+                             "labels": {field: labels.field(field) for field in exc.errors}}, status=400)
     if isinstance(exc, services.OddsMoved):
         return JsonResponse({"odds_changed": exc.changes}, status=409)
     if isinstance(exc, services.DraftMoved):
@@ -153,7 +161,7 @@ def job_plan(request, job_id):
         adjustments = _json_body(request).get("adjustments")
         plan = services.plan_preview(job=job, adjustments=adjustments)
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     # The plan the reviewer is looking at is the one to render ahead (its unchanged scenes are cached).
     services.render_ahead_want(job.pk, adjustments or None)
     return JsonResponse(selectors.plan_payload(job, plan))
@@ -177,7 +185,7 @@ def job_approve(request, job_id):
                                        adjustments=body.get("adjustments"), snapshots=snapshots,
                                        check_odds=not body.get("confirm_odds", False), draft_seen=body.get("draft"))
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     except PipelineError as exc:
         return JsonResponse({"error": f"could not check the odds: {exc.describe()}"}, status=502)
     return JsonResponse({"approved": version.number, "status": Job.Status.APPROVED})
@@ -197,7 +205,7 @@ def job_draft(request, job_id):
         draft, plan, overwrote = services.draft_save(job_id=job.pk, user=request.user,
                                                      changes=body.get("changes"), seen=body.get("seen", 0))
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     job.refresh_from_db()
     return JsonResponse({"draft": selectors.draft_payload(draft), "overwrote": overwrote,
                          **selectors.plan_payload(job, plan)})
@@ -213,7 +221,7 @@ def job_rollback(request, job_id):
         draft = services.draft_rollback(job_id=job.pk, user=request.user, version=body.get("version"),
                                         draft=body.get("draft"))
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     return JsonResponse({"draft": selectors.draft_payload(draft)})
 
 
@@ -227,7 +235,7 @@ def job_suggestions(request, job_id):
     try:
         return JsonResponse(review_suggestions_for(job=job, adjustments=_json_body(request).get("adjustments")))
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
 
 
 @staff_required(api=True, perms=access.REVIEW)
@@ -240,7 +248,7 @@ def job_picture(request, job_id):
     try:
         made = scene_picture_remake(job_id=job.pk, scene=_json_body(request).get("scene"), user=request.user)
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     return JsonResponse({**made, "url": selectors.file_url(job, made["file"])})
 
 
@@ -256,7 +264,7 @@ def job_comments(request, job_id):
         comment = services.comment_add(job_id=job.pk, user=request.user, at_s=body.get("at_s"),
                                        text=body.get("text"), layer_id=body.get("layer") or "")
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     return JsonResponse({"comment": selectors.comment_payload(comment)}, status=201)
 
 
@@ -267,7 +275,7 @@ def job_comment_resolve(request, job_id, comment_id: int):
     try:
         comment = services.comment_resolve(job_id=job.pk, comment_id=comment_id, user=request.user)
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     return JsonResponse({"comment": selectors.comment_payload(comment)})
 
 
@@ -276,7 +284,7 @@ def _action(request, job_id, action, **kwargs):
     try:
         action(job_id=job.pk, user=request.user, **kwargs)
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     job.refresh_from_db()
     return JsonResponse({"status": job.status})
 
@@ -293,7 +301,7 @@ def job_reject(request, job_id):
     try:
         reason = _json_body(request).get("reason", "")
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     return _action(request, job_id, services.job_reject, reason=reason if isinstance(reason, str) else "")
 
 
@@ -322,7 +330,7 @@ def job_delivery(request, job_id):
             job = services.delivery_reschedule(job_id=job.pk, publish_at=_aware_time(body.get("publish_at")),
                                                user=request.user)
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     return JsonResponse({"status": job.status, "publish_at": job.publish_at.isoformat() if job.publish_at else None})
 
 
@@ -616,7 +624,7 @@ def job_frames(request, job_id):
             return JsonResponse({"frames": selectors.frames_of(job, plan, width=selectors.STATIC_FRAME_WIDTH)})
         return JsonResponse({"frames": selectors.plan_frames(job, first_only=request.GET.get("first") == "1")})
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     except StoreError:
         raise  # 503 in words (previews.middleware): the files are out of reach, the plan is not at fault
     except PipelineError as exc:
@@ -634,7 +642,7 @@ def job_recording(request, job_id):
     try:
         saved = services.recording_save(job=job, uploaded=uploaded, user=request.user)
     except REFUSED as exc:
-        return _refusal(exc)
+        return _refusal(exc, job_id)
     return JsonResponse({**saved, "url": selectors.file_url(job, saved["file"])})
 
 

@@ -116,31 +116,35 @@ def _scale(value: float) -> str:
     return f"{round(value * 100)} %"
 
 
-def describe_changes(before: Adjustments, after: Adjustments) -> list[str]:
+def describe_changes(before: Adjustments, after: Adjustments, labels=None) -> list[str]:
     """What changed between two sets of adjustments, as sentences a person reads (plan versions, drafts,
-    rollbacks)."""
+    rollbacks); with the plan's `labels` (pipeline/labels.py), layers and scenes named as the page names them."""
+    layer = labels.layer if labels else str
+    scene_name = labels.scene if labels else str
+    slide = (lambda key: labels.slides.get(key, key)) if labels else str
     changes = []
     if before.text_scale != after.text_scale:
         changes.append(f"All text size {_scale(before.text_scale)} → {_scale(after.text_scale)}")
     if before.timing_offset != after.timing_offset:
         changes.append(f"Text timing {before.timing_offset:+.2f} s → {after.timing_offset:+.2f} s")
-    for layer in sorted(set(before.layer_scale) | set(after.layer_scale)):
-        old, new = before.layer_scale.get(layer, 1.0), after.layer_scale.get(layer, 1.0)
+    for name in sorted(set(before.layer_scale) | set(after.layer_scale)):
+        old, new = before.layer_scale.get(name, 1.0), after.layer_scale.get(name, 1.0)
         if old != new:
-            changes.append(f"Size of {layer} {_scale(old)} → {_scale(new)}")
+            changes.append(f"Size of {layer(name)} {_scale(old)} → {_scale(new)}")
     for what, name in (("Text", "text_edits"), ("Colour", "colors"), ("Caption", "caption_edits")):
         old_map, new_map = getattr(before, name), getattr(after, name)
         for key in sorted(set(old_map) | set(new_map)):
             old, new = old_map.get(key), new_map.get(key)
             if old == new:
                 continue
-            label = f"line {int(key) + 1}" if name == "caption_edits" else key
+            # "Caption line 3", as the Captions panel numbers its lines; "Text of Pick 1 headline"
+            label = f"{what} line {int(key) + 1}" if name == "caption_edits" else f"{what} of {layer(key)}"
             if new is None:
-                changes.append(f"{what} of {label} set back to the original")
+                changes.append(f"{label} set back to the original")
             elif name == "colors":
-                changes.append(f"{what} of {label} changed to {new}")
+                changes.append(f"{label} changed to {new}")
             else:
-                changes.append(f"{what} of {label} changed to “{new}”")
+                changes.append(f"{label} changed to “{new}”")
     if before.post_caption != after.post_caption:
         changes.append("Post caption set back to the original" if not after.post_caption else "Post caption edited")
     if before.post_hashtags != after.post_hashtags:
@@ -148,12 +152,13 @@ def describe_changes(before: Adjustments, after: Adjustments) -> list[str]:
                        else f"Hashtags changed to “{after.post_hashtags[:120]}”")
     for scene in sorted(set(before.alt_text) | set(after.alt_text)):
         if before.alt_text.get(scene) != after.alt_text.get(scene):
-            changes.append(f"Alt text of {scene} set back to the original" if scene not in after.alt_text
-                           else f"Alt text of {scene} changed to “{after.alt_text[scene][:120]}”")
+            changes.append(f"Alt text of {slide(scene)} set back to the original" if scene not in after.alt_text
+                           else f"Alt text of {slide(scene)} changed to “{after.alt_text[scene][:120]}”")
     for scene in sorted(set(before.captions_off) ^ set(after.captions_off)):
-        changes.append(f"Captions off on {scene}" if scene in after.captions_off else f"Captions back on {scene}")
+        changes.append(f"Captions off during {scene_name(scene)}" if scene in after.captions_off
+                       else f"Captions back on during {scene_name(scene)}")
     for scene in sorted(set(before.backgrounds) | set(after.backgrounds)):
         if before.backgrounds.get(scene) != after.backgrounds.get(scene):
-            changes.append(f"Picture of {scene} set back to the original" if scene not in after.backgrounds
-                           else f"Picture of {scene} replaced")
+            changes.append(f"Picture of {scene_name(scene)} set back to the original"
+                           if scene not in after.backgrounds else f"Picture of {scene_name(scene)} replaced")
     return changes

@@ -31,7 +31,14 @@ export function getJSON(url) {
   return request(url, {});
 }
 
+// A refusal in words: each field named as the page labels it (the server sends `labels` for a job's fields), or
+// the message alone where it speaks for itself.
 export function describeErrors(data) {
-  if (data.errors) return Object.entries(data.errors).map(([field, messages]) => `${field}: ${messages.join(", ")}`).join("; ");
+  if (data.errors) {
+    return Object.entries(data.errors).map(([field, messages]) => {
+      const name = data.labels?.[field] ?? (field === "__all__" ? "" : field);
+      return name ? `${name}: ${messages.join(", ")}` : messages.join(", ");
+    }).join("; ");
+  }
   return data.error || "something went wrong";
 }

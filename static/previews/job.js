@@ -508,7 +508,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     row.className = "text-edit";
     const label = document.createElement("label");
     const caption = document.createElement("span");
-    caption.textContent = `${scene.id} · ${layer.role}`;
+    caption.textContent = payload.labels?.layers[layer.id] ?? `${scene.id} · ${layer.role}`;
     label.append(caption);
     const original = originals.texts[layer.id] ?? layer.text;
     const input = document.createElement("input");
@@ -596,7 +596,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
       send(performance.now());
     });
     const label = Object.assign(document.createElement("label"), { className: "captions-scene" });
-    label.append(input, ` Captions during scene ${index + 1}`);
+    label.append(input, ` Captions during ${payload.labels?.scenes[scene.id] ?? `scene ${index + 1}`}`);
     return label;
   });
   box.querySelector("div").replaceChildren(...switches, ...captions.groups.map((group, index) => {
@@ -612,7 +612,8 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
       send(performance.now());
     });
     const label = document.createElement("label");
-    label.append(Object.assign(document.createElement("span"), { textContent: `${group.start.toFixed(1)} s` }), input);
+    // "Line 3 · 4.2 s": numbered as the draft's history names it ("Caption line 3 changed to …")
+    label.append(Object.assign(document.createElement("span"), { textContent: `Line ${index + 1} · ${group.start.toFixed(1)} s` }), input);
     return label;
   }));
 }

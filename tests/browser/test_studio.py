@@ -122,7 +122,7 @@ def test_studio_lists_jobs_and_starts_one(staff_page, presets):
     page.wait_for_function(
         "[...document.getElementById('id_matchup_id').options].some(o => o.value.includes('nyk-bos'))", timeout=10000)
     page.select_option("#id_matchup_id", f"nba-{day:%Y%m%d}-nyk-bos")
-    page.click("button[type=submit]")
+    page.click("#start-form button[type=submit]")
     page.wait_for_url("**/studio/jobs/*/", timeout=10000)
     job = Job.objects.exclude(pk=existing.pk).get()
     assert job.inputs["matchup_id"] == f"nba-{day:%Y%m%d}-nyk-bos" and job.created_by is not None
@@ -147,10 +147,10 @@ def test_start_form_shows_field_errors(staff_page, presets):
     assert page.locator(f"#id_matchup_id option[value='nfl-{day:%Y%m%d}-buf-kc']").inner_text().endswith(
         "kicked off")
     page.select_option("#id_matchup_id", f"nfl-{day:%Y%m%d}-buf-kc")
-    page.click("button[type=submit]")
+    page.click("#start-form button[type=submit]")
     assert "kicked off at" in page.inner_text(".has-error") and not Job.objects.exists()
     page.check("#id_after_kickoff")
-    page.click("button[type=submit]")
+    page.click("#start-form button[type=submit]")
     page.wait_for_url("**/studio/jobs/*/", timeout=10000)
     assert Job.objects.get().inputs["matchup_id"] == f"nfl-{day:%Y%m%d}-buf-kc"
 

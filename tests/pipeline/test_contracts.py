@@ -320,4 +320,4 @@ def test_changes_in_words_cover_every_kind_of_field():
 
     after = Adjustments(layer_scale={"a": 1.5}, caption_edits={"0": "Josh Allen"}, colors={"a": "#FFD400"})
     assert describe_changes(Adjustments(), after) == [
-        "Size of a 100 % → 150 %", "Colour of a changed to #FFD400", "Caption of line 1 changed to “Josh Allen”"]
+        "Size of a 100 % → 150 %", "Colour of a changed to #FFD400", "Caption line 1 changed to “Josh Allen”"]

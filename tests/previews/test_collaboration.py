@@ -255,7 +255,7 @@ def test_rollback_to_the_plan_as_built_and_to_an_earlier_draft(job, alice, bob):
     trail = events(job, "draft.saved")[-1]
     assert trail["by"] == "bob" and trail["rollback"] == "draft 1"
     assert "Text timing +0.50 s → +0.00 s" in trail["changes"]
-    assert "Text of headline set back to the original" in trail["changes"]
+    assert "Text of S1 headline set back to the original" in trail["changes"]
     # when
     to_built = post(bob, f"/studio/jobs/{job.pk}/rollback", {"version": 1})
     # then
@@ -412,3 +412,16 @@ def test_the_batch_grid_marks_jobs_someone_has_open(tiny_pipeline, preset, alice
     page = alice.get("/studio/batch/").content.decode()
     tile = lambda job: page.split(f'data-job="{job.pk}"')[1].split("</article>")[0]  # noqa: E731
     assert "reviewing: alice" in tile(open_job) and "reviewing" not in tile(left_job)
+
+
+def test_a_refused_change_names_its_field_as_the_page_labels_it(job, alice):
+    """An empty wording for the headline: the answer keeps the field's id for the page and labels it as the page
+    does; no message a person reads carries a layer id."""
+    answer = post(alice, f"/studio/jobs/{job.pk}/plan", {"adjustments": {"text_edits": {"headline": " "}}})
+    assert answer.status_code == 400
+    body = answer.json()
+    assert set(body["errors"]) == set(body["labels"])
+    assert body["labels"] == {"text_edits": "Words on screen"}
+    answer = post(alice, f"/studio/jobs/{job.pk}/draft", {"changes": {"caption_edits.0": "x"}, "seen": 0})
+    assert answer.status_code == 400
+    assert answer.json()["labels"] == {"caption_edits": "Captions"}
