@@ -223,6 +223,10 @@ def render_summary(job: Job) -> dict | None:
     return {"render": render, "files": files, "parity": render.parity, "verdict": verdict, "zip_name": f"{base}.zip",
             "colour": max(colour.values()) if colour else None, "colour_ok": BRAND_DELTA_E_MAX,
             "video": next((f for f in files if f["kind"] == "video"), None),
+            # What the player shows before it plays (a blank first frame otherwise): the reel's poster, or a
+            # carousel reel's first slide.
+            "poster": next((f for f in files if f["kind"] == "poster"), None)
+            or next((f for f in files if f["kind"] == "slide"), None),
             "images": [f for f in files if f["kind"] in ("slide", "image")],
             "distribution": l7.output if l7 else None, "deliveries": delivery_log(job)}
 

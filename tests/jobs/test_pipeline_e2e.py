@@ -80,6 +80,9 @@ def test_the_files_download_named_from_the_job_and_all_at_once(shipped, staff_us
     base = "2026-11-22_buf-kc_reel_v2"  # the game's day and teams, the kind, the approved plan version
     for name in (f"{base}.mp4", f"{base}_poster.jpg", f"{base}.srt", f"{base}.vtt"):
         assert f'download="{name}"' in page, name
+    # the player shows the poster before it plays, not a blank first frame
+    poster = next(f for f in Render.objects.get(job=job).files if f["kind"] == "poster")
+    assert f'poster="/studio/jobs/{job.pk}/files/{poster["file"]}"' in page
     answer = staff_client.get(f"/studio/jobs/{job.pk}/download.zip")
     assert answer.status_code == 200 and answer["Content-Type"] == "application/zip"
     assert f'filename="{base}.zip"' in answer["Content-Disposition"]
