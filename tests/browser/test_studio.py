@@ -187,7 +187,7 @@ def test_canvas_matches_frame_at_before_and_after_adjusting(staff_page, presets,
         page.evaluate("studio.metrics.firstFrameMs"), page.evaluate("studio.metrics.lastAdjustMs"))
 
 
-def test_a_carousel_is_reviewed_as_slides_and_a_still_as_an_image(staff_page, presets, tmp_path):
+def test_a_carousel_is_reviewed_as_slides_and_a_still_as_an_image_screenshot(staff_page, presets, tmp_path):
     """given: a carousel in review
     then: its slides side by side, the one picked shown large as L6 makes its slide, the arrow keys moving
     between them; no timeline, no Play, no sound, no recording, no text timing; a comment is made on the slide
