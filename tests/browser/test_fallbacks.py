@@ -12,7 +12,7 @@ from jobs.models import Job, Render
 from pipeline.contracts import RenderPlan
 from pipeline.media import ffmpeg
 from presets.models import Preset
-from tests.browser.test_studio import job_in_review
+from tests.browser.test_studio import job_in_review, short_reel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,9 +72,10 @@ def test_without_a_canvas_skip_preview_works(staff_page, presets):
 
 def test_without_a_recorder_the_live_canvas_plays_and_record_is_not_offered(staff_page, presets):
     """A browser that cannot record (WebKit without its GStreamer encoders) still gets the live canvas with its
-    audio; only Record is left out, and the page says why."""
+    audio; only Record is left out, and the page says why. (A reel: a still is reviewed as its image, with no
+    player to record.)"""
     page = staff_page
-    job = job_in_review(presets["single_image_stat"])
+    job = job_in_review(short_reel(presets))
     open_in(page, job, NO_RECORDER)
     assert page.evaluate("studio.mode") == "full"
     assert page.locator("#preview").is_visible() and page.locator("#record").is_hidden()
@@ -125,7 +126,7 @@ def fetch_bytes(page, url: str) -> bytes:
 
 def test_ios_records_mp4_h264_without_audio_at_a_lower_bitrate(staff_page, presets, tmp_path):
     page = staff_page
-    job = job_in_review(presets["single_image_stat"])
+    job = job_in_review(short_reel(presets))
     open_in(page, job, IPHONE)
     plan = page.evaluate("studio.capabilities.recording")
     assert plan["ios"] and plan["type"].startswith("video/mp4") and plan["audio"] is False
