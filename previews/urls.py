@@ -32,6 +32,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/sprites/<str:key>.png", views.job_sprite, name="sprite"),
     path("jobs/<uuid:job_id>/delivery", views.job_delivery, name="job-delivery"),
     path("calendar/", views.calendar, name="calendar"),
+    path("presets/", views.presets_index, name="presets"),
     path("presets/<slug:slug>/", views.preset_builder, name="preset"),
     path("presets/<slug:slug>/thumbnails", views.preset_thumbnails, name="preset-thumbnails"),
     path("presets/<slug:slug>/duplicate", views.preset_duplicate, name="preset-duplicate"),

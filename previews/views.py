@@ -458,6 +458,16 @@ def metrics_dashboard(request):
 # ---------------------------------------------------------------------------------------------- preset builder
 
 
+@staff_required(perms=access.VIEW_PRESETS)
+@require_GET
+def presets_index(request):
+    """The presets, each opening in the studio's preset editor (it was reachable only through the admin)."""
+    presets = Preset.objects.order_by("-active", "name")
+    return render(request, "previews/presets.html", {
+        "presets": [{"preset": p, "config": PresetConfig.model_validate(p.config)} for p in presets],
+        "may_edit": access.can(request.user, access.EDIT_PRESETS)})
+
+
 @staff_required(perms=access.VIEW_PRESETS, post_perms=access.EDIT_PRESETS)
 @ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])

@@ -96,3 +96,14 @@ def test_the_job_page_says_the_data_is_a_sample_and_the_game_has_started(staff_c
     calendar = staff_client.get("/studio/calendar/").content.decode()
     assert f"after kick-off ({ahead.game_time:%H:%M} UTC)" in calendar
     assert "not delivered: the preset has no destination" in calendar
+
+
+def test_the_preset_editor_is_reached_from_the_studio(staff_client, preset):
+    """A designer's day starts at the presets: the header links to a list of them, each opening the studio's
+    editor (it was reachable only through the admin)."""
+    page = staff_client.get("/studio/").content.decode()
+    assert 'href="/studio/presets/"' in page
+    listing = staff_client.get("/studio/presets/").content.decode()
+    assert f'href="/studio/presets/{preset.slug}/"' in listing and "sample slate" in listing
+    assert "not delivered" in listing
+    assert staff_client.get(f"/studio/presets/{preset.slug}/").status_code == 200

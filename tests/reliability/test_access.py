@@ -150,6 +150,7 @@ MATRIX = [
     ("batch action", "post", "/studio/batch/action", {"action": "reject", "jobs": ["{id}"], "reason": "x"},
      {"reviewer", "desk admin"}),
     ("metrics", "get", "/studio/metrics/", None, {"reviewer", "designer", "desk admin"}),
+    ("presets", "get", "/studio/presets/", None, {"reviewer", "designer", "desk admin"}),
     ("preset builder", "get", "/studio/presets/test-reel/", None, {"reviewer", "designer", "desk admin"}),
     ("edit preset", "post", "/studio/presets/test-reel/", "form", {"designer", "desk admin"}),
     ("thumbnails", "post", "/studio/presets/test-reel/thumbnails", {"config": {}}, {"designer", "desk admin"}),

@@ -50,7 +50,7 @@ def admin_pages() -> list[str]:
 def studio_pages(data, preset) -> list[str]:
     job, done = data["job"], data["done"]
     return ["/studio/", f"/studio/jobs/{job.pk}/", f"/studio/jobs/{done.pk}/", "/studio/batch/",
-            f"/studio/variants/{data['group']}/", "/studio/calendar/", "/studio/metrics/",
+            f"/studio/variants/{data['group']}/", "/studio/calendar/", "/studio/metrics/", "/studio/presets/",
             f"/studio/presets/{preset.slug}/", f"/studio/jobs/{job.pk}/plan", f"/studio/jobs/{job.pk}/comments",
             f"/studio/jobs/{job.pk}/frames?first=1", f"/studio/matchups?preset={preset.slug}&sport=nfl",
             "/metrics"]
