@@ -17,6 +17,12 @@ FIELDS = {"text_scale": "Text size", "timing_offset": "Text timing", "post_capti
           "captions_off": "Captions", "backgrounds": "Pictures"}
 
 
+def segment_label(segment: str) -> str:
+    """A script segment as people call it: "Hook", "Pick 2", "Call to action"."""
+    return SEGMENTS.get(segment) or (f"Pick {segment.removeprefix('prop_')}" if segment.startswith("prop_")
+                                     else segment.replace("_", " ").capitalize())
+
+
 class Labels:
     def __init__(self, plan: RenderPlan) -> None:
         self.scenes: dict[str, str] = {}
@@ -24,8 +30,7 @@ class Labels:
         carousel = plan.kind == "carousel"
         for index, scene in enumerate(plan.scenes):
             segment = scene.segment_id or scene.id
-            name = SEGMENTS.get(segment) or (f"Pick {segment.removeprefix('prop_')}" if segment.startswith("prop_")
-                                             else segment.replace("_", " ").capitalize())
+            name = segment_label(segment)
             if scene.id != segment:
                 name += ", numbers"  # the segment's second shot
             self.scenes[scene.id] = f"Slide {index + 1} ({name})" if carousel else name

@@ -4,6 +4,7 @@ Views are thin: they parse the request, call one service, and answer.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -443,16 +444,19 @@ def metrics_dashboard(request):
         panels.append({"days": days, "summary": stats.summary(), "charts": [
             charts.lines({"p50": [(d.strftime("%m-%d"), v[50]) for d, v in by_day],
                           "p95": [(d.strftime("%m-%d"), v[95]) for d, v in by_day]},
-                         title=f"Preview time per day, last {days} days", unit=" s"),
+                         title=f"Preview time per day, last {days} days", unit=" s",
+                         y_label="seconds to review"),
             charts.bars([(k, v) for k, v in sorted(stats.outcomes.items())],
-                        title=f"Review outcomes, last {days} days"),
+                        title=f"Review outcomes, last {days} days", y_label="jobs"),
             charts.bars([(f"{layer} {kind}", n) for (layer, kind), n in stats.failures.most_common(8)],
-                        title=f"Failures by layer and error, last {days} days"),
+                        title=f"Failures by layer and error, last {days} days", y_label="failed runs"),
         ]})
     from jobs.metrics import engagement_by_preset, engagement_by_segment
+    from pipeline.labels import segment_label
 
+    segments = [dataclasses.replace(row, name=segment_label(row.name)) for row in engagement_by_segment()]
     return render(request, "previews/metrics.html", {"panels": panels, "presets": engagement_by_preset(),
-                                                     "segments": engagement_by_segment()})
+                                                     "segments": segments})
 
 
 # ---------------------------------------------------------------------------------------------- preset builder

@@ -168,7 +168,7 @@ def test_the_dashboard_shows_figures_per_preset_and_segment_and_the_preset_list_
     by_preset = page.split('id="by-preset"')[1].split("</table>")[0]
     assert "Test reel" in by_preset and "4000" in by_preset and "10 %" in by_preset and "2.0 s" in by_preset
     by_segment = page.split('id="by-segment"')[1].split("</table>")[0]
-    assert "s1" in by_segment and "4000" in by_segment
+    assert "S1" in by_segment and "4000" in by_segment  # the segment as people call it (a test pipeline's "s1")
     admin = Client()
     admin.force_login(admin_user)
     listing = admin.get("/admin/presets/preset/").content.decode()

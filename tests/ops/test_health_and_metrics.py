@@ -148,6 +148,9 @@ def test_dashboard_draws_its_charts_on_the_server(tiny_pipeline, preset, staff_u
     client.force_login(staff_user)
     body = client.get("/studio/metrics/").content.decode()
     assert body.count("<svg class=\"chart\"") == 6 and "<script" not in body.split("<main>")[1]
+    # each chart says what it is on its face, and has its axes and what its values are
+    assert body.count('class="chart-title"') == 6 and 'y="16">Review outcomes, last 7 days</text>' in body
+    assert 'rotate(-90)">jobs</text>' in body and body.count('class="axis"') >= 4  # outcomes: one approved
     assert "approval rate" in body and "100 %" in body
 
 

@@ -52,3 +52,10 @@ def test_saying_a_message_replaces_only_ids(tmp_path_factory, text):
         assert said == text
     mixed = labels.say(f"{text} {ids[0]} and hook")
     assert mixed.endswith(f"{labels.layer(ids[0])} and hook")
+
+
+def test_script_segments_are_called_as_people_call_them():
+    from pipeline.labels import segment_label
+
+    assert [segment_label(s) for s in ("hook", "matchup", "prop_2", "cta", "odd_one")] == [
+        "Hook", "Matchup", "Pick 2", "Call to action", "Odd one"]
