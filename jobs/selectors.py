@@ -11,6 +11,16 @@ def built_plan_version(job: Job) -> PlanVersion | None:
     return job.plan_versions.filter(origin=PlanVersion.Origin.PIPELINE).order_by("-number").first()
 
 
+def job_labels(job: Job):
+    """How the job's pages name its scenes, layers and fields (pipeline/labels.py), from the plan as built; None
+    before it has one."""
+    from pipeline.contracts import RenderPlan
+    from pipeline.labels import Labels
+
+    built = built_plan_version(job)
+    return Labels(RenderPlan.model_validate(built.plan)) if built else None
+
+
 def approved_plan_version(job: Job) -> PlanVersion | None:
     """The version L6 renders: the newest one approved."""
     return job.plan_versions.filter(approved_at__isnull=False).order_by("-number").first()

@@ -121,7 +121,7 @@ def shorter_wording(layer: TextLayer, font_file: str, size: float) -> str | None
 
 
 def _fit(plan: RenderPlan, adjustments: Adjustments, fonts: dict[str, str]) -> list[Suggestion]:
-    found = []
+    found, labels = [], Labels(plan)
     for scene, layer in _texts(plan):
         wanted = layer.base_size * adjustments.text_scale * adjustments.layer_scale.get(layer.id, 1.0)
         if layer.size >= wanted * SHRUNK:
@@ -131,7 +131,7 @@ def _fit(plan: RenderPlan, adjustments: Adjustments, fonts: dict[str, str]) -> l
         fix = Fix(label=f"Use “{text}”", changes={f"text_edits.{layer.id}": text}) if text else None
         found.append(Suggestion(
             id=f"fit:{layer.id}", check="fit", scene=scene.id, layer=layer.id, fix=fix,
-            message=f"{Labels(plan).layer(layer.id)} was shrunk to {share} % of its size to fit its box; a shorter "
+            message=f"{labels.layer(layer.id)} was shrunk to {share} % of its size to fit its box; a shorter "
                     "wording reads bigger"))
     return found
 
@@ -140,7 +140,7 @@ def _fit(plan: RenderPlan, adjustments: Adjustments, fonts: dict[str, str]) -> l
 
 
 def _contrast(plan: RenderPlan) -> list[Suggestion]:
-    found = []
+    found, labels = [], Labels(plan)
     for scene, layer in _texts(plan):
         readable = layer.readable_colors
         if not readable or layer.color in readable:
@@ -148,7 +148,7 @@ def _contrast(plan: RenderPlan) -> list[Suggestion]:
         fix = Fix(label=f"Use {readable[0]}", changes={f"colors.{layer.id}": readable[0]})
         found.append(Suggestion(
             id=f"contrast:{layer.id}", check="contrast", scene=scene.id, layer=layer.id, fix=fix,
-            message=f"{layer.color} does not read on the picture behind {Labels(plan).layer(layer.id)} without "
+            message=f"{layer.color} does not read on the picture behind {labels.layer(layer.id)} without "
                     f"{'a panel' if plan.legibility == 'panel' else 'an outline'}; {', '.join(readable)} do"))
     return found
 
@@ -217,7 +217,7 @@ def _pictures(plan: RenderPlan, base_dir: Path) -> list[Suggestion]:
 
 
 def _harmony(plan: RenderPlan, base_dir: Path, accent: str) -> list[Suggestion]:
-    found = []
+    found, labels = [], Labels(plan)
     accent_hue, accent_sat = _hue(design.hex_rgb(accent))
     if accent_sat < 0.3:
         return found
@@ -236,7 +236,7 @@ def _harmony(plan: RenderPlan, base_dir: Path, accent: str) -> list[Suggestion]:
                else Fix(label="Make another image", regenerate=scene.segment_id or scene.id))
         found.append(Suggestion(
             id=f"harmony:{layer.id}", check="harmony", scene=scene.id, layer=layer.id, fix=fix,
-            message=f"the accent {accent} of {Labels(plan).layer(layer.id)} is lost in its picture's main colour "
+            message=f"the accent {accent} of {labels.layer(layer.id)} is lost in its picture's main colour "
                     f"#{''.join(f'{v:02X}' for v in main)}"))
     return found
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
-from jobs.selectors import built_plan_version, latest_draft
+from jobs.selectors import built_plan_version, job_labels, latest_draft
 from jobs.services import InvalidInput, current_pipeline, plan_preview
 from jobs.services.calendar import is_sample
 from jobs.services.collaboration import comment_payload, viewers_of
@@ -64,17 +64,25 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
     }
 
 
-def game_notice(job: Job, now: dt.datetime | None = None) -> dict | None:
-    """What the job page says about the game behind a job: whether its data is the shipped sample (the same
-    games and odds for any date) and whether the game has kicked off, or will have by the time the post goes
-    out. None before L1 has read it."""
+def game_data(job: Job) -> DataPackage | None:
+    """What L1 read for the job; None before it has, or for a pipeline whose L1 reads no matchup (the operators'
+    own, the test pipelines)."""
     run = job.layer_runs.filter(layer="L1", status__in=["done", "reused"]).order_by("-pk").first()
     if run is None:
         return None
     try:
-        data = DataPackage.model_validate(run.output)
+        return DataPackage.model_validate(run.output)
     except ValidationError:
-        return None  # a pipeline whose L1 reads no matchup (the operators' own, the test pipelines) has no game
+        return None
+
+
+def game_notice(job: Job, now: dt.datetime | None = None) -> dict | None:
+    """What the job page says about the game behind a job: whether its data is the shipped sample (the same
+    games and odds for any date) and whether the game has kicked off, or will have by the time the post goes
+    out. None before L1 has read it."""
+    data = game_data(job)
+    if data is None:
+        return None
     now = now or dt.datetime.now(dt.UTC)
     kickoff = data.matchup.game_time
     return {"sample": is_sample(data.source), "source": data.source, "kickoff": kickoff,
@@ -127,12 +135,6 @@ def review_payload(job: Job, version: PlanVersion) -> dict:
 
 def comment_rows(job: Job) -> list[dict]:
     return [comment_payload(c) for c in job.comments.select_related("author", "resolved_by").order_by("at_s", "pk")]
-
-
-def job_labels(job: Job) -> Labels | None:
-    """How the job's page names its scenes, layers and fields (pipeline/labels.py); None before it has a plan."""
-    built = built_plan_version(job)
-    return Labels(RenderPlan.model_validate(built.plan)) if built else None
 
 
 def draft_rows(job: Job) -> list[dict]:
@@ -188,10 +190,9 @@ _PART = {"final": "", "image": "", "slides": "_reel", "poster": "_poster", "capt
 
 def download_base(job: Job, version: int) -> str:
     """The name every download of a render starts with: the game's day and teams, the kind, the plan version."""
-    game = game_notice(job)
-    if game is not None:
-        run = job.layer_runs.filter(layer="L1", status__in=["done", "reused"]).order_by("-pk").first()
-        matchup = DataPackage.model_validate(run.output).matchup
+    data = game_data(job)
+    if data is not None:
+        matchup = data.matchup
         what = f"{matchup.game_time:%Y-%m-%d}_{matchup.away.abbreviation.lower()}-{matchup.home.abbreviation.lower()}"
     else:
         what = f"{job.created_at:%Y-%m-%d}_{str(job.pk)[:8]}"
@@ -295,12 +296,15 @@ def scheduled_jobs(*, days: int) -> list[Job]:
         if kickoff := parse_datetime(str(run.output.get("matchup", {}).get("game_time", ""))):
             kickoffs[run.job_id] = kickoff
     now = timezone.now()
+    delivered = {}  # preset id -> whether it names a destination, read once per preset
     for job in jobs:
+        if job.preset_id not in delivered:
+            delivered[job.preset_id] = PresetConfig.model_validate(job.preset.config).providers.distribution is not None
         job.notes = []
         if job.publish_at < now:
             job.notes.append("overdue: its slot has passed")
         if job.pk in kickoffs and job.publish_at >= kickoffs[job.pk]:
             job.notes.append(f"after kick-off ({kickoffs[job.pk]:%H:%M UTC})")
-        if PresetConfig.model_validate(job.preset.config).providers.distribution is None:
+        if not delivered[job.preset_id]:
             job.notes.append("not delivered: the preset has no destination")
     return jobs

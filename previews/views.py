@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jobs import files, services
 from jobs.models import Job, JobEvent
-from jobs.selectors import latest_plan_version
+from jobs.selectors import job_labels, latest_plan_version
 from jobs.services.calendar import is_sample, slate_for
 from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError, StoreError
@@ -59,7 +59,7 @@ def _refusal(exc: Exception, job_id=None) -> JsonResponse:
         # Each field as the job's page labels it ("Pick 1 headline (words)", not "text_edits.prop_1_title"): the
         # page shows these beside the messages (static/previews/api.js describeErrors).
         job = Job.objects.filter(pk=job_id).first() if job_id else None
-        labels = selectors.job_labels(job) if job else None
+        labels = job_labels(job) if job else None
         if labels is None:
             return JsonResponse({"errors": exc.errors}, status=400)
         return JsonResponse({"errors": {field: [labels.say(m) for m in messages] for field, messages in

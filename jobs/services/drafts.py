@@ -12,11 +12,10 @@ from django.db import IntegrityError, transaction
 
 from jobs.locks import job_for_update
 from jobs.models import DraftRevision, Job
-from jobs.selectors import built_plan_version, latest_draft
+from jobs.selectors import job_labels, latest_draft
 from jobs.services.events import event_record
-from pipeline.contracts import Adjustments, RenderPlan
+from pipeline.contracts import Adjustments
 from pipeline.contracts.adjustments import describe_changes
-from pipeline.labels import Labels
 
 S = Job.Status
 
@@ -63,12 +62,6 @@ def in_review_for_update(job_id) -> Job:
     return job
 
 
-def _labels(job: Job) -> Labels | None:
-    """The plan's names for the draft.saved event's sentences (what the other pages' notices say)."""
-    built = built_plan_version(job)
-    return Labels(RenderPlan.model_validate(built.plan)) if built else None
-
-
 def draft_commit(*, job: Job, user, after: int, before: Adjustments, merged: Adjustments, fields: list[str],
                  note: str = "", event: dict | None = None) -> DraftRevision:
     """Insert revision `after + 1` with `merged`, and its draft.saved event, inside the caller's transaction
@@ -83,6 +76,6 @@ def draft_commit(*, job: Job, user, after: int, before: Adjustments, merged: Adj
     except IntegrityError as exc:
         raise DraftConflict(after + 1) from exc
     event_record(job_id=job.pk, type="draft.saved", payload={
-        **draft_payload(revision), "overwrote": [], "changes": describe_changes(before, merged, _labels(job)),
+        **draft_payload(revision), "overwrote": [], "changes": describe_changes(before, merged, job_labels(job)),
         **(event or {})})
     return revision
