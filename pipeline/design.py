@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pipeline.errors import PipelineError
+from pipeline.errors import AdjustmentError, PipelineError
 from pipeline.text import font_path, layout, load_font
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
@@ -39,11 +39,15 @@ PANEL_OPACITY = 0.88
 PANEL_FILLS = ("#000000", "#FFFFFF")
 
 
-class TextTooLong(PipelineError):
-    """A wording that does not fit its box even at the smallest size its role allows."""
+class TextTooLong(AdjustmentError):
+    """A wording that does not fit its box even at the smallest size its role allows; `room` is the fit meter's
+    figure for it (how many characters too many, as a negative number)."""
 
     def __init__(self, layer_id: str, floor: float, fitting: int, length: int) -> None:
         self.layer_id, self.fitting = layer_id, fitting
+        # The estimate may say more would fit than the text has (its own words wrap worse than the average):
+        # the rule is the layout, which refused it, so the meter shows at least one too many.
+        self.room = -max(1, length - fitting)
         super().__init__(f"the text of {layer_id} does not fit its box: at the smallest size ({floor:.0f} px) "
                          f"about {fitting} characters fit, and it has {length}", field=f"text_edits.{layer_id}",
                          hint="shorten it")
@@ -365,9 +369,12 @@ def _panel(layer: dict, scene: dict | None, plan: dict, fill: str) -> None:
 
 
 def enforce(plan: dict, *, base_dir: Path, min_sizes: dict[str, float], picks: dict[str, str] | None = None,
-            measure_chars: bool = False) -> None:
+            measure: bool | set[str] = False) -> None:
     """Hold a plan (as a dict, changed in place) to the rules: outline or panel where a colour does not read,
     shrink what does not fit, and record for each editable text its floor, room and readable colours.
+
+    `measure`: the texts whose room is measured (True: every editable one); the others keep the figures
+    they carry (measuring takes a handful of layouts).
 
     `picks` are the colours a reviewer chose; with the `refuse` treatment one that does not read is refused
     (an AdjustmentError-like PipelineError naming colors.<layer>). Raises TextTooLong for a wording that
@@ -406,8 +413,10 @@ def enforce(plan: dict, *, base_dir: Path, min_sizes: dict[str, float], picks: d
                 layer["stroke_color"] = outline_for(layer["color"])
                 layer["stroke_width"] = _outline_width(layer)
         fit(layer, font_file, floor)
-        if measure_chars and layer.get("editable", True):
+        if layer.get("editable", True) and (measure is True or (measure and layer["id"] in measure)):
             layer["max_chars"] = chars_that_fit(layer["text"], layer, font_file, floor)
+            # The meter's figure for a text `fit` has just accepted: never "too many" for what the layout holds.
+            layer["room"] = max(0, layer["max_chars"] - len(layer["text"]))
 
 
 def _outline_width(layer: dict) -> float:

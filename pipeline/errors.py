@@ -53,6 +53,10 @@ class PipelineError(Exception):
                    field=first_field)
 
 
+class AdjustmentError(PipelineError):
+    """An adjustment a reviewer asked for that cannot be applied; `field` names it (e.g. text_edits.prop_1_headline)."""
+
+
 def field_messages(exc, *, root: str = "__all__", prefix: str = "") -> dict[str, list[str]]:
     """The one reading of a pydantic ValidationError: {dotted field: [messages in words]}, in the order pydantic
     found them (`root` names an error of the whole object; `prefix` goes before every field)."""

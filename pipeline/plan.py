@@ -8,13 +8,9 @@ from pipeline.contracts import Adjustments, RenderPlan
 from pipeline.contracts.l3 import numbers_in
 from pipeline.contracts.plan import MAX_TEXT_PX, TextLayer, TextRole
 from pipeline.contracts.preset import LayoutRules
-from pipeline.errors import PipelineError
+from pipeline.errors import AdjustmentError, PipelineError
 
 MIN_VISIBLE_S = 0.25
-
-
-class AdjustmentError(PipelineError):
-    """An adjustment that cannot be applied; `field` names it (e.g. text_edits.prop_1_headline)."""
 
 
 def _check_targets(plan: RenderPlan, adjustments: Adjustments) -> dict[str, TextLayer]:
@@ -124,7 +120,11 @@ def apply_adjustments(plan: RenderPlan, adjustments: Adjustments, *, base_dir: P
     _edit_post(plan, data["post"], adjustments)
     try:
         # A plan built before its floors were recorded (no min_size) takes the default floors.
-        design.enforce(data, base_dir=base_dir, min_sizes=dict(LayoutRules().min_sizes), picks=adjustments.colors)
+        # The edited wordings are measured again: the fit meter shows the server's own verdict on them.
+        design.enforce(data, base_dir=base_dir, min_sizes=dict(LayoutRules().min_sizes), picks=adjustments.colors,
+                       measure=set(adjustments.text_edits))
+    except AdjustmentError:
+        raise
     except PipelineError as exc:
         raise AdjustmentError(exc.message, field=exc.field, hint=exc.hint) from exc
     adjusted = RenderPlan.model_validate(data)
@@ -775,7 +775,7 @@ class _Builder:
             "post": self.post_copy(),
         }
         design.enforce(data, base_dir=self.base_dir, min_sizes=dict(self.preset.layout.min_sizes),
-                       measure_chars=self.measure_fit)
+                       measure=self.measure_fit)
         for item in design.texts(data):
             item[0]["base_size"] = item[0]["size"]
         plan = RenderPlan.model_validate(data)

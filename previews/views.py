@@ -64,7 +64,8 @@ def _refusal(exc: Exception, job_id=None) -> JsonResponse:
             return JsonResponse({"errors": exc.errors}, status=400)
         return JsonResponse({"errors": {field: [labels.say(m) for m in messages] for field, messages in
                                         exc.errors.items()},
-                             "labels": {field: labels.field(field) for field in exc.errors}}, status=400)
+                             "labels": {field: labels.field(field) for field in exc.errors},
+                             "room": exc.room}, status=400)
     if isinstance(exc, services.OddsMoved):
         return JsonResponse({"odds_changed": exc.changes}, status=409)
     if isinstance(exc, services.DraftMoved):

@@ -9,8 +9,10 @@ from pipeline.errors import field_messages
 class InvalidInput(ValueError):
     """Input a person sent is wrong; `errors` maps each field to messages in words."""
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(self, errors: dict[str, list[str]], *, room: dict[str, int] | None = None) -> None:
         self.errors = errors
+        # The fit meter's figure for a refused wording, by text layer (negative: characters too many).
+        self.room = room or {}
         super().__init__("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in errors.items()))
 
     @classmethod

@@ -18,6 +18,7 @@ from jobs.services.events import event_record
 from jobs.services.runner.queueing import current_pipeline, enqueue_layer, layer_context
 from jobs.services.state import IllegalTransition, job_transition
 from pipeline.contracts import Adjustments, JobInputs, PresetConfig, RenderPlan
+from pipeline.design import TextTooLong
 from pipeline.plan import AdjustmentError, apply_adjustments
 from presets.models import Preset
 
@@ -81,7 +82,8 @@ def adjusted_plan(job: Job, adjustments: Adjustments) -> RenderPlan:
         # The design guard measures the pictures: this machine needs them (fetched once with object storage).
         return apply_adjustments(base_plan(job), adjustments, base_dir=job_files_fetch(job.pk))
     except AdjustmentError as exc:
-        raise InvalidInput({exc.field or "adjustments": [exc.message]}) from exc
+        room = {exc.layer_id: exc.room} if isinstance(exc, TextTooLong) else None
+        raise InvalidInput({exc.field or "adjustments": [exc.message]}, room=room) from exc
 
 
 def plan_preview(*, job: Job, adjustments: dict | None) -> RenderPlan:

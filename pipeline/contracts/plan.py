@@ -134,10 +134,12 @@ class TextLayer(LayerBase):
     sources: list[Figure] = []
     editable: bool = True
     # Design guard facts for the adjust panel (pipeline/design.py): the smallest size the text may be
-    # shrunk to, about how many characters fit in the box at that size, and the palette colours that
-    # read against what is behind the text without help.
+    # shrunk to, about how many characters fit in the box at that size, how many more this wording has room
+    # for (the fit meter's figure), and the palette colours that read against what is behind the text
+    # without help.
     min_size: float | None = Field(default=None, gt=0)
     max_chars: int | None = Field(default=None, ge=0)
+    room: int | None = Field(default=None, ge=0)
     readable_colors: list[HexColor] = []
     count: Count | None = None
 

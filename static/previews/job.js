@@ -456,6 +456,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
   const adjustments = desk.adjustments;
   const touch = (field) => { studio.history?.record(field); studio.draft?.touch(field); };
   const controls = [];
+  const meters = new Map();  // text layer id -> show(room)
   let inFlight = null;
 
   async function send(started) {
@@ -463,8 +464,15 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     inFlight = new AbortController();
     try {
       const { ok, data } = await postJSON(root.dataset.planUrl, { adjustments }, { signal: inFlight.signal });
-      if (!ok) { $("adjust-errors").textContent = describeErrors(data); return; }
+      if (!ok) {
+        $("adjust-errors").textContent = describeErrors(data);
+        for (const [id, room] of Object.entries(data.room ?? {})) meters.get(id)?.(room);
+        return;
+      }
       $("adjust-errors").textContent = "";
+      for (const scene of data.plan.scenes) for (const layer of scene.layers) {
+        if (layer.type === "text") meters.get(layer.id)?.(layer.room);
+      }
       showPost(data);
       await onPlan(data);
       desk.onAdjusted?.();
@@ -514,21 +522,23 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     const input = document.createElement("input");
     input.value = adjustments.text_edits[layer.id] ?? original;
     input.dataset.layer = layer.id;
-    // The fit meter: how many characters the box holds at the role's smallest size (from the server's
-    // layout), counted down as the reviewer types, before anything is sent.
+    // The fit meter shows the server's verdict on this very wording (pipeline/design.py `room`, from the
+    // layout that draws it): what the meter calls too long is what the server refuses, and nothing else.
+    // While the answer is on its way it says so rather than guess.
     const meter = document.createElement("span");
     meter.className = "fit-meter";
     meter.dataset.layer = layer.id;
-    const count = () => {
-      if (layer.max_chars == null) return;
-      const left = layer.max_chars - input.value.length;
-      meter.textContent = left >= 0 ? `${left} characters left` : `${-left} characters too many`;
-      meter.classList.toggle("over", left < 0);
-    };
-    count();
+    meters.set(layer.id, (room) => {
+      meter.classList.remove("pending");
+      if (room == null) { meter.textContent = ""; return; }
+      meter.textContent = room >= 0 ? `${room} characters left` : `${-room} characters too many`;
+      meter.classList.toggle("over", room < 0);
+    });
+    meters.get(layer.id)(layer.room);
     input.addEventListener("focus", () => seek(scene, layer));
     input.addEventListener("input", () => {
-      count();
+      meter.textContent = "checking…";
+      meter.classList.add("pending");
       if (input.value.trim() && input.value !== original) adjustments.text_edits[layer.id] = input.value;
       else delete adjustments.text_edits[layer.id];
       touch(`text_edits.${layer.id}`);
@@ -538,7 +548,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     colour.dataset.layer = layer.id;
     colour.append(...plan.palette.map((hex) => new Option(hex, hex, false, hex === layer.color)));
     controls.push(() => {
-      if (document.activeElement !== input) { input.value = adjustments.text_edits[layer.id] ?? original; count(); }
+      if (document.activeElement !== input) input.value = adjustments.text_edits[layer.id] ?? original;
       colour.value = adjustments.colors[layer.id] ?? originals.colors[layer.id] ?? layer.color;
     });
     // The contrast warning: the server measured which brand colours read on what is behind this text.

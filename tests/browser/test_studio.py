@@ -3,6 +3,7 @@ import base64
 import datetime as dt
 import io
 import logging
+import re
 import time
 
 import numpy as np
@@ -475,9 +476,17 @@ def test_review_page_screenshot(staff_page, presets, tmp_path):
     assert out.stat().st_size > 10000
 
 
+def _meter_settles(page, meter):
+    page.wait_for_function("(el) => !el.classList.contains('pending') && el.textContent", arg=meter.element_handle(),
+                           timeout=10000)
+    return meter.inner_text()
+
+
 def test_the_adjust_panel_shows_fit_and_contrast_before_sending(staff_page, presets):
-    """The fit meter counts characters down as the reviewer types, and a colour that does not read is
-    flagged on the spot; the safe zones can be outlined on the canvas (never in snapshots)."""
+    """The fit meter shows the server's verdict on the wording typed: red exactly when the server refuses it
+    (a long wording of narrow letters that the layout holds is not called too long, as the old estimate
+    did), and a colour that does not read is flagged on the spot; the safe zones can be outlined on the canvas
+    (never in snapshots)."""
     page = staff_page
     job = job_in_review(presets["reel_hype"])
     open_review(page, job)
@@ -485,12 +494,23 @@ def test_the_adjust_panel_shows_fit_and_contrast_before_sending(staff_page, pres
     headline = next(layer for scene in plan.scenes for layer in scene.layers
                     if layer.type == "text" and layer.role == "headline" and layer.editable)
     meter = page.locator(f".fit-meter[data-layer='{headline.id}']")
-    assert meter.inner_text() == f"{headline.max_chars - len(headline.text)} characters left"
-    page.locator(f"input[data-layer='{headline.id}']").fill("W" * (headline.max_chars + 3))
-    assert meter.inner_text() == "3 characters too many" and "over" in meter.get_attribute("class")
-    page.wait_for_function("document.getElementById('adjust-errors').textContent.includes('does not fit')",
-                           timeout=10000)
-    page.locator(f"input[data-layer='{headline.id}']").fill(headline.text)
+    assert meter.inner_text() == f"{headline.room} characters left"
+    field = page.locator(f"input[data-layer='{headline.id}']")
+    field.fill("W" * (headline.max_chars + 3))
+    assert _meter_settles(page, meter).endswith("characters too many") and "over" in meter.get_attribute("class")
+    refusal = page.locator("#adjust-errors").inner_text()
+    assert "does not fit" in refusal
+    # The meter's figure is the refusal's own: "about N characters fit, and it has M".
+    fitting, length = (int(n) for n in re.search(r"about (\d+) characters fit, and it has (\d+)", refusal).groups())
+    assert meter.inner_text() == f"{max(1, length - fitting)} characters too many"
+    # Narrow letters: more of them than the estimate for this wording, and the layout holds them.
+    narrow = ("I " * headline.max_chars)[:headline.max_chars + 3].strip()
+    held = off_loop(services.plan_preview, job=job, adjustments={"text_edits": {headline.id: narrow}})
+    field.fill(narrow)
+    verdict = _meter_settles(page, meter)
+    assert verdict == f"{next(layer for layer in held.all_layers() if layer.id == headline.id).room} characters left"
+    assert "over" not in meter.get_attribute("class") and page.locator("#adjust-errors").inner_text() == ""
+    field.fill(headline.text)
     unreadable = next(c for c in plan.palette if c not in headline.readable_colors)
     page.locator(f"select[data-layer='{headline.id}']").select_option(unreadable)
     warning = page.locator(f".contrast-warning[data-layer='{headline.id}']")

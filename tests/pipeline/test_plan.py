@@ -108,3 +108,21 @@ def test_the_first_frame_carries_the_hook(tmp_path, slug):
     assert (np.abs(drawn - bare).max(axis=-1) > 64).mean() > 0.02, "frame 0 shows no headline"
     later = [item for scene in built.scenes[1:] for item in scene.layers if item.type == "text"]
     assert any(item.motion.enter != "none" for item in later) or not later
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from(["I", "WW", "ALLEN", "OVER", "MMMMMM", "275.5", "A", "TOUCHDOWNS"]),
+                      min_size=1, max_size=40))
+def test_the_fit_meter_figure_is_the_layouts_verdict(plan, words):
+    """One rule on both sides: a wording the layout holds has room (0 or more) and is never called too long;
+    one it refuses is refused as too long with a negative room (pipeline/design.py `room`), whatever the
+    estimate from the average letter says."""
+    # An edit cannot drop the number the headline shows (tested above): every wording keeps it.
+    edit = Adjustments(text_edits={"h1": " ".join([*words, "275.5"])})
+    try:
+        adjusted = apply_adjustments(plan, edit, base_dir=BASE)
+    except design.TextTooLong as refused:
+        assert refused.field == "text_edits.h1" and refused.room <= -1
+    else:
+        after = layer(adjusted, "h1")
+        assert after.room is not None and after.room >= 0
