@@ -21,7 +21,6 @@ from pipeline.post import PLATFORMS, texts
 from pipeline.render.parity import slide_times, snapshot_times
 from previews.sprites import sprites_for
 
-PARITY_OK = 0.97
 
 
 def file_url(job: Job, path: str) -> str:
@@ -212,16 +211,16 @@ def render_summary(job: Job) -> dict | None:
         return None
     base = download_base(job, render.plan_version.number)
     files = [{**f, "url": file_url(job, f["file"]), "name": download_name(base, f["file"])} for f in render.files]
-    scores = list(render.parity.values())
-    verdict = None
-    if scores:
-        verdict = "match" if min(scores) >= PARITY_OK else "differs"
     l7 = job.layer_runs.filter(layer="L7", status__in=["done", "reused"]).first()
     l6 = job.layer_runs.filter(layer="L6", status="done").order_by("-pk").first()
     colour = (l6.output or {}).get("colour", {}) if l6 else {}
+    moments = differing_moments(render.plan_version, (l6.output or {}).get("differences", {}) if l6 else {})
+    # The warning is for what a person sees (parity.visible_difference); the SSIM figures stay for the record.
+    verdict = ("differs" if moments else "match") if render.parity else None
     from pipeline.render.parity import BRAND_DELTA_E_MAX
 
-    return {"render": render, "files": files, "parity": render.parity, "verdict": verdict, "zip_name": f"{base}.zip",
+    return {"render": render, "files": files, "parity": render.parity, "verdict": verdict, "moments": moments,
+            "zip_name": f"{base}.zip",
             "colour": max(colour.values()) if colour else None, "colour_ok": BRAND_DELTA_E_MAX,
             "video": next((f for f in files if f["kind"] == "video"), None),
             # What the player shows before it plays (a blank first frame otherwise): the reel's poster, or a
@@ -230,6 +229,23 @@ def render_summary(job: Job) -> dict | None:
             or next((f for f in files if f["kind"] == "slide"), None),
             "images": [f for f in files if f["kind"] in ("slide", "image")],
             "distribution": l7.output if l7 else None, "deliveries": delivery_log(job)}
+
+
+def differing_moments(version: PlanVersion, differences: dict[str, dict]) -> list[dict]:
+    """The moments where the render differs visibly from what was approved, each named as the page names it
+    ("0:04.2, Pick 1") with the approved canvas snapshot and the rendered frame (the difference outlined)."""
+    if not differences:
+        return []
+    plan = RenderPlan.model_validate(version.plan)
+    labels = Labels(plan)
+    moments = []
+    for key, difference in sorted(differences.items(), key=lambda item: float(item[0])):
+        t = float(key)
+        scene = next((s for s in plan.scenes if s.start <= t < s.end), plan.scenes[-1])
+        moments.append({"at": f"{int(t // 60)}:{t % 60:04.1f}", "scene": labels.scene(scene.id),
+                        "snapshot": version.snapshots.get(difference.get("snapshot", "")), "frame": difference["frame"],
+                        "share": difference["share"]})
+    return moments
 
 
 def delivery_log(job: Job) -> list[dict]:

@@ -28,5 +28,7 @@ class RenderResult(Contract):
     files: list[OutputFile] = Field(min_length=1)
     timings: dict[str, float] = {}
     parity: dict[str, float] = Field(default={}, description="snapshot time -> SSIM against the approved canvas")
+    differences: dict[str, dict] = Field(default={}, description="snapshot time -> where the render differs from "
+                                                                   "the approved canvas in a way a person sees")
     colour: dict[str, float] = Field(default={}, description="moment -> ΔE of the brand colours in the video "
                                                              "(decoded as a BT.709 player does) against the stills")

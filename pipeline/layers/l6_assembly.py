@@ -202,22 +202,24 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
         folder = cache_folder(ctx.work_dir)
         prune(folder, [*(folder / chunk.name for chunk in plan_chunks(video, ctx.work_dir, encoder, chunk_seconds)),
                        *filter(None, [audio_track(video, ctx.work_dir, folder)])])
-    parity = parity_scores(plan, compositor, ctx.work_dir, files, inputs.snapshots)
+    parity, differences = parity_scores(plan, compositor, ctx.work_dir, files, inputs.snapshots)
     colour = colour_errors(video, video_compositor, ctx.work_dir, files) if video else {}
     ctx.progress(1.0, "rendered")
-    return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity, colour=colour,
-                        timings={"total_s": round(time.perf_counter() - started, 3)})
+    return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity, differences=differences,
+                        colour=colour, timings={"total_s": round(time.perf_counter() - started, 3)})
 
 
 def parity_scores(plan: RenderPlan, compositor: Compositor, work_dir: Path, files: list[OutputFile],
-                  snapshots: dict[str, str]) -> dict[str, float]:
-    """SSIM of each snapshot the reviewer's canvas sent at approval against the frame L6 made at that time.
+                  snapshots: dict[str, str]) -> tuple[dict[str, float], dict[str, dict]]:
+    """SSIM of each snapshot the reviewer's canvas sent at approval against the frame L6 made at that time, and
+    where a moment differs in a way a person sees, what differs (parity.visible_difference, with the snapshot's
+    key so the page can show the two side by side).
 
     A snapshot that is not a small PNG or JPEG is left out, not trusted.
     """
     # A reel's snapshots are compared with its video; a carousel's with its slides (its reel is another frame).
     video = next((f for f in files if f.kind == "video"), None) if plan.kind == ContentKind.REEL else None
-    scores = {}
+    scores, differences = {}, {}
     for key, data_url in list(snapshots.items())[: parity.MAX_SNAPSHOTS]:
         snapshot = parity.decode_snapshot(data_url)
         index = parity.snapshot_frame(plan, key)
@@ -229,7 +231,9 @@ def parity_scores(plan: RenderPlan, compositor: Compositor, work_dir: Path, file
         else:
             frame = compositor.frame(t)
         scores[f"{t:.3f}"] = parity.compare(snapshot, frame)
-    return scores
+        if (difference := parity.visible_difference(snapshot, frame)) is not None:
+            differences[f"{t:.3f}"] = {**difference, "snapshot": key}
+    return scores, differences
 
 
 def colour_errors(plan: RenderPlan, compositor: Compositor, work_dir: Path, files: list[OutputFile]) -> dict:

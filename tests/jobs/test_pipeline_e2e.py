@@ -246,3 +246,48 @@ def test_run_job_commands_for_each_preset(shipped, monkeypatch):
         out = io.StringIO()
         call_command("run_job", job_id, "--through", "L5", stdout=out, stderr=io.StringIO())
         assert "awaiting_review" in out.getvalue()
+
+
+def _snapshot(frame: np.ndarray, factor: int = 4) -> str:
+    """A frame as the page sends it at approval: shrunk by a whole factor (canvas.js snapshot), a PNG data URL."""
+    import base64
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(frame).reduce(factor).save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def test_the_parity_warning_names_the_moment_and_shows_both_pictures(shipped, staff_user, staff_client):
+    """The render is compared with what the reviewer's canvas showed: a moment where the two differ in a way a
+    person sees is named as the page names it, with the approved snapshot beside the rendered frame and what to
+    do; moments that differ only by the encoder's loss (SSIM below 1) raise nothing."""
+    from pipeline.contracts import RenderPlan
+    from pipeline.labels import Labels
+    from pipeline.render import parity
+    from pipeline.render.compositor import Compositor
+
+    job = create(small_reel(shipped))
+    plan = RenderPlan.model_validate(job.plan_versions.get(number=1).plan)
+    compositor = Compositor(plan, job.work_dir)
+    first, last = parity.snapshot_times(plan)[0], parity.snapshot_times(plan)[-1]
+    tampered = compositor.frame(last).copy()
+    tampered[200:260, 60:300] = (255, 0, 200)  # a block the render will not have: a word the canvas drew wrong
+    services.job_approve(job_id=job.pk, user=staff_user, snapshots={
+        f"{first:.3f}": _snapshot(compositor.frame(first)), f"{last:.3f}": _snapshot(tampered)})
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message
+    page = staff_client.get(job.get_absolute_url()).content.decode()
+    scene = next(s for s in plan.scenes if s.start <= last < s.end)
+    at = f"{int(last // 60)}:{last % 60:04.1f}"
+    assert "The render differs from what was approved at" in page
+    assert f"{at} ({Labels(plan).scene(scene.id)})" in page
+    assert f'alt="Approved canvas at {at}"' in page and f'alt="Rendered frame at {at}, the difference outlined"' in page
+    first_at = f"{int(first // 60)}:{first % 60:04.1f}"
+    assert f'alt="Rendered frame at {first_at}' not in page  # the untouched moment: only the encoder's loss
+    differences = job.layer_runs.get(layer="L6", status="done").output["differences"]
+    (only,) = differences.values()
+    # the box is where the block was, in the snapshot's pixels (a quarter of the frame's)
+    x0, y0, x1, y1 = only["box"]
+    assert 12 <= x0 <= 17 and 47 <= y0 <= 52 and 73 <= x1 <= 78 and 63 <= y1 <= 68

@@ -114,3 +114,25 @@ def test_a_snapshot_shrunk_as_the_page_shrinks_it_scores_one(tmp_path):
     n = counts.reshape(h, factor, w, factor, 1).sum(axis=(1, 3))
     page = np.floor((sums + n / 2) / n).astype(np.uint8)  # canvas.js snapshot: round half up
     assert parity.compare(page, frame) == 1.0
+
+
+def test_a_difference_nobody_sees_is_not_one_and_a_wrong_word_is(tmp_path):
+    """parity.visible_difference: a frame one pixel off and through JPEG (SSIM well under 1) differs in nothing a
+    person sees; a patch of wrong colour the size of a word does, boxed where it is."""
+    from tests.pipeline.test_render import make_plan
+
+    plan = make_plan(tmp_path, scenes=2, seconds=0.5)
+    frame = Compositor(plan, tmp_path).frame(0.3)
+    snapshot = np.asarray(Image.fromarray(frame).reduce(4))
+    shifted = np.roll(frame, 1, axis=1)
+    out = io.BytesIO()
+    Image.fromarray(shifted).save(out, format="JPEG", quality=70)
+    lossy = np.asarray(Image.open(io.BytesIO(out.getvalue())).convert("RGB"))
+    assert parity.compare(snapshot, lossy) < 1.0
+    assert parity.visible_difference(snapshot, lossy) is None
+    wrong = frame.copy()
+    wrong[400:440, 100:260] = (255, 0, 200)
+    found = parity.visible_difference(snapshot, wrong)
+    assert found is not None and found["frame"].startswith("data:image/jpeg;base64,")
+    x0, y0, x1, y1 = found["box"]
+    assert (23 <= x0 <= 26, 98 <= y0 <= 101, 64 <= x1 <= 68, 109 <= y1 <= 113) == (True,) * 4, found["box"]
