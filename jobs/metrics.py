@@ -120,15 +120,32 @@ def preview_by_day(days: int) -> dict:
     return result
 
 
-def render_estimate(preset_id: int, *, sample: int = 20) -> tuple[float, int] | None:
-    """The median render time of the preset's last finished renders, and how many it is based on."""
-    durations = list(Render.objects.filter(job__preset_id=preset_id, status=Render.Status.DONE,
-                                           finished_at__isnull=False)
-                     .annotate(took=F("finished_at") - F("started_at")).order_by("-finished_at")
+# Seconds of rendering per second of video, the estimate before this install has rendered anything: a 28.5 s
+# 1080x1920 reel took 16.6 s on the two-core machine `manage.py bench render` ran on (2026-12).
+FIRST_RENDER_S_PER_VIDEO_S = 0.6
+
+
+def render_estimate(preset_id: int, video_s: float | None, *, sample: int = 20) -> dict | None:
+    """How long the render will take, and what the figure is based on: the median of the preset's last finished
+    renders; without any, this piece's length at the pace of the install's last renders; without any render
+    at all, its length at the pace measured on a small machine. None when there is no plan to go by."""
+    took = F("finished_at") - F("started_at")
+    done = Render.objects.filter(status=Render.Status.DONE, finished_at__isnull=False).annotate(took=took)
+    durations = list(done.filter(job__preset_id=preset_id).order_by("-finished_at")
                      .values_list("took", flat=True)[:sample])
-    if not durations:
+    if durations:
+        return {"seconds": statistics.median(d.total_seconds() for d in durations), "count": len(durations),
+                "basis": "preset"}
+    if not video_s:
         return None
-    return statistics.median(d.total_seconds() for d in durations), len(durations)
+    rates = [took.total_seconds() / length for took, length in
+             done.order_by("-finished_at").values_list("took", "plan_version__plan__duration")[:sample]
+             if isinstance(length, int | float) and length > 0]
+    if rates:
+        return {"seconds": video_s * statistics.median(rates), "count": len(rates), "basis": "install",
+                "video_s": video_s}
+    return {"seconds": video_s * FIRST_RENDER_S_PER_VIDEO_S, "count": 0, "basis": "length", "video_s": video_s,
+            "rate": FIRST_RENDER_S_PER_VIDEO_S}
 
 
 @dataclass

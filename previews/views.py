@@ -136,7 +136,7 @@ def job_detail(request, job_id):
         "siblings": siblings,
         "job": job, "layers": selectors.layer_rows(job), "versions": selectors.version_rows(job),
         "drafts": selectors.draft_rows(job), "viewers": selectors.watched_jobs([job]).get(str(job.pk), []),
-        "render_estimate": render_estimate(job.preset_id),
+        "render_estimate": render_estimate(job.preset_id, version.plan.get("duration") if version else None),
         "render_summary": selectors.render_summary(job), "reject_form": RejectForm(),
         "last_seq": job.last_event_seq, "has_plan": version is not None,
         "reviewing": job.status == Job.Status.AWAITING_REVIEW,

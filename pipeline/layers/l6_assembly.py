@@ -111,18 +111,25 @@ def caption_files(plan: RenderPlan, ctx: LayerContext, out_dir: Path) -> list[Ou
 
 
 def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, out: Path,
-                 encoder: Encoder, chunk_seconds: float = 0.0) -> OutputFile:
+                 encoder: Encoder, chunk_seconds: float = 0.0, share: tuple[float, float] = (0.0, 0.9)) -> OutputFile:
     """Render the plan's scene chunks that are not in the job's scene cache (asking helpers when the render is
-    spread over workers), join them, mix in the audio, check the file, and move it into place."""
+    spread over workers), join them, mix in the audio, check the file, and move it into place.
+
+    The layer's progress moves over `share` with the work: the frames drawn (most of it), then each step after
+    them by name, so the bar does not sit still while the file is joined, mixed and checked."""
     total = plan.frame_count
     folder = cache_folder(ctx.work_dir)
     chunks = plan_chunks(plan, ctx.work_dir, encoder, chunk_seconds)
     last = {"shown": -1.0}
+    low, high = share
+
+    def at(done: float) -> float:
+        return low + (high - low) * done
 
     def progress(fraction: float) -> None:
         if fraction - last["shown"] >= 0.01 or fraction >= 1.0:
             last["shown"] = fraction
-            ctx.progress(0.95 * fraction, f"frame {int(fraction * total)} of {total}")
+            ctx.progress(at(0.85 * fraction), f"drawing frame {int(fraction * total)} of {total}")
 
     missing = sum(not is_cached(folder, chunk, ctx.scenes) for chunk in chunks)
     if chunk_seconds > 0 and missing > 1 and ctx.fan_out is not None:
@@ -134,8 +141,11 @@ def render_video(plan: RenderPlan, compositor: Compositor, ctx: LayerContext, ou
             # The audio is mixed while the frames are drawn (when it is not in the cache already).
             audio = beside.submit(audio_track, plan, ctx.work_dir, folder, ctx.scenes)
             packets, rendered = render_all(plan, compositor, folder, chunks, progress=progress, shared=ctx.scenes)
+            ctx.progress(at(0.88), "joining the scenes")
             join(folder, chunks, video_only)
+            ctx.progress(at(0.92), "mixing in the sound")
             mux(plan, video_only, audio.result(), staged)
+        ctx.progress(at(0.96), "checking the file as a player reads it")
         info = check_video(staged, plan, packets, encoder)
         os.replace(staged, out)
     return _output(ctx, out, "video", width=info.width, height=info.height, duration=info.duration,
@@ -189,10 +199,11 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
         for index, scene in enumerate(plan.scenes, start=1):
             files.append(render_still(compositor, still_time(scene, [*scene.layers, *plan.overlay]), ctx,
                                       out_dir / f"slide_{index:02d}.{still_ext}", "slide"))
-            ctx.progress(0.5 * index / len(plan.scenes), f"slide {index}")
+            ctx.progress((0.3 if video is not None else 0.9) * index / len(plan.scenes),
+                         f"slide {index} of {len(plan.scenes)}")
         if video is not None:
             files.append(render_video(video, video_compositor, ctx, out_dir / _video_name(plan), encoder,
-                                      chunk_seconds))
+                                      chunk_seconds, share=(0.3, 0.9)))
             files += caption_files(video, ctx, out_dir)
     else:
         scene = plan.scenes[0]
@@ -202,7 +213,9 @@ def run(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
         folder = cache_folder(ctx.work_dir)
         prune(folder, [*(folder / chunk.name for chunk in plan_chunks(video, ctx.work_dir, encoder, chunk_seconds)),
                        *filter(None, [audio_track(video, ctx.work_dir, folder)])])
+    ctx.progress(0.94, "comparing with what was approved")
     parity, differences = parity_scores(plan, compositor, ctx.work_dir, files, inputs.snapshots)
+    ctx.progress(0.97, "checking the brand colours")
     colour = colour_errors(video, video_compositor, ctx.work_dir, files) if video else {}
     ctx.progress(1.0, "rendered")
     return RenderResult(plan_version=inputs.plan_version, files=files, parity=parity, differences=differences,

@@ -30,7 +30,10 @@ function onEvent(event) {
       break;
     case "layer.progress":
       if (row) row.querySelector("progress").value = Math.round(p.fraction * 100);
-      if (p.layer === "L6") $("render-bar").value = Math.round(p.fraction * 100);
+      if (p.layer === "L6") {
+        $("render-bar").value = Math.round(p.fraction * 100);
+        $("render-step").textContent = `${Math.round(p.fraction * 100)} % · ${p.message || "rendering"}`;
+      }
       break;
     case "layer.finished": case "layer.reused":
       if (row) {
@@ -59,12 +62,20 @@ function onEvent(event) {
       status.textContent = STATUS_TEXT[p.to] || p.to;
       status.className = `status status-${p.to}`;
       root.dataset.status = p.to;
-      if (p.to === "rendering" || p.to === "approved") $("render-panel").hidden = false;
+      if (p.to === "rendering" || p.to === "approved") renderPanelOnTop();
       if (RELOAD_ON.has(p.to) && p.from !== p.to) setTimeout(() => location.reload(), 150);
       break;
     }
   }
 }
+
+// While the render runs its panel is the first thing under the header: it is what the reviewer waits for.
+function renderPanelOnTop() {
+  const panel = $("render-panel");
+  panel.hidden = false;
+  root.querySelector(".job-head").after(panel);
+}
+if (["approved", "rendering"].includes(root.dataset.status)) renderPanelOnTop();
 
 const socket = new LiveSocket(`/ws/jobs/${root.dataset.job}/`, {
   since: Number(root.dataset.lastSeq), cursor: "seq", onEvent,

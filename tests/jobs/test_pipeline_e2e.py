@@ -291,3 +291,21 @@ def test_the_parity_warning_names_the_moment_and_shows_both_pictures(shipped, st
     # the box is where the block was, in the snapshot's pixels (a quarter of the frame's)
     x0, y0, x1, y1 = only["box"]
     assert 12 <= x0 <= 17 and 47 <= y0 <= 52 and 73 <= x1 <= 78 and 63 <= y1 <= 68
+
+
+def test_the_render_progress_moves_with_each_step_after_the_frames(shipped, staff_user):
+    """The bar sat at 95 % for a minute while the file was joined, mixed and checked: each step after the frames
+    is told by name, and the figure only goes forward."""
+    from jobs.models import JobEvent
+
+    job = create(small_reel(shipped))
+    services.job_approve(job_id=job.pk, user=staff_user)
+    steps = [(e.payload["fraction"], e.payload["message"]) for e in
+             JobEvent.objects.filter(job=job, type="layer.progress", payload__layer="L6").order_by("seq")]
+    messages = [message for _, message in steps]
+    assert messages[0].startswith("drawing frame")
+    told = [m for m in messages if not m.startswith("drawing frame")]
+    assert told == ["joining the scenes", "mixing in the sound", "checking the file as a player reads it",
+                    "comparing with what was approved", "checking the brand colours", "rendered", "finished"]
+    fractions = [fraction for fraction, _ in steps]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

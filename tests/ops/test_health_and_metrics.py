@@ -9,6 +9,7 @@ from django.conf import settings
 from django.test import Client
 
 from jobs import services
+from presets.models import Preset
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -162,3 +163,22 @@ def test_the_job_page_shows_the_render_estimate(tiny_pipeline, preset, staff_use
     client.force_login(staff_user)
     body = client.get(f"/studio/jobs/{waiting.pk}/").content.decode()
     assert "Expected render time: about" in body and "last 1 render " in body
+
+
+def test_a_first_render_is_estimated_from_the_plans_length(tiny_pipeline, preset, staff_user):
+    """A fresh install has no render of the preset to go by: the estimate comes from the piece's length (at the
+    pace measured on a two-core machine), then from this install's own pace once anything has rendered."""
+    from jobs.metrics import FIRST_RENDER_S_PER_VIDEO_S, render_estimate
+
+    first = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "e1"})
+    client = Client()
+    client.force_login(staff_user)
+    body = client.get(f"/studio/jobs/{first.pk}/").content.decode()
+    length = first.plan_versions.get(number=1).plan["duration"]
+    assert "nothing has been rendered here yet" in body and f"{length:.1f} s of video" in body
+    assert render_estimate(preset.pk, length)["seconds"] == pytest.approx(length * FIRST_RENDER_S_PER_VIDEO_S)
+    services.job_approve(job_id=first.pk, user=staff_user)
+    other = Preset.objects.create(slug="other", name="Other", kind=preset.kind, config=preset.config)
+    estimate = render_estimate(other.pk, 2 * length)
+    took = first.renders.get().duration_s
+    assert estimate["basis"] == "install" and estimate["seconds"] == pytest.approx(2 * took, rel=0.05)

@@ -6,6 +6,7 @@ does nothing."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import traceback
@@ -55,7 +56,7 @@ class Heartbeat:
         self.run_id, self.job_id, self.layer = run_id, job_id, layer
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{layer}", daemon=True)
-        self._last_event = 0.0
+        self._last_event, self._last_step = 0.0, ""
         self._fraction = 0.0
         self._on_progress = on_progress
 
@@ -80,9 +81,12 @@ class Heartbeat:
         if self._on_progress:
             self._on_progress(self._fraction, message)
         now = time.monotonic()
-        if now - self._last_event < PROGRESS_EVENT_EVERY_S and self._fraction < 1.0:
+        # Counts within a step ("drawing frame 40 of 855") are throttled; a new step ("joining the scenes") is
+        # always told, or the page would show the last frame's count through the whole join and check.
+        step = re.sub(r"\d+", "#", message)
+        if now - self._last_event < PROGRESS_EVENT_EVERY_S and self._fraction < 1.0 and step == self._last_step:
             return
-        self._last_event = now
+        self._last_event, self._last_step = now, step
         LayerRun.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now(), progress=self._fraction)
         event_record(job_id=self.job_id, type="layer.progress",
                      payload={"layer": self.layer, "fraction": round(self._fraction, 4), "message": message})
