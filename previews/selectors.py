@@ -22,7 +22,6 @@ from pipeline.render.parity import slide_times, snapshot_times
 from previews.sprites import sprites_for
 
 
-
 def file_url(job: Job, path: str) -> str:
     return reverse("previews:job-file", kwargs={"job_id": job.pk, "path": path})
 
