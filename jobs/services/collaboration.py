@@ -105,7 +105,7 @@ def draft_save(*, job_id, user, changes, seen) -> tuple[DraftRevision, RenderPla
             with transaction.atomic():
                 job = in_review_for_update(job_id)
                 draft = draft_commit(job=job, user=user, after=number, before=before, merged=merged,
-                                     fields=list(changes), event={"overwrote": overwrote})
+                                     fields=list(changes), event={"overwrote": overwrote}, coalesce=True)
                 render_ahead_want(job.pk, draft.adjustments if not merged.is_empty() else None)
         except DraftConflict:
             continue

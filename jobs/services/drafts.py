@@ -8,7 +8,10 @@ moment of the insert, so approval (which holds it while it reads the draft) and 
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from jobs.locks import job_for_update
 from jobs.models import DraftRevision, Job
@@ -62,20 +65,39 @@ def in_review_for_update(job_id) -> Job:
     return job
 
 
+# A reviewer's saves closer together than this are one draft: typing that pauses now and then made eleven
+# drafts in 25 s, and the history read like a keylogger.
+COALESCE_S = 15
+
+
 def draft_commit(*, job: Job, user, after: int, before: Adjustments, merged: Adjustments, fields: list[str],
-                 note: str = "", event: dict | None = None) -> DraftRevision:
+                 note: str = "", event: dict | None = None, coalesce: bool = False) -> DraftRevision:
     """Insert revision `after + 1` with `merged`, and its draft.saved event, inside the caller's transaction
-    (which holds the job's row lock). DraftConflict when revision `after` is no longer the newest."""
-    newest = DraftRevision.objects.filter(job=job).order_by("-number").values_list("number", flat=True).first()
-    if (newest or 0) != after:
-        raise DraftConflict(newest)
+    (which holds the job's row lock). DraftConflict when revision `after` is no longer the newest.
+
+    With `coalesce`, when revision `after` is this reviewer's own plain save made less than COALESCE_S ago (nobody
+    saved since), the new revision takes its place: it names both saves' fields and what changed since the
+    revision before them, and `after` is removed (the event says `replaces`, so pages drop it from their
+    history). Numbers still only go up, so a page holding `after` sees the new draft as newer, as it is."""
+    newest = DraftRevision.objects.filter(job=job).order_by("-number").first()
+    if (newest.number if newest else 0) != after:
+        raise DraftConflict(newest.number if newest else 0)
+    replaces = None
+    if (coalesce and newest is not None and not newest.note and user is not None and newest.created_by_id == user.pk
+            and timezone.now() - newest.created_at < timedelta(seconds=COALESCE_S)):
+        replaces = newest
+        fields = sorted({*fields, *newest.fields})
+        earlier = DraftRevision.objects.filter(job=job, number__lt=after).order_by("-number").first()
+        before = Adjustments.model_validate(earlier.adjustments) if earlier else Adjustments()
     try:
         with transaction.atomic():
             revision = DraftRevision.objects.create(job=job, number=after + 1, fields=sorted(fields), note=note,
                                                     adjustments=merged.model_dump(mode="json"), created_by=user)
     except IntegrityError as exc:
         raise DraftConflict(after + 1) from exc
+    if replaces is not None:
+        replaces.delete()
     event_record(job_id=job.pk, type="draft.saved", payload={
         **draft_payload(revision), "overwrote": [], "changes": describe_changes(before, merged, job_labels(job)),
-        **(event or {})})
+        "replaces": replaces.number if replaces is not None else None, **(event or {})})
     return revision

@@ -751,6 +751,8 @@ function draftHistory(p) {
     $("versions").after(Object.assign(document.createElement("h3"), { textContent: "Draft history" }), list);
   }
   if (list.querySelector(`li[data-draft="${p.number}"]`)) return;
+  // A reviewer's quick saves are one draft (jobs/services/drafts.py COALESCE_S): the one it replaces goes.
+  if (p.replaces) list.querySelector(`li[data-draft="${p.replaces}"]`)?.remove();
   const li = document.createElement("li");
   li.dataset.draft = p.number;
   li.append(Object.assign(document.createElement("strong"), { textContent: `draft ${p.number}` }),

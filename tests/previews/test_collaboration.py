@@ -2,9 +2,11 @@
 comments pinned to a moment and a layer, and presence over the job's socket."""
 import json
 import math
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.db.models import F
 from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from jobs import services
 from jobs.models import Comment, DraftRevision, Job, JobEvent
+from jobs.services.drafts import COALESCE_S
 from tests.conftest import desk_member
 
 # The layers are queued when the job's transaction commits: these tests need real commits.
@@ -48,6 +51,11 @@ def post(client, url, body):
 
 def save(client, job, changes, seen):
     return post(client, f"/studio/jobs/{job.pk}/draft", {"changes": changes, "seen": seen})
+
+
+def pause(job):
+    """The reviewers stop for longer than a save's coalescing window (as if COALESCE_S had passed)."""
+    DraftRevision.objects.filter(job=job).update(created_at=F("created_at") - timedelta(seconds=COALESCE_S))
 
 
 def events(job, type_):
@@ -177,8 +185,8 @@ DRAFT_FIELDS = {"text_scale": st.sampled_from([0.9, 1.0, 1.1, 1.2, None]),
                 "text_edits.headline": st.sampled_from(["Bills by a field goal", "Chiefs cover", "Over it goes", None]),
                 "layer_scale.headline": st.sampled_from([0.9, 1.1, None])}
 SAVE = st.tuples(st.sampled_from(["alice", "bob", "cleo"]), st.sampled_from(sorted(DRAFT_FIELDS)),
-                 st.integers(0, 3)).flatmap(lambda t: st.tuples(st.just(t[0]), st.just(t[1]), DRAFT_FIELDS[t[1]],
-                                                                 st.just(t[2])))
+                 st.integers(0, 3), st.booleans()).flatmap(
+    lambda t: st.tuples(st.just(t[0]), st.just(t[1]), DRAFT_FIELDS[t[1]], st.just(t[2]), st.just(t[3])))
 
 
 @given(saves=st.lists(SAVE, min_size=1, max_size=8), approver=st.sampled_from(["alice", "bob", "cleo"]))
@@ -186,19 +194,29 @@ SAVE = st.tuples(st.sampled_from(["alice", "bob", "cleo"]), st.sampled_from(sort
                                                                    HealthCheck.too_slow])
 def test_any_interleaving_of_saves_renders_exactly_the_draft_at_approval(saves, approver, tiny_pipeline, preset):
     """given three reviewers saving fields in any order, each from whatever stale draft number their page had,
-    when one approves at the newest draft, then the approved plan's adjustments are the draft's, which is every
-    save merged in the order the server took them (the later write winning field by field)."""
+    sometimes pausing, when one approves at the newest draft, then the approved plan's adjustments are the
+    draft's, which is every save merged in the order the server took them (the later write winning field by
+    field); a reviewer's saves with no pause and nobody else's between are one draft, the rest one each."""
     from django.contrib.auth import get_user_model
 
     job = services.job_create(preset=preset, inputs={"sport": "nfl", "matchup_id": "prop"})
     users = {name: get_user_model().objects.get_or_create(username=name, defaults={"is_staff": True})[0]
              for name in ("alice", "bob", "cleo")}
     expected: dict = {}
-    for name, field, value, behind in saves:
-        number = DraftRevision.objects.filter(job=job).count()
-        services.draft_save(job_id=job.pk, user=users[name], changes={field: value}, seen=max(0, number - behind))
+    bursts, last = [], None
+    for name, field, value, behind, paused in saves:
+        if paused:
+            pause(job)
+        number = DraftRevision.objects.filter(job=job).order_by("-number").values_list("number", flat=True).first()
+        services.draft_save(job_id=job.pk, user=users[name], changes={field: value},
+                            seen=max(0, (number or 0) - behind))
         expected[field] = value
-    newest = DraftRevision.objects.filter(job=job).order_by("-number").first()
+        if paused or name != last:
+            bursts.append(name)
+        last = name
+    revisions = list(DraftRevision.objects.filter(job=job).order_by("number"))
+    assert [r.created_by.username for r in revisions] == bursts
+    newest = revisions[-1]
     version = services.job_approve(job_id=job.pk, user=users[approver], draft_seen=newest.number)
     assert version.adjustments == newest.adjustments
     from pipeline.contracts import Adjustments
@@ -244,7 +262,9 @@ def test_rollback_to_the_plan_as_built_and_to_an_earlier_draft(job, alice, bob):
     """given three saves, when bob rolls back to draft 1 and then to plan version 1, each becomes the draft
     with its changes in words, and the trail says bob did it."""
     save(alice, job, {"text_scale": 1.2}, 0)
+    pause(job)
     save(alice, job, {"text_edits.headline": "Second words"}, 1)
+    pause(job)
     save(alice, job, {"timing_offset": 0.5}, 2)
     # when
     to_draft = post(bob, f"/studio/jobs/{job.pk}/rollback", {"draft": 1})
@@ -425,3 +445,24 @@ def test_a_refused_change_names_its_field_as_the_page_labels_it(job, alice):
     answer = post(alice, f"/studio/jobs/{job.pk}/draft", {"changes": {"caption_edits.0": "x"}, "seen": 0})
     assert answer.status_code == 400
     assert answer.json()["labels"] == {"caption_edits": "Captions"}
+
+
+def test_a_reviewers_quick_saves_are_one_draft(job, alice, bob):
+    """Typing that pauses now and then made a draft at each pause (11 in 25 s): one reviewer's saves within
+    COALESCE_S of each other, with nobody else's between, are one draft naming everything they changed; a save by
+    someone else, or a pause, starts the next."""
+    first = save(alice, job, {"text_scale": 1.2}, 0).json()["draft"]
+    second = save(alice, job, {"text_edits.headline": "Second words"}, first["number"]).json()["draft"]
+    assert second["number"] == 2 and sorted(second["fields"]) == ["text_edits.headline", "text_scale"]
+    assert list(DraftRevision.objects.filter(job=job).values_list("number", flat=True)) == [2]
+    told = events(job, "draft.saved")[-1]
+    assert told["replaces"] == 1 and len(told["changes"]) == 2  # both changes, from the plan as built
+    # a page that still holds draft 1 is told draft 2 is newer, and its own save merges as ever
+    third = save(bob, job, {"timing_offset": 0.5}, 1).json()["draft"]
+    assert third["number"] == 3 and events(job, "draft.saved")[-1]["replaces"] is None
+    pause(job)
+    save(bob, job, {"timing_offset": 0.25}, 3)
+    assert list(DraftRevision.objects.filter(job=job).values_list("number", flat=True)) == [2, 3, 4]
+    newest = DraftRevision.objects.get(job=job, number=4).adjustments
+    assert (newest["text_scale"], newest["timing_offset"], newest["text_edits"]) == (
+        1.2, 0.25, {"headline": "Second words"})
