@@ -558,10 +558,6 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
     const colour = document.createElement("select");
     colour.dataset.layer = layer.id;
     colour.append(...plan.palette.map((hex) => new Option(hex, hex, false, hex === layer.color)));
-    controls.push(() => {
-      if (document.activeElement !== input) input.value = adjustments.text_edits[layer.id] ?? original;
-      colour.value = adjustments.colors[layer.id] ?? originals.colors[layer.id] ?? layer.color;
-    });
     // The contrast warning: the server measured which brand colours read on what is behind this text.
     const warning = document.createElement("span");
     warning.className = "contrast-warning";
@@ -576,6 +572,13 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
       warning.hidden = reads;
     };
     warn();
+    // Someone else's save, a rollback or an undo sets the fields again, and the warning with them (it stayed
+    // up after a rollback had restored a colour that reads).
+    controls.push(() => {
+      if (document.activeElement !== input) input.value = adjustments.text_edits[layer.id] ?? original;
+      colour.value = adjustments.colors[layer.id] ?? originals.colors[layer.id] ?? layer.color;
+      warn();
+    });
     colour.addEventListener("change", () => {
       warn();
       adjustments.colors[layer.id] = colour.value;

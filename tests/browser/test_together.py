@@ -90,11 +90,23 @@ def test_two_reviewers_see_each_other_and_each_others_changes(two_reviewers, tmp
     alice.wait_for_selector("#comments li.resolved", timeout=LIVE_MS)
     assert alice.locator("#comment-marks button").count() == 0
 
+    # A colour that does not read there: the contrast warning is on both pages (Alice's from Bob's save)...
+    unreadable = bob.evaluate(f"""(() => {{
+        const layer = studio.view.plan.scenes.flatMap((s) => s.layers).find((l) => l.id === '{layer_id}');
+        return studio.view.plan.palette.find((c) => !layer.readable_colors.includes(c)); }})()""")
+    bob.select_option(f"select[data-layer='{layer_id}']", unreadable)
+    warning = f".contrast-warning[data-layer='{layer_id}']"
+    alice.wait_for_function(f"studio.adjustments.colors['{layer_id}'] === '{unreadable}'", timeout=LIVE_MS)
+    for page in (alice, bob):
+        assert page.locator(warning).is_visible()
+
     # Rollback to the plan as built, from Bob's page: both pages go back.
     bob.click("[data-rollback-version='1']")
     for page in (alice, bob):
         page.wait_for_function("studio.adjustments.text_scale === 1 && !Object.keys(studio.adjustments.text_edits)"
                                ".length", timeout=LIVE_MS)
+        # ...and goes with the rollback that restored a colour that reads (it stayed up before)
+        page.wait_for_function(f"document.querySelector(\"{warning}\").hidden", timeout=LIVE_MS)
     alice.wait_for_selector("#drafts li:has-text('rolled back to plan version 1')", timeout=LIVE_MS)
     assert alice.input_value(f"#text-edits input[data-layer='{layer_id}']") != "Bills by three"
 
