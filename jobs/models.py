@@ -68,6 +68,14 @@ class Job(models.Model):
     preview_s = models.FloatField(null=True, blank=True)
     review_outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     review_wait_s = models.FloatField(null=True, blank=True)
+    # What the studio list shows and searches (jobs/services/describing.py): the game in words, its day, the
+    # teams and the players the piece names, and a picture of it; filled in as the layers learn them.
+    title = models.CharField(max_length=200, blank=True)
+    game_day = models.DateField(null=True, blank=True, db_index=True)
+    keywords = models.TextField(blank=True, help_text="Teams and players, for the studio's search.")
+    thumbnail = models.CharField(max_length=300, blank=True, help_text="A picture of the piece, in the job's files.")
+    # A failed or rejected job put away by the desk: out of the studio list unless asked for.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

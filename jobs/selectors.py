@@ -1,7 +1,10 @@
 """Reads of jobs that more than one place needs (HackSoft's selectors): services, views and commands call these."""
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from jobs.models import DraftRevision, Job, PlanVersion
+from pipeline.contracts import DataPackage
 
 
 def built_plan_version(job: Job) -> PlanVersion | None:
@@ -42,3 +45,15 @@ def next_plan_number(job: Job) -> int:
 def latest_draft(job: Job) -> DraftRevision | None:
     """The job's shared review draft: its newest revision."""
     return job.draft_revisions.select_related("created_by").order_by("-number").first()
+
+
+def game_data(job: Job) -> DataPackage | None:
+    """What L1 read for the job; None before it has, or for a pipeline whose L1 reads no matchup (the operators'
+    own, the test pipelines)."""
+    run = job.layer_runs.filter(layer="L1", status__in=["done", "reused"]).order_by("-pk").first()
+    if run is None:
+        return None
+    try:
+        return DataPackage.model_validate(run.output)
+    except ValidationError:
+        return None

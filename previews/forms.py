@@ -62,3 +62,31 @@ class StartJobForm(forms.Form):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FindJobsForm(forms.Form):
+    """The studio list's search and filters (a GET form: the address says what is shown)."""
+    q = forms.CharField(label="Search", required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"placeholder": "team, player or game", "type": "search"}))
+    preset = forms.ModelChoiceField(queryset=Preset.objects.order_by("name"), required=False, to_field_name="slug",
+                                    empty_label="Any preset")
+    status = forms.ChoiceField(required=False)
+    day = forms.DateField(label="Game day", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    archived = forms.BooleanField(label="Show archived", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        from jobs.models import Job
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any status"), *Job.Status.choices]
+
+    def filters(self) -> dict:
+        """The filters to apply: none of a field that was not valid (its error shows beside it)."""
+        self.is_valid()  # the valid fields' values are in cleaned_data either way
+        data = self.cleaned_data
+        return {"q": (data.get("q") or "").strip(), "preset": data.get("preset"), "status": data.get("status") or "",
+                "day": data.get("day"), "archived": bool(data.get("archived"))}
+
+    @property
+    def active(self) -> bool:
+        return any(self.filters().values())

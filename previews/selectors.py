@@ -5,16 +5,15 @@ import datetime as dt
 
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
-from pydantic import ValidationError
 
 from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
-from jobs.selectors import built_plan_version, job_labels, latest_draft
+from jobs.selectors import built_plan_version, game_data, job_labels, latest_draft
 from jobs.services import InvalidInput, current_pipeline, plan_preview
 from jobs.services.calendar import is_sample
 from jobs.services.collaboration import comment_payload, viewers_of
 from jobs.services.drafts import draft_payload
-from pipeline.contracts import Adjustments, DataPackage, PresetConfig, RenderPlan
+from pipeline.contracts import Adjustments, PresetConfig, RenderPlan
 from pipeline.contracts.adjustments import describe_changes
 from pipeline.labels import Labels
 from pipeline.post import PLATFORMS, texts
@@ -60,18 +59,6 @@ def plan_payload(job: Job, plan: RenderPlan, version: PlanVersion | None = None)
         "post_texts": post_texts(plan),
         "labels": Labels(plan).as_dict(),
     }
-
-
-def game_data(job: Job) -> DataPackage | None:
-    """What L1 read for the job; None before it has, or for a pipeline whose L1 reads no matchup (the operators'
-    own, the test pipelines)."""
-    run = job.layer_runs.filter(layer="L1", status__in=["done", "reused"]).order_by("-pk").first()
-    if run is None:
-        return None
-    try:
-        return DataPackage.model_validate(run.output)
-    except ValidationError:
-        return None
 
 
 def game_notice(job: Job, now: dt.datetime | None = None) -> dict | None:
@@ -146,12 +133,37 @@ def draft_rows(job: Job) -> list[dict]:
     return rows[::-1]
 
 
-def studio_jobs(limit: int = 100) -> list[Job]:
-    """The studio's job list, newest first, each with how many of its comments are open."""
+def studio_jobs(*, q: str = "", preset=None, status: str = "", day=None, archived: bool = False,
+                limit: int = 100) -> list[Job]:
+    """The studio's job list, newest first and filtered, each with how many of its comments are open; a request's
+    variants sit together (the first of them where the group falls), each knowing its number and how many."""
     from django.db.models import Count, Q
 
-    return list(Job.objects.select_related("preset").order_by("-created_at")
-                .annotate(open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True)))[:limit])
+    jobs = Job.objects.select_related("preset").order_by("-created_at")
+    if not archived:
+        jobs = jobs.filter(archived_at__isnull=True)
+    for word in q.split():
+        jobs = jobs.filter(Q(title__icontains=word) | Q(keywords__icontains=word) | Q(preset__name__icontains=word)
+                           | Q(inputs__matchup_id__icontains=word))
+    if preset is not None:
+        jobs = jobs.filter(preset=preset)
+    if status:
+        jobs = jobs.filter(status=status)
+    if day is not None:
+        jobs = jobs.filter(Q(game_day=day) | Q(game_day__isnull=True, inputs__date=day.isoformat()))
+    found = list(jobs.annotate(open_comments=Count("comments", filter=Q(comments__resolved_at__isnull=True)))[:limit])
+    sizes = dict(Job.objects.filter(variant_group__in={job.variant_group for job in found if job.variant_group})
+                 .values_list("variant_group").annotate(n=Count("id")))
+    groups: dict = {}
+    for job in found:
+        groups.setdefault(job.variant_group or job.pk, []).append(job)
+    ordered = []
+    for members in groups.values():
+        members.sort(key=lambda job: job.variant)
+        for job in members:
+            job.variant_count = sizes.get(job.variant_group, 0)
+        ordered += members
+    return ordered
 
 
 def comment_notices(limit: int = 8) -> list[dict]:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/comments", views.job_comments, name="job-comments"),
     path("jobs/<uuid:job_id>/comments/<int:comment_id>/resolve", views.job_comment_resolve,
          name="job-comment-resolve"),
+    path("jobs/<uuid:job_id>/archive", views.job_archive, name="job-archive"),
     path("jobs/<uuid:job_id>/skip-preview", views.job_skip_preview, name="job-skip-preview"),
     path("jobs/<uuid:job_id>/reject", views.job_reject, name="job-reject"),
     path("jobs/<uuid:job_id>/retry", views.job_retry, name="job-retry"),

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,7 +27,7 @@ from pipeline.errors import PipelineError, StoreError
 from presets.models import Preset
 from previews import access, selectors
 from previews.access import staff_required
-from previews.forms import RejectForm, StartJobForm
+from previews.forms import FindJobsForm, RejectForm, StartJobForm
 from previews.media import OutsideJobFolder, clean_job_path, resolve_job_file
 from previews.ranges import file_response
 
@@ -88,15 +89,20 @@ def studio_index(request):
             for field, problems in exc.errors.items():
                 form.add_error(field if field in form.fields else None, "; ".join(problems))
         else:
-            messages.success(request, f"Job {str(job.pk)[:8]} started.")
+            messages.success(request, f"{job.preset.name} started: its page follows the layers as they run.")
             if job.variant_group:
                 return redirect("previews:variants", group=job.variant_group)
             return redirect(job.get_absolute_url())
-    jobs = selectors.studio_jobs()
+    find = FindJobsForm(request.GET or None)
+    jobs = selectors.studio_jobs(**find.filters()) if find.is_bound else selectors.studio_jobs()
     last_event = JobEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     sample = [p.name for p in Preset.objects.filter(active=True).order_by("name")
               if is_sample(PresetConfig.model_validate(p.config).providers.data.name)]
-    return render(request, "previews/index.html", {"jobs": jobs, "form": form, "last_event": last_event,
+    return render(request, "previews/index.html", {"jobs": jobs, "form": form, "find": find,
+                                                   "filtered": find.is_bound and find.active,
+                                                   "archivable": services.ARCHIVABLE,
+                                                   "may_review": access.can(request.user, access.REVIEW),
+                                                   "last_event": last_event,
                                                    "notices": selectors.comment_notices(), "sample": sample},
                   status=400 if request.method == "POST" else 200)
 
@@ -289,6 +295,24 @@ def _action(request, job_id, action, **kwargs):
         return _refusal(exc, job_id)
     job.refresh_from_db()
     return JsonResponse({"status": job.status})
+
+
+@staff_required(perms=access.REVIEW)
+@require_POST
+def job_archive(request, job_id):
+    """The studio list's Archive (and Restore) button: a plain form, so it works without the page's script."""
+    job = get_object_or_404(Job, pk=job_id)
+    archived = request.POST.get("archived", "1") != "0"
+    try:
+        services.job_archive(job_id=job.pk, user=request.user, archived=archived)
+    except services.InvalidInput as exc:
+        messages.error(request, "; ".join(m for problems in exc.errors.values() for m in problems))
+    else:
+        title = job.title or job.preset.name
+        messages.success(request, f"{title} archived." if archived else f"{title} is back in the list.")
+    back = request.POST.get("next", "")
+    safe = back.startswith("/studio/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    return redirect(back if safe else "previews:index")
 
 
 @staff_required(api=True, perms=access.PUBLISH_UNREVIEWED)

@@ -12,10 +12,12 @@ from jobs.services.events import event_record, job_group
 from jobs.services.recordings import recording_save
 from jobs.services.render_ahead import render_ahead_idle, render_ahead_run
 from jobs.services.review import (
+    ARCHIVABLE,
     BUSY,
     DraftMoved,
     OddsMoved,
     job_approve,
+    job_archive,
     job_cancel,
     job_create,
     job_reject,
@@ -38,10 +40,10 @@ from jobs.services.runner import (
 from jobs.services.state import FINAL, TRANSITIONS, IllegalTransition, job_transition
 
 __all__ = [
-    "BUSY", "FINAL", "DraftMoved", "NotInReview", "comment_add", "comment_resolve", "draft_rollback",
+    "ARCHIVABLE", "BUSY", "FINAL", "DraftMoved", "NotInReview", "comment_add", "comment_resolve", "draft_rollback",
     "draft_save", "RESCHEDULABLE", "TRANSITIONS",
     "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
-    "enqueue_layer", "event_record", "inline_queue", "job_approve", "job_cancel", "job_create", "job_group",
+    "enqueue_layer", "event_record", "inline_queue", "job_approve", "job_archive", "job_cancel", "job_create", "job_group",
     "job_reject", "job_rerun", "job_retry", "job_skip_preview", "job_transition", "layer_help", "layer_run",
     "odds_changes", "plan_preview", "plan_ready", "recording_save", "render_ahead_idle", "render_ahead_run",
     "render_ahead_want", "watchdog_run", "deliveries_overdue", "delivery_reschedule", "delivery_start",

@@ -258,6 +258,26 @@ def job_reject(*, job_id, user, reason: str) -> Job:
     return job
 
 
+# What the desk may put away: jobs that will not go out (an archived job is only out of the studio's list).
+ARCHIVABLE = (S.FAILED, S.REJECTED, S.CANCELLED)
+
+
+def job_archive(*, job_id, user, archived: bool = True) -> Job:
+    """Put a failed, rejected or cancelled job out of the studio's list (or back in); its files and history stay."""
+    with transaction.atomic():
+        job = job_for_update(job_id)
+        if job is None:
+            raise Job.DoesNotExist(job_id)
+        if archived and job.status not in ARCHIVABLE:
+            raise InvalidInput({"archived": [f"only a failed, rejected or cancelled job can be archived; this one "
+                                             f"is {job.get_status_display().lower()}"]})
+        job.archived_at = timezone.now() if archived else None
+        job.save(update_fields=["archived_at", "updated_at"])
+        event_record(job_id=job.pk, type="job.archived" if archived else "job.unarchived",
+                     payload={"by": getattr(user, "username", "")})
+    return job
+
+
 def job_cancel(*, job_id, user=None) -> Job:
     with transaction.atomic():
         job = job_for_update(job_id)

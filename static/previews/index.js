@@ -9,13 +9,16 @@ window.studio = { events: 0 };
 
 function row(jobId) {
   let tr = table.querySelector(`tr[data-job="${jobId}"]`);
+  // A filtered list shows what the server found for the filters; a new job appears after "Find" again.
+  if (!tr && table.dataset.filtered) return null;
   if (!tr) {
     table.querySelector("tr.empty")?.remove();
     tr = document.createElement("tr");
     tr.dataset.job = jobId;
-    tr.innerHTML = `<td><a href="/studio/jobs/${jobId}/"><code>${jobId.slice(0, 8)}</code></a></td><td></td><td></td>
+    tr.innerHTML = `<td class="piece"><span class="thumb none"></span> <a href="/studio/jobs/${jobId}/">New job</a>
+      <small class="muted"><code>${jobId.slice(0, 8)}</code></small></td><td data-field="preset"></td><td></td>
       <td class="status" data-field="status"></td><td data-field="layer"></td>
-      <td data-field="comments" data-comments="0"></td><td>just now</td>`;
+      <td data-field="comments" data-comments="0"></td><td>just now</td><td></td>`;
     table.tBodies[0].prepend(tr);
   }
   return tr;
@@ -27,8 +30,9 @@ new LiveSocket("/ws/studio/", {
   onEvent: (event) => {
     window.studio.events += 1;
     const tr = row(event.job);
+    if (!tr) return;
     const p = event.payload || {};
-    if (event.type === "job.created") tr.children[1].textContent = p.preset;
+    if (event.type === "job.created") tr.querySelector("[data-field=preset]").textContent = p.preset;
     if (event.type === "layer.started") tr.querySelector("[data-field=layer]").textContent = p.layer;
     if (event.type === "comment.added" || event.type === "comment.resolved") comments(tr, event);
     if (event.type === "job.status") {
@@ -53,7 +57,7 @@ function comments(tr, event) {
     const li = document.createElement("li");
     li.dataset.comment = p.id;
     const link = Object.assign(document.createElement("a"), { href: `/studio/jobs/${event.job}/` });
-    link.append(tr.children[1].textContent || "job", " ", Object.assign(document.createElement("code"), { textContent: event.job.slice(0, 8) }));
+    link.append(tr.querySelector("[data-field=preset]").textContent || "job", " ", Object.assign(document.createElement("code"), { textContent: event.job.slice(0, 8) }));
     li.append(link, ` · ${p.by} at ${p.at_s.toFixed(1)} s${p.layer ? ` (${p.layer})` : ""}: ${p.text.slice(0, 120)}`);
     list.prepend(li);
     while (list.children.length > 8) list.lastElementChild.remove();

@@ -78,3 +78,23 @@ def test_desk_figures_are_filled_in_for_jobs_made_before_them(preset, staff_user
     assert round(filled.preview_s) == 10 and round(filled.review_wait_s) == 90
     assert Job.objects.get(pk=auto.pk).review_wait_s is None
     assert round(Render.objects.get(job_id=built.pk).duration_s) >= 29
+
+
+def test_jobs_from_before_the_titled_list_get_their_game_from_l1(preset):
+    """given jobs from before 0013, one whose L1 read a game and one whose L1 output is unreadable, when 0013 runs,
+    the first is titled, dated and searchable by its teams and players, the second keeps an empty title."""
+    from pipeline.layers.l1_data.fixture import FixtureData
+
+    apps = migrate(("jobs", "0012_worker_beat"))
+    Job, LayerRun = apps.get_model("jobs", "Job"), apps.get_model("jobs", "LayerRun")
+    matchup = FixtureData(options={}, ctx=None).matchup("nfl-20261122-buf-kc")
+    read = Job.objects.create(preset_id=preset.pk, inputs={}, status="done")
+    LayerRun.objects.create(job=read, layer="L1", status="done", output={"matchup": matchup.model_dump(mode="json")})
+    odd = Job.objects.create(preset_id=preset.pk, inputs={}, status="failed")
+    LayerRun.objects.create(job=odd, layer="L1", status="done", output={"matchup": {"away": "?"}})
+    apps = migrate(("jobs", "0013_studio_list"))
+    Job = apps.get_model("jobs", "Job")
+    titled = Job.objects.get(pk=read.pk)
+    assert titled.title == "Buffalo Bills @ Kansas City Chiefs" and str(titled.game_day) == "2026-11-22"
+    assert "BUF" in titled.keywords and "Patrick Mahomes" in titled.keywords
+    assert Job.objects.get(pk=odd.pk).title == ""

@@ -12,6 +12,7 @@ from jobs import selectors
 from jobs.models import Asset, Job, LayerRun, Outcome, PlanVersion, Render
 from jobs.selectors import next_plan_number
 from jobs.services.delivery import delivery_retry_later, delivery_wait
+from jobs.services.describing import job_describe
 from jobs.services.events import event_record
 from jobs.services.runner.inputs import build_plan_for, gather_inputs
 from jobs.services.runner.queueing import current_pipeline, enqueue_layer, layer_context, render_ahead_want
@@ -48,8 +49,11 @@ def advance(job: Job, pipeline: Pipeline, layer: str, run: LayerRun, plan: Rende
             except PipelineError as exc:
                 fail(job, layer, exc)
                 return
+        job_describe(job, plan)
         plan_ready(job, plan, pipeline)
         return
+    if layer == "L1":
+        job_describe(job)
     if (slot := (run.output or {}).get("publish_at")) and job.publish_at is None:
         # The calendar's slot: L7 delivers then (jobs/services/delivery.py), unless someone moves it.
         job.publish_at = parse_datetime(slot) if isinstance(slot, str) else slot
