@@ -30,7 +30,8 @@ def test_jobs_are_titled_by_their_game_with_a_picture_and_found_by_team_player_a
     assert bills.status == Job.Status.AWAITING_REVIEW, bills.error_message
     assert bills.title == "Buffalo Bills @ Kansas City Chiefs" and str(bills.game_day) == "2026-11-22"
     listed, page = rows(staff_client)
-    assert [title for title, _ in listed] == ["Dallas Cowboys @ Philadelphia Eagles", "Buffalo Bills @ Kansas City Chiefs"]
+    assert [title for title, _ in listed] == ["Dallas Cowboys @ Philadelphia Eagles",
+                                              "Buffalo Bills @ Kansas City Chiefs"]
     assert f'href="/studio/jobs/{bills.pk}/">Buffalo Bills @ Kansas City Chiefs</a>' in page
     assert bills.thumbnail and f'src="/studio/jobs/{bills.pk}/files/{bills.thumbnail}"' in page
     assert staff_client.get(f"/studio/jobs/{bills.pk}/files/{bills.thumbnail}").status_code == 200
