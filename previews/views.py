@@ -750,4 +750,6 @@ def variants(request, group):
     jobs = list(Job.objects.filter(variant_group=group).select_related("preset").order_by("created_at"))
     if not jobs:
         raise Http404("No such variants.")
-    return render(request, "previews/variants.html", {"jobs": jobs, "group": group})
+    last_event = JobEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return render(request, "previews/variants.html", {"jobs": jobs, "group": group, "last_event": last_event,
+                                                      "may_review": access.can(request.user, access.REVIEW)})

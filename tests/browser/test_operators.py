@@ -112,8 +112,10 @@ def test_choosing_a_variant_renders_only_it(staff_page, presets):
     srcs = page.eval_on_selector_all(".variant [data-frames] img", "imgs => imgs.map(i => i.src)")
     assert len(set(srcs)) == 3  # three different pictures
     page.click(f".variant[data-job='{group[1].pk}'] [data-approve]")
-    page.wait_for_load_state("load")
-    page.wait_for_function("document.querySelectorAll('[data-approve]').length === 0", timeout=30000)
+    # No reload: the cards follow the jobs' events (the others rejected, the chosen one rendering)
+    page.wait_for_function("[...document.querySelectorAll('[data-approve]')].every((b) => b.hidden)", timeout=30000)
+    page.wait_for_function(f"document.querySelector(\".variant[data-job='{group[0].pk}'] [data-result]\")"
+                           ".textContent === 'Not chosen.'", timeout=30000)
     statuses = [Job.objects.get(pk=j.pk).status for j in group]
     assert statuses[0] == statuses[2] == Job.Status.REJECTED
     # The render row appears when a worker of the server's cluster takes L6, a moment after the approval.
@@ -122,6 +124,34 @@ def test_choosing_a_variant_renders_only_it(staff_page, presets):
         time.sleep(0.2)
     assert Render.objects.filter(job__variant_group=first.variant_group).count() == 1
     assert Render.objects.get(job__variant_group=first.variant_group).job_id == group[1].pk
+
+
+def test_reel_variants_play_side_by_side_and_follow_a_rerun_live(staff_page, presets, tmp_path):
+    """Each reel variant plays on its card (the review page's canvas and player, one at a time), and a variant
+    made again appears on the page when its plan is ready, without a reload."""
+    page = staff_page
+    first = off_loop(services.job_create, preset=presets["reel_hype"], variants=2,
+                     inputs={"sport": "nfl", "matchup_id": "nfl-20261122-buf-kc"})
+    group = list(Job.objects.filter(variant_group=first.variant_group).order_by("created_at"))
+    page.goto(f"/studio/variants/{first.variant_group}/")
+    page.wait_for_function("window.variants.loaded === 2", timeout=60000)
+    one, two = (f".variant[data-job='{job.pk}']" for job in group)
+    page.click(f"{one} [data-play]")
+    page.wait_for_function(f"window.variants.players.get('{group[0].pk}').t > 0.5", timeout=15000)
+    page.click(f"{two} [data-play]")
+    page.wait_for_function(f"window.variants.players.get('{group[1].pk}').playing && "
+                           f"!window.variants.players.get('{group[0].pk}').playing", timeout=15000)
+    page.click(f"{two} [data-play]")
+    page.screenshot(path=str(screenshot_path("variants.png", tmp_path)))
+    # made again with fresh data: the card goes through the making and comes back ready, on its own
+    page.evaluate("window.seen = []; new MutationObserver(() => window.seen.push(document.querySelector("
+                  f"\"{one} [data-status]\").textContent)).observe(document.querySelector(\"{one} [data-status]\"),"
+                  " { childList: true, characterData: true, subtree: true })")
+    off_loop(services.job_rerun, job_id=group[0].pk)
+    page.wait_for_function("window.seen.includes('Queued') && window.seen.at(-1) === 'Awaiting review'",
+                           timeout=90000)
+    assert not page.locator(f"{one} [data-approve]").is_hidden()
+    assert page.errors == []
 
 
 def test_metrics_dashboard_screenshot(staff_page, presets, staff_user, tmp_path):
