@@ -738,7 +738,9 @@ def batch_action(request):
         except PipelineError as exc:
             results[job_id] = {"ok": False, "error": exc.describe()}
         else:
-            results[job_id] = {"ok": True}
+            # Where the job stands now, for the tile to follow it from (the socket tells the rest).
+            results[job_id] = {"ok": True, "status": Job.objects.filter(pk=job_id).values_list("status", flat=True)
+                               .first()}
     return JsonResponse({"results": results})
 
 

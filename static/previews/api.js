@@ -19,9 +19,10 @@ async function request(url, init) {
   return { ok: response.ok, status: response.status, data };
 }
 
-export function postJSON(url, body, { signal } = {}) {
+// keepalive: sent although the page is being left (the batch grid's pending action).
+export function postJSON(url, body, { signal, keepalive = false } = {}) {
   return request(url, {
-    method: "POST", signal,
+    method: "POST", signal, keepalive,
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
     body: JSON.stringify(body || {}),
   });

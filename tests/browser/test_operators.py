@@ -86,18 +86,32 @@ def test_batch_grid_approves_several_at_once(staff_page, presets, staff_user, tm
     page.hover(f".tile[data-job='{jobs[0].pk}']")
     page.wait_for_function(f"document.querySelector(\".tile[data-job='{jobs[0].pk}']\").dataset.playing !== undefined",
                            timeout=10000)
+    # "a" on the wrong tile: the third, approved by mistake, is taken back within the undo window
+    page.focus(f".tile[data-job='{jobs[2].pk}']")
+    page.keyboard.press("a")
+    assert "Approving 1 job in" in page.inner_text("#batch-undo")
+    page.keyboard.press("u")
+    assert page.locator("#batch-undo").is_hidden() and "Undone" in page.inner_text("#batch-status")
+    assert Job.objects.get(pk=jobs[2].pk).status == Job.Status.AWAITING_REVIEW  # nothing reached the server
     # select two with the keyboard and approve them with "a"
     page.focus(f".tile[data-job='{jobs[0].pk}']")
     page.keyboard.press(" ")
     page.keyboard.press("ArrowRight")
     page.keyboard.press(" ")
     page.keyboard.press("a")
+    assert "Approving 2 jobs in" in page.inner_text("#batch-undo")
     page.wait_for_function("window.batch.acted === 2", timeout=60000)
     statuses = {j.pk: Job.objects.get(pk=j.pk).status for j in jobs}
     assert statuses[jobs[2].pk] == Job.Status.AWAITING_REVIEW
     for job in jobs[:2]:
         version = job.plan_versions.get(approved_at__isnull=False)
         assert version.approved_by == staff_user and statuses[job.pk] in ("approved", "rendering", "done")
+    # the tiles stay and follow their renders to the end, each with a link to its job
+    for job in jobs[:2]:
+        page.wait_for_function(f"document.querySelector(\".tile[data-job='{job.pk}']\").dataset.state === 'done'",
+                               timeout=60000)
+        assert page.locator(f".tile[data-job='{job.pk}'] [data-result] a").get_attribute("href") == (
+            job.get_absolute_url())
     page.screenshot(path=str(screenshot_path("batch-review.png", tmp_path)))
 
 

@@ -93,3 +93,9 @@ def test_any_filters_typed_give_the_list_or_field_errors(staff_client, params):
     find = answer.context["find"]
     for field in find.errors:
         assert field in ("q", "preset", "status", "day")
+
+
+def test_the_empty_batch_grid_speaks_to_the_desk_not_to_a_developer(staff_client):
+    page = staff_client.get("/studio/batch/").content.decode()
+    assert "No batch jobs are waiting for review" in page and "the studio's start form" in page
+    assert "manage.py" not in page
