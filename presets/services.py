@@ -284,6 +284,17 @@ def _captions_at(layer, times: list[float]):
     return layer.model_copy(update={"groups": shown or layer.groups[:1]})
 
 
+def sample_lengths(config: PresetConfig) -> list[dict]:
+    """A reel's segments in the sample as they come out, beside the lengths the preset sets, with why they differ
+    (pipeline/layers/l4_audio.lengths_explained). A carousel's slides last slide_seconds; a still has none."""
+    from pipeline.layers.l4_audio import lengths_explained
+
+    if config.format.kind != "reel":
+        return []
+    _, outputs, _ = sample_outputs(config)
+    return lengths_explained(outputs["L4"], outputs["L2"], config.voice)
+
+
 def preset_thumbnails(config: PresetConfig) -> list[dict]:
     """Frames drawn by L6's compositor from the sample plan: first and middle frame, or every slide."""
     from pipeline.render.compositor import Compositor

@@ -525,6 +525,7 @@ def preset_thumbnails(request, slug):
     """The config being edited -> field errors, or thumbnails drawn by the real renderer from a sample plan."""
     from presets.models import config_errors
     from presets.services import preset_thumbnails as thumbnails
+    from presets.services import sample_lengths
 
     get_object_or_404(Preset, slug=slug)
     try:
@@ -536,7 +537,8 @@ def preset_thumbnails(request, slug):
     if errors := config_errors(config):
         return JsonResponse({"errors": errors}, status=400)
     try:
-        return JsonResponse({"thumbnails": thumbnails(PresetConfig.model_validate(config))})
+        parsed = PresetConfig.model_validate(config)
+        return JsonResponse({"thumbnails": thumbnails(parsed), "lengths": sample_lengths(parsed)})
     except PipelineError as exc:
         return JsonResponse({"errors": {exc.field or "config": [exc.describe()]}}, status=400)
 

@@ -216,6 +216,17 @@ async function refresh() {
     });
     await Promise.all(images.map((figure) => figure.querySelector("img").decode()));
     thumbs.replaceChildren(...images);
+    // What each part lasts in the sample, beside what the preset sets, and why they differ (the narration's
+    // length, the music's beat): the server's own timing rule says it (pipeline/layers/l4_audio).
+    const lengths = document.getElementById("lengths");
+    lengths.hidden = !data.lengths.length;
+    lengths.tBodies[0].replaceChildren(...data.lengths.map((row) => {
+      const tr = document.createElement("tr");
+      for (const text of [row.segment, `${row.set_s.toFixed(1)} s`, `${row.out_s.toFixed(1)} s`, row.why]) {
+        tr.append(Object.assign(document.createElement("td"), { textContent: text }));
+      }
+      return tr;
+    }));
     const ms = performance.now() - started;
     window.builder.redrawMs.push(ms);
     document.getElementById("thumb-time").textContent = `Redrawn in ${Math.round(ms)} ms.`;

@@ -38,6 +38,14 @@ def test_preset_editor_forms_follow_the_config_and_redraw_thumbnails(staff_page,
         timings.append(page.evaluate("window.builder.redrawMs.at(-1)"))
     assert json.loads(page.input_value("#id_config"))["brand"]["headline_size"] == 90
     assert page.eval_on_selector_all("#thumbs img", "imgs => imgs.map(i => i.src)") != first
+    # each part's length in the sample, beside the preset's, with why; and the thumbnails stay in view while the
+    # form beside them scrolls
+    assert page.locator("#lengths tbody tr").count() >= 4
+    assert page.locator("#lengths tbody tr").first.locator("td").nth(0).inner_text() == "Hook"
+    page.locator("#preset-form button[type=submit]").scroll_into_view_if_needed()
+    box = page.evaluate("(() => { const r = document.getElementById('thumbs').getBoundingClientRect();"
+                        " return [r.top, r.bottom, innerHeight, scrollY]; })()")
+    assert box[3] > 200 and 0 <= box[0] < box[2], box
     logging.getLogger("tests.browser").warning("preset editor redraw after an edit: %s ms",
                                                [round(t) for t in timings])
     report("preset_editor", {"redraw_ms": [round(t) for t in timings]})

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
+from pipeline.contracts import PresetConfig
 from pipeline.text import font_path
 from presets.models import Preset
 
@@ -126,3 +127,21 @@ def test_font_upload_is_checked_and_served(staff_client, shipped, media_root):
     served = staff_client.get(f"/studio/fonts/{font['file']}")
     assert served.status_code == 200 and b"".join(served.streaming_content) == data
     assert staff_client.get("/studio/fonts/..%2f..%2fsettings.py").status_code == 404
+
+
+def test_the_sample_says_how_long_each_part_comes_out_and_why(staff_client, shipped):
+    """Scene lengths set in the preset are the least a part lasts: the editor shows, for the sample, what each
+    comes out at and why it differs (hook 3 s came out 4.6 s, and nothing said why)."""
+    from presets.services import sample_outputs
+
+    answer = thumbnails(staff_client, shipped, shipped.config).json()
+    lengths = answer["lengths"]
+    _, outputs, _ = sample_outputs(PresetConfig.model_validate(shipped.config))
+    assert [row["segment"] for row in lengths][:2] == ["Hook", "Matchup"]
+    assert sum(row["out_s"] for row in lengths) == pytest.approx(outputs["L4"].duration, abs=0.05)
+    for row in lengths:
+        if row["out_s"] > row["set_s"] + 0.3:
+            assert "narration takes" in row["why"] or "beat" in row["why"], row
+        assert row["why"]
+    carousel = Preset.objects.get(slug="carousel_illustrated")
+    assert thumbnails(staff_client, carousel, carousel.config).json()["lengths"] == []

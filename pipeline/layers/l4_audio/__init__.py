@@ -48,6 +48,34 @@ def beat_s(voice) -> float | None:
     return 60.0 / voice.tempo_bpm if voice.music or voice.bed != "off" else None
 
 
+def lengths_explained(audio_package, calendar, voice) -> list[dict]:
+    """Why each segment lasts what it does, by the rule `run` times it with: as long as its narration (with
+    LEAD_S before and TAIL_S after), at least the length the preset sets (padding with up to MAX_PAD_S of
+    silence), then on to the music's next beat. The preset editor shows these beside the lengths it sets (hook
+    3 s came out 4.6 s, and nothing said why)."""
+    from pipeline.labels import segment_label
+
+    targets = {segment.id: segment.target_s for segment in calendar.segments}
+    beat = beat_s(voice)
+    rows = []
+    for timing in audio_package.segments:
+        wanted = targets.get(timing.segment_id, 0.0)
+        out = timing.end - timing.start
+        spoken = (timing.words[-1].end - timing.start + TAIL_S) if timing.words else None
+        if spoken is not None and spoken > wanted + 0.05:
+            why = f"its narration takes {spoken:.1f} s"
+        elif spoken is not None and wanted > spoken + MAX_PAD_S + 0.05:
+            why = f"its narration takes {spoken:.1f} s, and at most {MAX_PAD_S:.0f} s of silence is added to it"
+        else:
+            why = "as set"
+        before_beat = max(spoken, min(wanted, spoken + MAX_PAD_S)) if spoken is not None else wanted
+        if beat is not None and out - before_beat > 0.05:
+            why = "ends on the music's next beat" if why == "as set" else why + ", then on to the music's next beat"
+        rows.append({"segment": segment_label(timing.segment_id), "set_s": round(wanted, 2), "out_s": round(out, 2),
+                     "why": why})
+    return rows
+
+
 def _made_bed(voice, ctx: LayerContext, narration: np.ndarray | None, seconds: float, rate: int,
               cuts: list[float]) -> Path:
     from pipeline import music
