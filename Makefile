@@ -24,7 +24,7 @@ test: system-test $(STAMP) $(NODE_STAMP)
 
 # The README's pictures (docs/*.png), made by the browser tests that draw them; a plain test run leaves docs/ alone.
 screenshots: system-test $(STAMP)
-	SCREENSHOTS_DIR=docs $(PY) -m pytest -q tests/browser -k "screenshot or batch_grid or two_reviewers"
+	SCREENSHOTS_DIR=docs RUN_HEAVY=1 $(PY) -m pytest -q tests/browser -k "screenshot or batch_grid or two_reviewers or day_at_the_desk or variants_play"
 
 venv: $(STAMP)
 

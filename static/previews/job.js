@@ -69,13 +69,14 @@ function onEvent(event) {
   }
 }
 
-// While the render runs its panel is the first thing under the header: it is what the reviewer waits for.
+// From approval on, the render's panel is the first thing under the header: while it runs it is what the reviewer
+// waits for, and after it the video and its downloads are what the page is for.
 function renderPanelOnTop() {
   const panel = $("render-panel");
   panel.hidden = false;
   root.querySelector(".job-head").after(panel);
 }
-if (["approved", "rendering"].includes(root.dataset.status)) renderPanelOnTop();
+if (["approved", "rendering", "scheduled", "done"].includes(root.dataset.status)) renderPanelOnTop();
 
 const socket = new LiveSocket(`/ws/jobs/${root.dataset.job}/`, {
   since: Number(root.dataset.lastSeq), cursor: "seq", onEvent,
