@@ -52,7 +52,7 @@ def _json_body(request) -> dict:
 # What a service refuses, and the one mapping of it to an HTTP answer: the person's input is wrong (400, field
 # errors), or the job is not where the action needs it (409: approved meanwhile, the odds or the draft moved).
 REFUSED = (services.InvalidInput, services.IllegalTransition, services.NotInReview, services.OddsMoved,
-           services.DraftMoved)
+           services.DraftMoved, services.KickedOff)
 
 
 def _refusal(exc: Exception, job_id=None) -> JsonResponse:
@@ -69,6 +69,8 @@ def _refusal(exc: Exception, job_id=None) -> JsonResponse:
                              "room": exc.room}, status=400)
     if isinstance(exc, services.OddsMoved):
         return JsonResponse({"odds_changed": exc.changes}, status=409)
+    if isinstance(exc, services.KickedOff):
+        return JsonResponse({"error": str(exc), "kickoff": str(exc)}, status=409)
     if isinstance(exc, services.DraftMoved):
         return JsonResponse({"error": str(exc), "draft_moved": {"number": exc.number, "by": exc.by}}, status=409)
     return JsonResponse({"error": str(exc)}, status=409)
@@ -191,7 +193,8 @@ def job_approve(request, job_id):
         # page sending its whole set has it merged field by field, like a save).
         version = services.job_approve(job_id=job.pk, user=request.user, changes=changes,
                                        adjustments=body.get("adjustments"), snapshots=snapshots,
-                                       check_odds=not body.get("confirm_odds", False), draft_seen=body.get("draft"))
+                                       check_odds=not body.get("confirm_odds", False), draft_seen=body.get("draft"),
+                                       check_kickoff=not body.get("confirm_kickoff", False))
     except REFUSED as exc:
         return _refusal(exc, job_id)
     except PipelineError as exc:
@@ -728,13 +731,15 @@ def batch_action(request):
     for job_id in ids:
         kwargs = {"reason": body.get("reason", "")} if action == "reject" else {}
         if action == "approve":
-            kwargs["check_odds"] = True
+            kwargs["check_odds"] = kwargs["check_kickoff"] = True
         try:
             BATCH_ACTIONS[action](job_id=job_id, user=request.user, **kwargs)
         except Job.DoesNotExist:
             results[job_id] = {"ok": False, "error": "no such job"}
         except services.OddsMoved as exc:
             results[job_id] = {"ok": False, "error": f"the odds moved ({exc}); open the job to look"}
+        except services.KickedOff as exc:
+            results[job_id] = {"ok": False, "error": f"{exc} Open the job to confirm."}
         except REFUSED as exc:
             results[job_id] = {"ok": False, "error": str(exc)}
         except PipelineError as exc:

@@ -15,6 +15,7 @@ from jobs.services.review import (
     ARCHIVABLE,
     BUSY,
     DraftMoved,
+    KickedOff,
     OddsMoved,
     job_approve,
     job_archive,
@@ -40,7 +41,8 @@ from jobs.services.runner import (
 from jobs.services.state import FINAL, TRANSITIONS, IllegalTransition, job_transition
 
 __all__ = [
-    "ARCHIVABLE", "BUSY", "FINAL", "DraftMoved", "NotInReview", "comment_add", "comment_resolve", "draft_rollback",
+    "ARCHIVABLE", "BUSY", "FINAL", "DraftMoved", "KickedOff", "NotInReview", "comment_add", "comment_resolve",
+    "draft_rollback",
     "draft_save", "RESCHEDULABLE", "TRANSITIONS",
     "IllegalTransition", "InvalidInput", "OddsMoved", "current_pipeline",
     "enqueue_layer", "event_record", "inline_queue", "job_approve", "job_archive", "job_cancel", "job_create",

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from jobs.files import job_files_fetch
 from jobs.locks import job_for_update
 from jobs.models import Job, Outcome, PlanVersion
-from jobs.selectors import built_plan_version, next_plan_number
+from jobs.selectors import built_plan_version, game_data, next_plan_number
 from jobs.services.drafts import draft_commit, draft_state, who
 from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
@@ -146,6 +146,29 @@ def job_rerun(*, job_id, user=None) -> Job:
     return job
 
 
+class KickedOff(Exception):
+    """The game has kicked off, or will have when the post goes out: a pregame post goes out after the start only
+    when the reviewer confirms it."""
+
+
+def kickoff_warning(job: Job, now=None) -> str | None:
+    """In words, why a pregame post of this job would go out after its game's start; None when it would not (or
+    there is no game: an operator's own pipeline)."""
+    data = game_data(job)
+    if data is None:
+        return None
+    now = now or timezone.now()
+    matchup = data.matchup
+    title = f"{matchup.away.full_name} @ {matchup.home.full_name}"
+    if matchup.game_time <= now:
+        return (f"{title} kicked off at {matchup.game_time:%H:%M UTC on %-d %B}: this post would go out after the "
+                "start. Approve anyway only if that is what you mean.")
+    if job.publish_at and job.publish_at >= matchup.game_time:
+        return (f"{title} kicks off at {matchup.game_time:%H:%M UTC on %-d %B}, before this post is due to go out "
+                f"({job.publish_at:%H:%M UTC}). Move the delivery earlier, or approve anyway if that is what you mean.")
+    return None
+
+
 class DraftMoved(Exception):
     """Someone saved the shared draft after the approver's page last had it: what they would approve is
     not what everyone sees."""
@@ -158,7 +181,7 @@ class DraftMoved(Exception):
 
 def job_approve(*, job_id, user, changes: dict | None = None, adjustments: dict | None = None,
                 snapshots: dict | None = None, note: str = "", check_odds: bool = False,
-                draft_seen: int | None = None, as_built: bool = False) -> PlanVersion:
+                draft_seen: int | None = None, as_built: bool = False, check_kickoff: bool = False) -> PlanVersion:
     """Render the job's shared draft, as the server holds it: save it as a new, approved version and queue the
     render for exactly that version.
 
@@ -175,6 +198,10 @@ def job_approve(*, job_id, user, changes: dict | None = None, adjustments: dict 
     if draft_seen is not None and (not isinstance(draft_seen, int) or isinstance(draft_seen, bool)):
         raise InvalidInput({"draft": ["the draft number the page has, a whole number"]})
     pipeline = current_pipeline()
+    if check_kickoff:
+        job = Job.objects.filter(pk=job_id).first()
+        if job is not None and job.status == S.AWAITING_REVIEW and (warning := kickoff_warning(job)):
+            raise KickedOff(warning)
     if check_odds:
         job = Job.objects.select_related("preset").get(pk=job_id)
         if job.status == S.AWAITING_REVIEW and (changes_seen := odds_changes(job)):

@@ -688,18 +688,25 @@ function postPanel(payload, adjustments, touch, send, controls) {
 // Approve, skip preview, reject and re-run: they need no preview, so they are bound first, in every mode.
 function decisionButtons(desk) {
   const errors = (data) => { $("adjust-errors").textContent = describeErrors(data); };
-  const approve = async (confirmOdds = false) => {
+  const approve = async (confirmOdds = false, confirmKickoff = false) => {
     $("approve").disabled = true;
     // What is approved is the draft everyone sees: this reviewer's last changes are saved into it first.
     // The server renders its own draft, not this page's copy: the page says which draft it shows, and approval
     // is refused ("look again") when someone saved a newer one meanwhile.
     if (studio.draft && !(await studio.draft.flush())) { $("approve").disabled = false; return; }
     const { ok, status, data } = await postJSON(root.dataset.approveUrl,
-      { snapshots: desk.snapshots(), confirm_odds: confirmOdds, draft: studio.draft?.seen });
+      { snapshots: desk.snapshots(), confirm_odds: confirmOdds, confirm_kickoff: confirmKickoff,
+        draft: studio.draft?.seen });
     if (ok) { studio.approved = data.approved; return; }
     $("approve").disabled = false;
     // Someone saved a newer draft: the page takes it in (whether or not its event arrived) for another look.
     if (status === 409 && data.draft_moved) await studio.draft?.refresh(root.dataset.planUrl);
+    // The game has kicked off, or will have when the post goes out: approved only when the reviewer means it.
+    if (status === 409 && data.kickoff) {
+      $("kickoff-confirm").querySelector("p").textContent = data.kickoff;
+      $("kickoff-confirm").hidden = false;
+      return;
+    }
     if (status === 409 && data.odds_changed) {
       const box = $("odds-changes");
       box.querySelector("ul").replaceChildren(...data.odds_changed.map((c) => {
@@ -714,6 +721,7 @@ function decisionButtons(desk) {
   };
   $("approve").addEventListener("click", () => approve(false));
   $("confirm-odds").addEventListener("click", () => approve(true));
+  $("confirm-kickoff").addEventListener("click", () => { $("kickoff-confirm").hidden = true; approve(false, true); });
   $("rerun").addEventListener("click", async () => {
     const { ok, data } = await postJSON(root.dataset.rerunUrl);
     if (!ok) errors(data);

@@ -43,3 +43,11 @@ def wait_for_page(page, predicate: str, *, job, logs: Path, timeout_ms: int) -> 
                              f"({job.error_message!r}), layer runs: {runs}; page status "
                              f"{page.evaluate('document.getElementById(`job`)?.dataset.status')}; "
                              f"the worker's log ends:\n{worker}") from None
+
+
+def upcoming(sport: str = "nfl", teams: str = "buf-kc", days: int = 7) -> str:
+    """The id of a game of the shipped sample still to come (its slate has the same games on any date): a pregame
+    post for it is approved without the kick-off question."""
+    import datetime as dt
+
+    return f"{sport}-{dt.date.today() + dt.timedelta(days=days):%Y%m%d}-{teams}"

@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SIZES = [pytest.param("laptop", 1440, 900, id="laptop"),
          # The phone's walk is the laptop's again at another size: in CI's PostgreSQL pass, which runs everything.
          pytest.param("phone", 390, 844, id="phone", marks=pytest.mark.skipif(
-             os.environ.get("RUN_HEAVY") != "1", reason="the phone's walk: run with RUN_HEAVY=1 (CI's PostgreSQL pass)"))]
+             os.environ.get("RUN_HEAVY") != "1",
+             reason="the phone's walk: run with RUN_HEAVY=1 (CI's PostgreSQL pass)"))]
 STEP_MS = 90000
 
 

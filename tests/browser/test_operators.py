@@ -10,7 +10,7 @@ from django.core.management import call_command
 from jobs import services
 from jobs.models import Job, Render
 from presets.models import Preset
-from tests.browser.helpers import off_loop, screenshot_path
+from tests.browser.helpers import off_loop, screenshot_path, upcoming
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,7 +87,7 @@ def test_batch_grid_approves_several_at_once(staff_page, presets, staff_user, tm
     page = staff_page
     still = presets["single_image_stat"]
     jobs = [off_loop(services.job_create, preset=still, inputs={"sport": "nba", "batch": True, "matchup_id": m})
-            for m in ("nba-20261122-nyk-bos", "nba-20261122-lal-den", "nba-20261122-dal-okc")]
+            for m in (upcoming("nba", "nyk-bos"), upcoming("nba", "lal-den"), upcoming("nba", "dal-okc"))]
     page.goto("/studio/batch/")
     page.wait_for_function("window.batch.loaded === 3", timeout=30000)
     assert page.locator(".tile img[src^='data:image/jpeg']").count() == 3
@@ -126,7 +126,7 @@ def test_batch_grid_approves_several_at_once(staff_page, presets, staff_user, tm
 def test_choosing_a_variant_renders_only_it(staff_page, presets):
     page = staff_page
     first = off_loop(services.job_create, preset=presets["single_image_stat"], variants=3,
-                     inputs={"sport": "nfl", "matchup_id": "nfl-20261122-buf-kc"})
+                     inputs={"sport": "nfl", "matchup_id": upcoming()})
     group = list(Job.objects.filter(variant_group=first.variant_group).order_by("created_at"))
     assert len(group) == 3 and {j.status for j in group} == {Job.Status.AWAITING_REVIEW}
     page.goto(f"/studio/variants/{first.variant_group}/")
@@ -153,7 +153,7 @@ def test_reel_variants_play_side_by_side_and_follow_a_rerun_live(staff_page, pre
     made again appears on the page when its plan is ready, without a reload."""
     page = staff_page
     first = off_loop(services.job_create, preset=presets["reel_hype"], variants=2,
-                     inputs={"sport": "nfl", "matchup_id": "nfl-20261122-buf-kc"})
+                     inputs={"sport": "nfl", "matchup_id": upcoming()})
     group = list(Job.objects.filter(variant_group=first.variant_group).order_by("created_at"))
     page.goto(f"/studio/variants/{first.variant_group}/")
     page.wait_for_function("window.variants.loaded === 2", timeout=60000)

@@ -18,7 +18,7 @@ from pipeline.media import ffmpeg
 from pipeline.render.compositor import Compositor
 from pipeline.render.quality import ssim
 from presets.models import Preset
-from tests.browser.helpers import off_loop, screenshot_path, wait_for_page
+from tests.browser.helpers import off_loop, screenshot_path, upcoming, wait_for_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PARITY_BAR = 0.98
@@ -30,7 +30,8 @@ def presets(db):
     return {p.slug: p for p in Preset.objects.all()}
 
 
-def job_in_review(preset, matchup="nfl-20261122-buf-kc") -> Job:
+def job_in_review(preset, matchup=None) -> Job:
+    matchup = matchup or upcoming()
     job = off_loop(services.job_create, preset=preset,
                    inputs={"sport": matchup.split("-")[0], "matchup_id": matchup})
     job.refresh_from_db()
@@ -347,6 +348,19 @@ def test_approve_twice_queues_one_render_and_the_video_plays(staff_page, presets
     playing = page.evaluate("""async () => { const v = document.getElementById('final-video'); v.muted = true;
         await v.play(); await new Promise(r => setTimeout(r, 800)); return v.currentTime; }""")
     assert playing > 0.3
+
+
+def test_approving_a_post_for_a_game_under_way_asks_first(staff_page, presets):
+    """The sample's 22 November game has kicked off: Approve shows the question in words, and "Approve anyway"
+    approves."""
+    page = staff_page
+    job = job_in_review(presets["single_image_stat"], matchup="nfl-20261122-buf-kc")
+    open_review(page, job)
+    page.click("#approve")
+    page.wait_for_selector("#kickoff-confirm:not([hidden])", timeout=10000)
+    assert "kicked off at" in page.inner_text("#kickoff-confirm") and page.evaluate("!studio.approved")
+    page.click("#confirm-kickoff")
+    page.wait_for_function("studio.approved > 0", timeout=20000)
 
 
 def test_approval_sends_snapshots_and_the_render_reports_parity(staff_page, presets):

@@ -309,3 +309,22 @@ def test_the_render_progress_moves_with_each_step_after_the_frames(shipped, staf
                     "comparing with what was approved", "checking the brand colours", "rendered", "finished"]
     fractions = [fraction for fraction, _ in steps]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_a_pregame_post_for_a_game_under_way_is_approved_only_when_the_reviewer_means_it(shipped, staff_client):
+    """The sample's 22 November game kicked off long ago: Approve answers with the question in words (409), the
+    batch grid's approval names it per job, and nothing is approved until the reviewer confirms."""
+    job = create(small_reel(shipped))
+    url = f"/studio/jobs/{job.pk}/approve"
+    refused = staff_client.post(url, json.dumps({}), content_type="application/json")
+    assert refused.status_code == 409
+    assert refused.json()["kickoff"].startswith("Buffalo Bills @ Kansas City Chiefs kicked off at ")
+    batch = staff_client.post("/studio/batch/action", json.dumps({"action": "approve", "jobs": [str(job.pk)]}),
+                              content_type="application/json").json()["results"][str(job.pk)]
+    assert batch["ok"] is False and batch["error"].endswith("Open the job to confirm.")
+    job.refresh_from_db()
+    assert job.status == Job.Status.AWAITING_REVIEW and not job.plan_versions.filter(approved_at__isnull=False)
+    confirmed = staff_client.post(url, json.dumps({"confirm_kickoff": True}), content_type="application/json")
+    assert confirmed.status_code == 200
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error_message

@@ -21,7 +21,9 @@ def test_batch_approve_records_each_decision(tiny_pipeline, preset, staff_client
             for i in range(3)]
     assert staff_client.get("/studio/batch/").content.decode().count('class="tile"') == 3
     response = batch(staff_client, action="approve", jobs=[str(j.pk) for j in jobs[:2]])
-    assert response.json()["results"] == {str(jobs[0].pk): {"ok": True}, str(jobs[1].pk): {"ok": True}}
+    # each with where its job stands now, for its tile to follow it from
+    assert response.json()["results"] == {str(jobs[0].pk): {"ok": True, "status": "done"},
+                                          str(jobs[1].pk): {"ok": True, "status": "done"}}
     for job in jobs[:2]:
         job.refresh_from_db()
         assert job.status == Job.Status.DONE

@@ -107,3 +107,19 @@ def test_the_preset_editor_is_reached_from_the_studio(staff_client, preset):
     assert f'href="/studio/presets/{preset.slug}/"' in listing and "sample slate" in listing
     assert "not delivered" in listing
     assert staff_client.get(f"/studio/presets/{preset.slug}/").status_code == 200
+
+
+def test_a_post_slotted_after_its_games_kickoff_asks_before_approval(staff_client, preset):
+    """A game still to come, but the post's slot is after its start: Approve asks (409, in words) first."""
+    from pipeline.contracts import DataPackage
+
+    ahead = fixture_game(3)
+    now = dt.datetime.now(dt.UTC)
+    job = Job.objects.create(preset=preset, inputs={"sport": "nfl", "date": None, "matchup_id": ahead.id},
+                             publish_at=ahead.game_time + dt.timedelta(hours=1), status=Job.Status.AWAITING_REVIEW)
+    data = DataPackage(source="fixture", fetched_at=now, odds_as_of=now, matchup=ahead)
+    LayerRun.objects.create(job=job, layer="L1", attempt=1, status="done", output=data.model_dump(mode="json"))
+    answer = staff_client.post(f"/studio/jobs/{job.pk}/approve", json.dumps({}), content_type="application/json")
+    assert answer.status_code == 409
+    assert "before this post is due to go out" in answer.json()["kickoff"]
+    assert "Move the delivery earlier" in answer.json()["kickoff"]
