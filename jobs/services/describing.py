@@ -3,6 +3,8 @@ Chiefs"), its day, the teams and players the piece names, and a picture of it. F
 game, and again when the plan is built (the players it names, its first picture)."""
 from __future__ import annotations
 
+import re
+
 from jobs.models import Job
 from jobs.selectors import game_data
 from pipeline.contracts import RenderPlan
@@ -19,11 +21,23 @@ def job_describe(job: Job, plan: RenderPlan | None = None) -> None:
     players = sorted({prop.player for prop in matchup.props})
     if plan is not None:
         said = " ".join([plan.title, *(layer.text for layer in plan.all_layers() if isinstance(layer, TextLayer)),
-                         plan.post.caption])
-        named = [player for player in players if player in said or player.split()[-1] in said]
+                         plan.post.caption]).casefold()
+        named = [player for player in players if _named_in(player, said)]
         players = named or players
         job.thumbnail = next((scene.background.asset for scene in plan.scenes if scene.background.asset), "")
     job.title = f"{matchup.away.full_name} @ {matchup.home.full_name}"
     job.game_day = matchup.game_time.date()
     job.keywords = " · ".join([*words, *players])
     job.save(update_fields=["title", "game_day", "keywords", "thumbnail", "updated_at"])
+
+
+SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+
+
+def _named_in(player: str, said: str) -> bool:
+    """Whether the piece names the player: in full, or by his surname as a word (screen text says "MAHOMES";
+    "Jr." or a two-letter name alone would match other players)."""
+    surname = next((part for part in reversed(player.split()) if part.strip(".").casefold() not in SUFFIXES), "")
+    if player.casefold() in said:
+        return True
+    return len(surname) > 3 and re.search(rf"\b{re.escape(surname.casefold())}\b", said) is not None

@@ -99,3 +99,19 @@ def test_the_empty_batch_grid_speaks_to_the_desk_not_to_a_developer(staff_client
     page = staff_client.get("/studio/batch/").content.decode()
     assert "No batch jobs are waiting for review" in page and "the studio's start form" in page
     assert "manage.py" not in page
+
+
+def test_a_player_is_found_by_name_or_surname_as_a_word_not_by_a_suffix():
+    from jobs.services.describing import _named_in
+
+    assert _named_in("Patrick Mahomes", "mahomes over 2.5 touchdowns")
+    assert _named_in("Marvin Harrison Jr.", "harrison, over 64.5 receiving yards")
+    assert not _named_in("Marvin Harrison Jr.", "odell beckham jr. is out")
+    assert not _named_in("A.J. Brown", "the browns cover")  # "Brown" as a word only
+
+
+@given(player=st.text(max_size=40), said=st.text(max_size=200))
+def test_any_names_an_upstream_sends_are_looked_for_without_error(player, said):
+    from jobs.services.describing import _named_in
+
+    assert _named_in(player, said.casefold()) in (True, False)
