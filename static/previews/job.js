@@ -15,6 +15,7 @@ const studio = (window.studio = { metrics: {}, ready: false });
 const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Awaiting review", approved: "Approved",
   rendering: "Rendering", scheduled: "Scheduled for delivery", done: "Done", failed: "Failed", cancelled: "Cancelled",
   rejected: "Rejected" };
+window.addEventListener("beforeunload", () => { studio.leaving = true; });
 // Status changes after which the page shows other sections: reload it to get them from the server.
 const RELOAD_ON = new Set(["awaiting_review", "scheduled", "done", "failed", "rejected", "cancelled", "queued"]);
 
@@ -63,7 +64,9 @@ function onEvent(event) {
       status.className = `status status-${p.to}`;
       root.dataset.status = p.to;
       if (p.to === "rendering" || p.to === "approved") renderPanelOnTop();
-      if (RELOAD_ON.has(p.to) && p.from !== p.to) setTimeout(() => location.reload(), 150);
+      // The page shows the job's new state by loading again, unless the person is already going elsewhere (their
+      // click on a link must win over this page's own reload).
+      if (RELOAD_ON.has(p.to) && p.from !== p.to) setTimeout(() => { if (!studio.leaving) location.reload(); }, 150);
       break;
     }
   }

@@ -48,6 +48,11 @@ def start(page, preset: str, day: dt.date, *, batch=False, variants=1):
         page.check("#id_batch")
     page.click("#start-form button[type=submit]")
     page.wait_for_url("**/studio/variants/*/" if variants > 1 else "**/studio/jobs/*/", timeout=10000)
+    if variants == 1:
+        # The job's page follows it to review, loading again when it gets there; a person reads that before going
+        # on (and a click elsewhere meanwhile wins over the page's own reload: job.js `studio.leaving`).
+        page.wait_for_function("document.getElementById('job')?.dataset.status === 'awaiting_review' && "
+                               "window.studio && window.studio.ready === true", timeout=STEP_MS)
 
 
 def shot(page, viewport: str, step: str, tmp_path):
