@@ -482,6 +482,7 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
       if (!ok) {
         $("adjust-errors").textContent = describeErrors(data);
         for (const [id, room] of Object.entries(data.room ?? {})) meters.get(id)?.(room);
+        unchecked();  // refused for another field: this wording's fit was not measured
         return;
       }
       $("adjust-errors").textContent = "";
@@ -494,9 +495,16 @@ function adjustPanel(payload, desk, { onPlan, seek }) {
       studio.metrics.lastAdjustMs = performance.now() - started;
       studio.adjustCount = (studio.adjustCount || 0) + 1;
     } catch (error) {
-      if (error.name !== "AbortError") $("adjust-errors").textContent = error.message;
+      if (error.name !== "AbortError") { $("adjust-errors").textContent = error.message; unchecked(); }
     }
   }
+  // A meter still waiting when the answer held no verdict for it says so, rather than "checking…" for ever.
+  const unchecked = () => {
+    for (const meter of document.querySelectorAll(".fit-meter.pending")) {
+      meter.classList.remove("pending", "over");
+      meter.textContent = "not checked: see the message above";
+    }
+  };
 
   // A carousel or a still has no text timing to set (the template leaves the slider out).
   const timing = $("timing-offset");
