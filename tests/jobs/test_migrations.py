@@ -98,3 +98,15 @@ def test_jobs_from_before_the_titled_list_get_their_game_from_l1(preset):
     assert titled.title == "Buffalo Bills @ Kansas City Chiefs" and str(titled.game_day) == "2026-11-22"
     assert "BUF" in titled.keywords and "Patrick Mahomes" in titled.keywords
     assert Job.objects.get(pk=odd.pk).title == ""
+
+
+def test_the_models_and_their_migrations_agree():
+    """Every model change has its migration (a choice's label changed once without one, and `migrate` on a new
+    machine then said nothing was wrong while `makemigrations` wanted a migration)."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)  # exits 1 when a migration is missing
+    assert "No changes detected" in out.getvalue()
