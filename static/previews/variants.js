@@ -13,19 +13,19 @@ const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Aw
 window.variants = { loaded: 0, players: new Map() };
 const cards = new Map([...document.querySelectorAll(".variant")].map((card) => [card.dataset.job, card]));
 
-async function frames(card) {
+// The scenes' frames: a strip under a reel's player; a still's image or a carousel's slides as large as the card
+// allows, since they are what will be posted.
+async function frames(card, width) {
   const { ok, data } = await getJSON(card.dataset.framesUrl);
   const strip = card.querySelector("[data-frames]");
   if (!ok) { strip.textContent = data.error || "the plan is not ready yet"; return false; }
   strip.replaceChildren(...data.frames.map((frame) =>
-    Object.assign(document.createElement("img"), { src: frame.src, alt: frame.scene, width: 72 })));
+    Object.assign(document.createElement("img"), { src: frame.src, alt: frame.scene, width })));
   return true;
 }
 
 // A reel plays on its card; a carousel or a still is its frames (it has no time to play through).
-async function player(card) {
-  const { ok, data } = await getJSON(card.dataset.planUrl);
-  if (!ok || data.slide_times.length) return;
+async function player(card, data) {
   const canvas = card.querySelector("canvas");
   const button = card.querySelector("[data-play]");
   canvas.hidden = false;
@@ -46,8 +46,12 @@ async function player(card) {
 async function ready(card) {
   if (card.dataset.loaded) return;
   card.dataset.loaded = "1";
-  if (await frames(card)) {
-    await player(card);
+  const { ok, data } = await getJSON(card.dataset.planUrl);
+  const reel = ok && !data.slide_times.length;
+  const many = ok && data.slide_times.length > 1;
+  // The frames are drawn 180 px wide (previews/selectors.py FRAME_WIDTH): a still is shown at that, not blown up.
+  if (ok && await frames(card, reel ? 72 : many ? 132 : 180)) {
+    if (reel) await player(card, data);
     window.variants.loaded += 1;
   } else {
     delete card.dataset.loaded;
