@@ -1,6 +1,8 @@
 """Reads of jobs that more than one place needs (HackSoft's selectors): services, views and commands call these."""
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import ValidationError
 
 from jobs.models import DraftRevision, Job, PlanVersion
@@ -57,3 +59,17 @@ def game_data(job: Job) -> DataPackage | None:
         return DataPackage.model_validate(run.output)
     except ValidationError:
         return None
+
+
+def game_timing(job: Job, now: dt.datetime | None = None) -> dict | None:
+    """The game behind a job against its kick-off: whether it has started, and whether the post's slot is at or
+    after the start (the one reading the job page's notice and approval's question share). None before L1 has
+    read the game."""
+    data = game_data(job)
+    if data is None:
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    kickoff = data.matchup.game_time
+    return {"data": data, "title": f"{data.matchup.away.full_name} @ {data.matchup.home.full_name}",
+            "kickoff": kickoff, "started": kickoff <= now,
+            "after_kickoff": bool(job.publish_at and job.publish_at >= kickoff)}

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 
 from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
-from jobs.selectors import built_plan_version, game_data, job_labels, latest_draft
+from jobs.selectors import built_plan_version, game_data, game_timing, job_labels, latest_draft
 from jobs.services import InvalidInput, current_pipeline, plan_preview
 from jobs.services.calendar import is_sample
 from jobs.services.collaboration import comment_payload, viewers_of
@@ -65,14 +65,11 @@ def game_notice(job: Job, now: dt.datetime | None = None) -> dict | None:
     """What the job page says about the game behind a job: whether its data is the shipped sample (the same
     games and odds for any date) and whether the game has kicked off, or will have by the time the post goes
     out. None before L1 has read it."""
-    data = game_data(job)
-    if data is None:
+    timing = game_timing(job, now)
+    if timing is None:
         return None
-    now = now or dt.datetime.now(dt.UTC)
-    kickoff = data.matchup.game_time
-    return {"sample": is_sample(data.source), "source": data.source, "kickoff": kickoff,
-            "title": f"{data.matchup.away.full_name} @ {data.matchup.home.full_name}",
-            "started": kickoff <= now, "after_kickoff": bool(job.publish_at and job.publish_at >= kickoff)}
+    source = timing.pop("data").source
+    return {**timing, "sample": is_sample(source), "source": source}
 
 
 def post_texts(plan: RenderPlan) -> list[dict]:

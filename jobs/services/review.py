@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from jobs.files import job_files_fetch
 from jobs.locks import job_for_update
 from jobs.models import Job, Outcome, PlanVersion
-from jobs.selectors import built_plan_version, game_data, next_plan_number
+from jobs.selectors import built_plan_version, game_timing, next_plan_number
 from jobs.services.drafts import draft_commit, draft_state, who
 from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
@@ -154,17 +154,15 @@ class KickedOff(Exception):
 def kickoff_warning(job: Job, now=None) -> str | None:
     """In words, why a pregame post of this job would go out after its game's start; None when it would not (or
     there is no game: an operator's own pipeline)."""
-    data = game_data(job)
-    if data is None:
+    timing = game_timing(job, now)
+    if timing is None:
         return None
-    now = now or timezone.now()
-    matchup = data.matchup
-    title = f"{matchup.away.full_name} @ {matchup.home.full_name}"
-    if matchup.game_time <= now:
-        return (f"{title} kicked off at {matchup.game_time:%H:%M UTC on %-d %B}: this post would go out after the "
-                "start. Approve anyway only if that is what you mean.")
-    if job.publish_at and job.publish_at >= matchup.game_time:
-        return (f"{title} kicks off at {matchup.game_time:%H:%M UTC on %-d %B}, before this post is due to go out "
+    title, kickoff = timing["title"], timing["kickoff"]
+    if timing["started"]:
+        return (f"{title} kicked off at {kickoff:%H:%M UTC on %-d %B}: this post would go out after the start. "
+                "Approve anyway only if that is what you mean.")
+    if timing["after_kickoff"]:
+        return (f"{title} kicks off at {kickoff:%H:%M UTC on %-d %B}, before this post is due to go out "
                 f"({job.publish_at:%H:%M UTC}). Move the delivery earlier, or approve anyway if that is what you mean.")
     return None
 

@@ -1,10 +1,8 @@
 // The studio's job list (live status over the socket) and the start form's matchup picker.
 import { getJSON } from "./api.js";
-import { LiveSocket } from "./socket.js";
+import { LiveSocket, STATUS_TEXT } from "./socket.js";
 
 const table = document.getElementById("jobs");
-const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Awaiting review", approved: "Approved",
-  rendering: "Rendering", done: "Done", failed: "Failed", cancelled: "Cancelled", rejected: "Rejected" };
 window.studio = { events: 0 };
 
 function row(jobId) {

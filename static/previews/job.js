@@ -5,16 +5,13 @@ import { PreviewCanvas } from "./canvas.js";
 import { Comments, fieldValue, History, setField, SharedDraft, showPresence, Suggestions } from "./desk.js";
 import { Player } from "./player.js";
 import { Recorder } from "./recorder.js";
-import { LiveSocket } from "./socket.js";
+import { LiveSocket, STATUS_TEXT } from "./socket.js";
 
 const root = document.getElementById("job");
 const $ = (id) => document.getElementById(id);
 const studio = (window.studio = { metrics: {}, ready: false });
 
 // ---------------------------------------------------------------------------------------------- live status
-const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Awaiting review", approved: "Approved",
-  rendering: "Rendering", scheduled: "Scheduled for delivery", done: "Done", failed: "Failed", cancelled: "Cancelled",
-  rejected: "Rejected" };
 window.addEventListener("beforeunload", () => { studio.leaving = true; });
 // Status changes after which the page shows other sections: reload it to get them from the server.
 const RELOAD_ON = new Set(["awaiting_review", "scheduled", "done", "failed", "rejected", "cancelled", "queued"]);

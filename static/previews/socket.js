@@ -1,3 +1,8 @@
+// A job's status as the pages name it (Job.Status's labels), for what the live socket reports.
+export const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Awaiting review",
+  approved: "Approved", rendering: "Rendering", scheduled: "Scheduled for delivery", done: "Done", failed: "Failed",
+  cancelled: "Cancelled", rejected: "Rejected" };
+
 // The job's (or the studio's) live socket: sends the last event it has, receives the rest, reconnects by itself.
 export class LiveSocket {
   constructor(path, { since = 0, cursor = "seq", onEvent = () => {}, onState = () => {} } = {}) {

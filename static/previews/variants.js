@@ -4,12 +4,9 @@
 import { describeErrors, getJSON, postJSON } from "./api.js";
 import { PreviewCanvas } from "./canvas.js";
 import { Player } from "./player.js";
-import { LiveSocket } from "./socket.js";
+import { LiveSocket, STATUS_TEXT } from "./socket.js";
 
 const root = document.getElementById("variants");
-const STATUS_TEXT = { queued: "Queued", running: "Running", awaiting_review: "Awaiting review", approved: "Approved",
-  rendering: "Rendering", scheduled: "Scheduled for delivery", done: "Done", failed: "Failed",
-  cancelled: "Cancelled", rejected: "Rejected" };
 window.variants = { loaded: 0, players: new Map() };
 const cards = new Map([...document.querySelectorAll(".variant")].map((card) => [card.dataset.job, card]));
 
