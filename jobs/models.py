@@ -326,6 +326,9 @@ class Engagement(models.Model):
     likes = models.PositiveBigIntegerField(default=0)
     shares = models.PositiveBigIntegerField(default=0)
     watch_time_s = models.FloatField(default=0, help_text="Seconds watched in all, over every view.")
+    comments = models.PositiveBigIntegerField(default=0)
+    saves = models.PositiveBigIntegerField(default=0)
+    reach = models.PositiveBigIntegerField(default=0, help_text="Accounts reached (Instagram).")
     reported_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now=True)
 
@@ -335,6 +338,44 @@ class Engagement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.render.analytics_id} on {self.platform}: {self.views} views"
+
+
+class Publication(models.Model):
+    """One rendered version of a job posted to one platform account: the ledger that makes the post happen
+    exactly once (pipeline/publish/__init__.py). It is written before the call that makes the post public
+    (`publishing`) and again with the platform's post id (`published`); a repeated delivery reads it first.
+    `log` keeps each step and the platform's answer, for the job's delivery log."""
+
+    class State(models.TextChoices):
+        NEW = "", "Not started"
+        PREPARING = "preparing", "Uploading"
+        PUBLISHING = "publishing", "Being published"
+        PUBLISHED = "published", "Published"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="publications")
+    plan_version = models.PositiveIntegerField()
+    destination = models.CharField(max_length=50, help_text="The destination's name when it was published.")
+    platform = models.CharField(max_length=16)
+    account = models.ForeignKey("presets.Account", null=True, on_delete=models.SET_NULL, related_name="publications")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.NEW, blank=True)
+    steps = models.JSONField(default=dict, blank=True, help_text="The platform's ids met on the way.")
+    post_id = models.CharField(max_length=100, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    log = models.JSONField(default=list, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # The figures are read back hourly the first day, then daily for a month (jobs/services/insights.py).
+    insights_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    insights_pulled_at = models.DateTimeField(null=True, blank=True)
+    insights_problem = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "plan_version", "destination"]
+        constraints = [models.UniqueConstraint(fields=["job", "plan_version", "destination"],
+                                               name="one_publication_per_version_and_destination")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} v{self.plan_version} on {self.destination}: {self.state or 'not started'}"
 
 
 class WorkerBeat(models.Model):

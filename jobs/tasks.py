@@ -30,3 +30,11 @@ def watchdog() -> int:
     viewers_expire()
     WorkerBeat.objects.filter(beat_at__lt=timezone.now() - timedelta(days=1)).delete()  # processes long gone
     return len(services.watchdog_run()) + len(services.render_ahead_idle()) + len(services.deliveries_overdue())
+
+
+def pull_insights() -> dict:
+    """Hourly: the published posts' figures read back from the platforms, and tokens near their end renewed
+    (jobs/services/publishing.py)."""
+    from jobs.services.publishing import insights_pull_due
+
+    return insights_pull_due()

@@ -97,6 +97,33 @@ EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "export")))
 DELIVERY_ALLOWED_HOSTS = env.list("DELIVERY_ALLOWED_HOSTS", default=[])
 
 
+# Publishing to the platforms (L7, pipeline/publish): the app's OAuth client from each platform's developer
+# portal, and the platform's addresses (the real ones by default; tests point them at fakes on loopback). A
+# platform whose client id is unset cannot be connected, and the Accounts page says so.
+PLATFORM_DEFAULTS = {
+    "instagram": {"authorize_url": "https://www.instagram.com/oauth/authorize",
+                  "token_url": "https://api.instagram.com/oauth/access_token",
+                  "api_url": "https://graph.instagram.com/v24.0", "revoke_url": ""},
+    "tiktok": {"authorize_url": "https://www.tiktok.com/v2/auth/authorize/",
+               "token_url": "https://open.tiktokapis.com/v2/oauth/token/",
+               "api_url": "https://open.tiktokapis.com", "revoke_url": "https://open.tiktokapis.com/v2/oauth/revoke/"},
+    "youtube": {"authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+                "token_url": "https://oauth2.googleapis.com/token", "api_url": "https://www.googleapis.com",
+                "revoke_url": "https://oauth2.googleapis.com/revoke",
+                "analytics_url": "https://youtubeanalytics.googleapis.com"},
+    "x": {"authorize_url": "https://x.com/i/oauth2/authorize", "token_url": "https://api.x.com/2/oauth2/token",
+          "api_url": "https://api.x.com", "revoke_url": "https://api.x.com/2/oauth2/revoke"},
+}
+PLATFORMS = {
+    name: {"client_id": env.str(f"{name.upper()}_CLIENT_ID", default=""),
+           "client_secret": env.str(f"{name.upper()}_CLIENT_SECRET", default=""),
+           **{key: env.str(f"{name.upper()}_{key.upper()}", default=value) for key, value in urls.items()}}
+    for name, urls in PLATFORM_DEFAULTS.items()
+}
+# The key the connected accounts' tokens are encrypted with at rest (Fernet: 32 url-safe base64 bytes; several,
+# comma-separated, to rotate: the first encrypts, all decrypt). Unset: a key derived from SECRET_KEY.
+ACCOUNT_TOKEN_KEYS = env.list("ACCOUNT_TOKEN_KEYS", default=[])
+
 # The most connections one process holds to PostgreSQL (its pool; see database_config).
 DB_POOL_MAX = env.int("DB_POOL_MAX", default=8)
 

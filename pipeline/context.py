@@ -40,6 +40,10 @@ class LayerContext:
     # file_link(path, expires): a link a receiver outside can download a job file (path relative to the job
     # folder) from until `expires` (an aware datetime); None where there is no one to hand links to.
     file_link: Callable[[str, Any], str] | None = None
+    # L7's platform destinations: account(id) is the connected account (pipeline.publish.Account), and
+    # publication(destination, plan_version) the ledger that makes each post happen once (pipeline.publish.Ledger).
+    account: Callable[[int], Any] | None = None
+    publication: Callable[[dict, int], Any] | None = None
     # L6's scene cache where workers share no disk (pipeline.render.chunks.SharedScenes); None when they do.
     scenes: Any = None
     assets: list[RecordedAsset] = field(default_factory=list)

@@ -84,7 +84,11 @@ class ProviderError(PipelineError):
 
 
 class APIError(ProviderError):
-    """An HTTP API failed: status, method and path are in the message (never the key)."""
+    """An HTTP API failed: status, method and path are in the message (never the key). `body` and `headers` keep
+    the start of the answer, for a client that reads the provider's own error codes from it."""
+
+    body = ""
+    headers: dict = {}
 
     def __init__(self, message: str, *, status: int | None = None, **kwargs) -> None:
         self.status = status

@@ -26,6 +26,8 @@ logger = logging.getLogger("pipeline.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BODY_EXCERPT = 300
+# What an APIError keeps of an error answer, for clients that read the provider's error codes from it.
+ERROR_BODY_KEPT = 4000
 
 
 # Eight retries: with a third of calls failing transiently (the reliability suite's fault mix measures
@@ -150,7 +152,9 @@ class ProviderClient:
                              retryable=False) from exc
         if response.status_code >= 400:
             body = response.text[:BODY_EXCERPT].replace("\n", " ")
-            raise self._fail(method, url, f"answered {response.status_code}: {body}", status=response.status_code)
+            error = self._fail(method, url, f"answered {response.status_code}: {body}", status=response.status_code)
+            error.body, error.headers = response.text[:ERROR_BODY_KEPT], dict(response.headers)
+            raise error
         logger.debug("%s %s -> %s", method, urlsplit(url).path, response.status_code)
         return response
 

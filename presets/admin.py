@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from presets.forms import PresetForm
-from presets.models import Destination, Preset
+from presets.models import Account, Destination, Preset
 
 
 @admin.register(Preset)
@@ -52,4 +52,19 @@ class DestinationAdmin(admin.ModelAdmin):
 
     @admin.display(description="where")
     def where(self, obj: Destination) -> str:
+        if obj.account_id:
+            return str(obj.account)
         return obj.url if obj.kind == Destination.Kind.WEBHOOK else f"EXPORT_DIR/{obj.folder}".rstrip("/")
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    """Connected on the studio's Accounts page (the platform's OAuth flow); shown here, never typed in."""
+
+    list_display = ["platform", "handle", "status", "expires_at", "connected_at"]
+    list_filter = ["platform", "status"]
+    readonly_fields = ["platform", "external_id", "handle", "expires_at", "scope", "status", "problem",
+                       "connected_by", "connected_at", "refreshed_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -50,11 +50,15 @@ class PresetForm(forms.ModelForm):
         return cleaned
 
     def _check_destination(self, config: dict) -> None:
-        name = ((config.get("providers") or {}).get("distribution") or {}).get("name")
-        if name and not Destination.objects.filter(name=name).exists():
-            known = ", ".join(Destination.objects.values_list("name", flat=True)) or "none yet"
-            self.add_error("config", f"providers.distribution.name: no destination is called {name!r} (set up: "
-                                     f"{known}); a desk admin adds destinations under Destinations in the admin")
+        choice = (config.get("providers") or {}).get("distribution") or {}
+        named = [("providers.distribution.name", choice.get("name"))] + [
+            (f"providers.distribution.also.{i}", also) for i, also in enumerate(choice.get("also") or [])]
+        for where, name in named:
+            if isinstance(name, str) and name and not Destination.objects.filter(name=name).exists():
+                known = ", ".join(Destination.objects.values_list("name", flat=True)) or "none yet"
+                self.add_error("config", f"{where}: no destination is called {name!r} (set up: {known}); a desk "
+                                         "admin adds destinations under Destinations in the admin, or connects an "
+                                         "account on the Accounts page")
 
     def _check_review_switch(self, config: dict) -> None:
         review_on = (config.get("preview") or {}).get("enabled", True)

@@ -52,6 +52,41 @@ class Preset(models.Model):
                                            f"it must match the preset's kind ({self.kind!r})."})
 
 
+PLATFORM_CHOICES = [("instagram", "Instagram"), ("tiktok", "TikTok"), ("youtube", "YouTube"), ("x", "X")]
+
+
+class Account(models.Model):
+    """A brand's account on a platform, connected by a desk admin with the platform's OAuth flow (the Accounts
+    page). Its tokens are kept encrypted (presets/tokens.py) and refreshed before they end; a token the platform
+    stops taking marks the account `broken`, with the reason, until it is connected again."""
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        BROKEN = "broken", "Needs connecting again"
+        REVOKED = "revoked", "Disconnected"
+
+    platform = models.CharField(max_length=16, choices=PLATFORM_CHOICES)
+    external_id = models.CharField(max_length=100, help_text="The account's id on the platform.")
+    handle = models.CharField(max_length=120, help_text="The account's name as the desk knows it, like @brand.")
+    sealed_token = models.TextField(blank=True, editable=False, help_text="The tokens, encrypted.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="When the access token ends.")
+    scope = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONNECTED)
+    problem = models.TextField(blank=True, help_text="Why it needs connecting again, in the platform's words.")
+    connected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    connected_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["platform", "handle"]
+        constraints = [models.UniqueConstraint(fields=["platform", "external_id"], name="one_account_per_platform_id")]
+        permissions = [("connect_account", "Can connect and disconnect the brand's platform accounts")]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} {self.handle}"
+
+
 class Destination(models.Model):
     """Where L7 hands a job's files on, set up by a desk admin (never typed into a preset: a preset picks one
     by name). A folder is a folder under EXPORT_DIR; a webhook is an https address on the public internet, or
@@ -61,6 +96,10 @@ class Destination(models.Model):
     class Kind(models.TextChoices):
         FOLDER = "folder", "Folder under the export folder"
         WEBHOOK = "webhook", "Webhook (POST with signed file links)"
+        INSTAGRAM = "instagram", "Instagram account"
+        TIKTOK = "tiktok", "TikTok account"
+        YOUTUBE = "youtube", "YouTube channel"
+        X = "x", "X account"
 
     name = models.SlugField(max_length=50, unique=True,
                             help_text="What presets call it (providers.distribution.name), like 'desk-folder'.")
@@ -68,6 +107,10 @@ class Destination(models.Model):
     folder = models.CharField(max_length=200, blank=True,
                               help_text="Folder: a folder inside EXPORT_DIR (blank: EXPORT_DIR itself).")
     url = models.URLField(max_length=500, blank=True, help_text="Webhook: the receiver's https address.")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="destinations",
+                                help_text="A platform: the connected account it publishes to.")
+    made_for_kids = models.BooleanField(default=False, help_text="YouTube: the videos are made for kids "
+                                                                  "(selfDeclaredMadeForKids).")
     profile = models.CharField(
         "encoding profile", max_length=16, default=DEFAULT_PROFILE,
         choices=[(name, profile.label) for name, profile in PROFILES.items()],
@@ -95,6 +138,12 @@ class Destination(models.Model):
                 contained(settings.PIPELINE["EXPORT_DIR"], self.folder)
             except OutsideFolder as exc:
                 raise ValidationError({"folder": str(exc)}) from None
+        elif self.kind in PLATFORMS:
+            if self.folder or self.url:
+                raise ValidationError({"url": "A platform destination publishes to its account; clear the folder "
+                                              "and the address."})
+            if self.account is None or self.account.platform != self.kind:
+                raise ValidationError({"account": f"Pick a connected {self.get_kind_display()}."})
         elif self.kind == self.Kind.WEBHOOK:
             if self.folder:
                 raise ValidationError({"folder": "A webhook destination has no folder; clear it."})
@@ -107,4 +156,8 @@ class Destination(models.Model):
 
     def spec(self) -> dict:
         """What L7 is given (pipeline.layers.l7_distribution): the kind, and the folder or the address."""
-        return {"name": self.name, "kind": self.kind, "folder": self.folder, "url": self.url, "profile": self.profile}
+        return {"name": self.name, "kind": self.kind, "folder": self.folder, "url": self.url, "profile": self.profile,
+                "account": self.account_id, "made_for_kids": self.made_for_kids}
+
+
+PLATFORMS = {choice for choice, _ in PLATFORM_CHOICES}

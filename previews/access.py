@@ -23,6 +23,9 @@ VIEW_PRESETS = ("presets.view_preset",)
 EDIT_PRESETS = ("presets.view_preset", "presets.change_preset")
 ADD_PRESETS = ("presets.view_preset", "presets.add_preset")
 UPLOAD_BRAND = ("presets.view_preset", "presets.change_preset", "presets.upload_brand_files")
+# Connecting the brand's platform accounts (their tokens publish in the brand's name): desk admins only.
+VIEW_ACCOUNTS = ("presets.view_account",)
+CONNECT_ACCOUNTS = ("presets.view_account", "presets.connect_account")
 
 # What each of the desk's groups may do (README: "Who may do what").
 DESK_GROUPS = {
@@ -33,6 +36,7 @@ DESK_GROUPS = {
                   + ["jobs.review_job", "jobs.rerun_job", "jobs.batch_review_job", "jobs.publish_unreviewed",
                      "presets.upload_brand_files",
                      *[f"presets.{action}_destination" for action in ("view", "add", "change", "delete")],
+                     "presets.view_account", "presets.connect_account",
                      *[f"jobs.{action}_{model}" for model in ("layerrun", "asset", "jobevent", "planversion", "render")
                        for action in ("view", "change")]],
 }

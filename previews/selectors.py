@@ -236,7 +236,20 @@ def render_summary(job: Job) -> dict | None:
             "poster": next((f for f in files if f["kind"] == "poster"), None)
             or next((f for f in files if f["kind"] == "slide"), None),
             "images": [f for f in files if f["kind"] in ("slide", "image")],
-            "distribution": l7.output if l7 else None, "deliveries": delivery_log(job)}
+            "distribution": l7.output if l7 else None, "deliveries": delivery_log(job),
+            "publications": publications_of(job)}
+
+
+def publications_of(job: Job) -> list[dict]:
+    """Each post made (or being made) on a platform account: where, its state, the post's id and link, the steps
+    and answers on the way, and when its figures were last read."""
+    from pipeline.publish import PLATFORM_LABELS
+
+    return [{"destination": p.destination, "platform": PLATFORM_LABELS.get(p.platform, p.platform),
+             "account": p.account.handle if p.account else "(disconnected)", "version": p.plan_version,
+             "state": p.get_state_display(), "published": p.state == p.State.PUBLISHED, "post_id": p.post_id,
+             "url": p.url, "log": p.log, "pulled_at": p.insights_pulled_at, "problem": p.insights_problem}
+            for p in job.publications.select_related("account").order_by("plan_version", "destination")]
 
 
 def differing_moments(version: PlanVersion, differences: dict[str, dict]) -> list[dict]:

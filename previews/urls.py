@@ -1,6 +1,6 @@
 from django.urls import path
 
-from previews import views
+from previews import accounts, views
 
 app_name = "previews"
 
@@ -42,4 +42,8 @@ urlpatterns = [
     path("presets/<slug:slug>/references/<str:name>/remove", views.preset_reference_remove,
          name="preset-reference-remove"),
     path("fonts/<str:name>", views.font_file, name="font"),
+    path("accounts/", accounts.accounts_page, name="accounts"),
+    path("accounts/connect/<str:platform>", accounts.account_connect, name="account-connect"),
+    path("accounts/callback/<str:platform>", accounts.account_callback, name="account-callback"),
+    path("accounts/<int:account_id>/disconnect", accounts.account_disconnect, name="account-disconnect"),
 ]

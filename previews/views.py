@@ -26,6 +26,7 @@ from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError, StoreError
 from presets.models import Preset
 from previews import access, selectors
+from previews.accounts import fetching_problem
 from previews.access import staff_required
 from previews.forms import FindJobsForm, RejectForm, StartJobForm
 from previews.media import OutsideJobFolder, clean_job_path, resolve_job_file
@@ -154,6 +155,7 @@ def job_detail(request, job_id):
                     and PresetConfig.model_validate(job.preset.config).providers.distribution is not None,
         "may_review": access.can(request.user, access.REVIEW),
         "may_skip": access.can(request.user, access.PUBLISH_UNREVIEWED),
+        "public_url_problem": fetching_problem(PresetConfig.model_validate(job.preset.config)),
     })
 
 

@@ -172,3 +172,54 @@ def with_delivery() -> Pipeline:
                    applies=l7_distribution.applies, cacheable=False)
     return Pipeline(layers=(base.layers[0], l2, base.layers[2], base.layers[3], l7), review_after="L3",
                     build_plan=build_plan)
+
+
+def _publishable_render(inputs: LayerInput, ctx: LayerContext) -> RenderResult:
+    """A small real render of each kind: a reel is an H.264/AAC MP4 made by FFmpeg (1 s), a carousel three slides,
+    a still one image, as the platforms are sent them."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    WORK_DONE[(ctx.job_id, "L6")] += 1
+    kind = inputs.preset.format.kind
+    files = []
+
+    def add(path, kind_of: str, **extra) -> None:
+        data = path.read_bytes()
+        ctx.record_asset(RecordedAsset(path=ctx.rel(path), kind=kind_of, sha256=hashlib.sha256(data).hexdigest()))
+        files.append(OutputFile(kind=kind_of, file=ctx.rel(path), sha256=hashlib.sha256(data).hexdigest(),
+                                bytes=len(data), **extra))
+
+    if kind == "reel":
+        path = ctx.layer_dir / "reel.mp4"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                        "color=c=0x102030:s=108x192:r=30:d=1", "-f", "lavfi", "-i", "sine=f=440:d=1:r=48000",
+                        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-movflags", "+faststart",
+                        str(path)], check=True, timeout=60)
+        add(path, "video", width=108, height=192, duration=1.0)
+    else:
+        for index in range(3 if kind == "carousel" else 1):
+            path = ctx.layer_dir / f"slide-{index + 1}.jpg"
+            Image.new("RGB", (108, 135), ("#102030", "#203040", "#304050")[index]).save(path, quality=90)
+            add(path, "slide" if kind == "carousel" else "image", width=108, height=135)
+    return RenderResult(plan_version=inputs.plan_version, files=files)
+
+
+def with_publishing() -> Pipeline:
+    """with_delivery, with an L6 that makes a real file of each kind to publish."""
+    base = with_delivery()
+    l6 = LayerSpec(name="L6", title="test render", run=_publishable_render, output_model=RenderResult,
+                   cacheable=False)
+    return Pipeline(layers=(*base.layers[:3], l6, base.layers[4]), review_after="L3", build_plan=plan_with_post)
+
+
+POST_CAPTION = "Bills at Chiefs: the line moved two points since Monday.\n\n21+ · Gambling problem? Call 1-800-GAMBLER"
+
+
+def plan_with_post(inputs: LayerInput, ctx: LayerContext) -> RenderPlan:
+    """The tiny plan with the post copy a reviewer approves with it (per job, so no two posts share a text)."""
+    plan = build_plan(inputs, ctx).model_dump(mode="json")
+    plan["post"] = {"caption": POST_CAPTION.replace("Monday", f"Monday ({ctx.job_id[:8]})"),
+                    "hashtags": ["#NFL", "#BillsMafia", "#ChiefsKingdom"], "alt_text": {"s1": "The matchup card"}}
+    return RenderPlan.model_validate(plan)

@@ -32,11 +32,14 @@ class EngagementReport(BaseModel):
     views: int = Field(ge=0, le=BIG)
     likes: int = Field(default=0, ge=0, le=BIG)
     shares: int = Field(default=0, ge=0, le=BIG)
+    comments: int = Field(default=0, ge=0, le=BIG)
+    saves: int = Field(default=0, ge=0, le=BIG)
+    reach: int = Field(default=0, ge=0, le=BIG)
     watch_time_s: float = Field(default=0.0, ge=0, le=float(BIG), allow_inf_nan=False,
                                 description="seconds watched in all, over every view")
     reported_at: AwareDatetime | None = None
 
-    @field_validator("views", "likes", "shares", "watch_time_s", mode="before")
+    @field_validator("views", "likes", "shares", "comments", "saves", "reach", "watch_time_s", mode="before")
     @classmethod
     def _numbers_not_flags(cls, value):
         if isinstance(value, bool):
@@ -88,6 +91,7 @@ def engagement_record(*, reports: Iterable, where: Callable[[int], str] = lambda
         for _, report in parsed:
             at = report.reported_at or now
             figures = {"views": report.views, "likes": report.likes, "shares": report.shares,
+                       "comments": report.comments, "saves": report.saves, "reach": report.reach,
                        "watch_time_s": report.watch_time_s, "reported_at": at}
             # get_or_create: two reporters sending the same post's first figures at once make one row.
             kept, created = Engagement.objects.select_for_update().get_or_create(

@@ -182,6 +182,19 @@ PROVIDER_SECRETS = {
     "webhook": {"api_key": env.WEBHOOK_SECRET, "base_url": ""},
 }
 
+# The platforms L7 publishes to, with the scopes each connection asks for (pipeline/publish/oauth.py).
+PLATFORM_SCOPES = {
+    "instagram": {"scopes": ("instagram_business_basic", "instagram_business_content_publish",
+                             "instagram_business_manage_insights"), "pkce": False, "scope_separator": ","},
+    "tiktok": {"scopes": ("user.info.basic", "video.publish", "video.list"), "scope_separator": ","},
+    "youtube": {"scopes": ("https://www.googleapis.com/auth/youtube.upload",
+                           "https://www.googleapis.com/auth/youtube.readonly",
+                           "https://www.googleapis.com/auth/yt-analytics.readonly")},
+    "x": {"scopes": ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")},
+}
+PLATFORMS = {name: {**values, **PLATFORM_SCOPES[name]} for name, values in env.PLATFORMS.items()}
+ACCOUNT_TOKEN_KEYS = env.ACCOUNT_TOKEN_KEYS
+
 METRICS_TOKEN = env.METRICS_TOKEN
 ENGAGEMENT_TOKEN = env.ENGAGEMENT_TOKEN
 

@@ -8,13 +8,32 @@ from pydantic import Field
 
 from pipeline.contracts.base import Contract
 
+DestinationKind = Literal["folder", "webhook", "instagram", "tiktok", "youtube", "x"]
+
+
+class Delivered(Contract):
+    """One destination's delivery: where it went and what it answered (a platform: the post's id and link)."""
+
+    name: str = Field(min_length=1)
+    destination: DestinationKind
+    location: str = Field(min_length=1, description="the folder written, the URL posted to, or the account")
+    delivered: list[str] = Field(min_length=1)
+    idempotency_key: str = Field(min_length=1)
+    status_code: int | None = None
+    post_id: str = ""
+    url: str = ""
+    note: str = ""
+
 
 class DistributionResult(Contract):
-    destination: Literal["folder", "webhook"]
+    # The first destination's, as before several could be named (earlier results and their readers keep it).
+    destination: DestinationKind
     location: str = Field(min_length=1, description="the folder written, or the URL posted to")
     delivered: list[str] = Field(min_length=1)
     idempotency_key: str = Field(min_length=1)
     status_code: int | None = None
+    # Every destination's, the first included, in the preset's order.
+    deliveries: list[Delivered] = []
 
 
 def analytics_id(job_id, plan_version: int) -> str:

@@ -83,6 +83,13 @@ class DestinationChoice(Contract):
     Its folder or address is the desk admin's; a preset only picks one."""
 
     name: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    also: list[Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")]] = Field(
+        default=[], max_length=8, description="more destinations the same files go to (the brand's platform "
+                                              "accounts beside the folder), each delivered exactly once")
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys([self.name, *self.also]))
 
 
 class Providers(Contract):

@@ -5,7 +5,8 @@ queued per path prefix and consumed one request at a time:
 
     "503", "500", "429:2" (429 with Retry-After: 2), "reset" (connection closed
     mid-answer), "slow:3" (answer after 3 s), "malformed" (a cut-off JSON body),
-    "schema" (valid JSON of the wrong shape), "404", "401"
+    "schema" (valid JSON of the wrong shape), "404", "401", "lost" (the request is carried out, then the
+    connection is cut before the answer)
 
 A probability mode (`transient_rate`) injects 503/429/reset/slow faults at random
 for load tests. Every request is recorded with its time.
@@ -118,6 +119,12 @@ def _make_handler(upstream: Upstream):
             if handler is None:
                 return self._answer(404, {}, b'{"error": "no such route"}')
             status, headers, payload = handler(seen)
+            if fault == "lost":
+                # The work was done and its answer never arrives (a cut connection, a proxy's timeout).
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
+                return
             if fault == "malformed":
                 payload = payload[: max(1, len(payload) // 2)]
             elif fault == "schema":
@@ -138,6 +145,9 @@ def _make_handler(upstream: Upstream):
 
         def do_POST(self) -> None:
             self._serve("POST")
+
+        def do_PUT(self) -> None:
+            self._serve("PUT")
 
     return Handler
 

@@ -21,6 +21,7 @@ from jobs.models import Job
 from pipeline import registry
 from pipeline.context import LayerContext
 from pipeline.registry import LayerSpec, Pipeline
+from presets import accounts
 from presets.models import Destination
 
 S = Job.Status
@@ -96,13 +97,17 @@ def layer_context(job_id, layer: str, work_dir: Path, **kwargs) -> LayerContext:
     """The context every layer runs with: its folder, secrets from settings, Django's cache."""
     from django.core.cache import cache
 
+    from jobs.services.publishing import publication_ledger
+
     # The destinations a desk admin set up, by name: L7 delivers to the one its preset picks.
     destinations = {d.name: d.spec() for d in Destination.objects.all()}
-    options = {**settings.PIPELINE, "BRAND_DIR": files.brand_folder(), "DESTINATIONS": destinations}
+    options = {**settings.PIPELINE, "BRAND_DIR": files.brand_folder(), "DESTINATIONS": destinations,
+               "PLATFORMS": {name: {"api_url": c["api_url"]} for name, c in settings.PLATFORMS.items()}}
     return LayerContext(job_id=str(job_id), layer=layer, work_dir=work_dir, secrets=settings.PROVIDER_SECRETS,
                         options=options, cache=cache, logger=logging.getLogger(f"pipeline.{layer}"),
                         scenes=files.scenes_for(job_id),
-                        file_link=lambda rel, expires: files.job_file_link(job_id, rel, expires), **kwargs)
+                        file_link=lambda rel, expires: files.job_file_link(job_id, rel, expires),
+                        account=accounts.for_pipeline, publication=publication_ledger(job_id), **kwargs)
 
 
 
