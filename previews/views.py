@@ -26,8 +26,8 @@ from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError, StoreError
 from presets.models import Preset
 from previews import access, selectors
-from previews.accounts import fetching_problem
 from previews.access import staff_required
+from previews.accounts import fetching_problem
 from previews.forms import FindJobsForm, RejectForm, StartJobForm
 from previews.media import OutsideJobFolder, clean_job_path, resolve_job_file
 from previews.ranges import file_response

@@ -281,7 +281,8 @@ class TikTok:
                                      "upload_url": f"{self.upstream.url}/upload/?upload_id={upload_id}"})
             if seen.path == "/v2/post/publish/content/init/":
                 photos = (body.get("source_info") or {}).get("photo_images") or []
-                if body.get("media_type") != "PHOTO" or not photos or not all(str(u).startswith("http") for u in photos):
+                links = all(str(u).startswith("http") for u in photos)
+                if body.get("media_type") != "PHOTO" or not photos or not links:
                     return self._answer({}, 400, "invalid_params", "photo_images is invalid")
                 publish_id = f"p_pub_url~v2.{next_id()}"
                 self.uploads[publish_id] = {"publish_id": publish_id, "status": "PROCESSING_DOWNLOAD",

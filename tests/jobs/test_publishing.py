@@ -354,8 +354,8 @@ def test_connecting_an_account_through_the_platform_with_pkce(desk, staff_user, 
     assert "does not belong to a connection started here" in forged.content.decode()
     assert not Account.objects.filter(platform="x").exists()
 
-    client.post("/studio/accounts/connect/x")
-    query = {k: v[0] for k, v in parse_qs(urlsplit(client.post("/studio/accounts/connect/x")["Location"]).query).items()}
+    consent = urlsplit(client.post("/studio/accounts/connect/x")["Location"])
+    query = {k: v[0] for k, v in parse_qs(consent.query).items()}
     code = desk.x.oauth.issue_code(desk.x.user_id, query["code_challenge"], query["redirect_uri"])
     done = client.get("/studio/accounts/callback/x", {"code": code, "state": query["state"]}, follow=True)
     page = done.content.decode()
