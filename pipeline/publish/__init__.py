@@ -178,7 +178,11 @@ class PlatformAPI:
         error.redeliver = retryable
         return error
 
-    def wait(self, what: str, check: Callable[[], str | None], *, first_s: float = 1.0, most_s: float = 600.0,
+    # At most this long in one attempt (well under the layer's task timeout): past it the delivery is tried again
+    # later, and the ledger makes it go on waiting for the same upload rather than start another.
+    WAIT_MOST_S = 300.0
+
+    def wait(self, what: str, check: Callable[[], str | None], *, first_s: float = 1.0, most_s: float = WAIT_MOST_S,
              every_max_s: float = 15.0) -> str:
         """Poll `check` (None: not yet; text: done) with a growing pause, for at most `most_s`."""
         waited, pause = 0.0, first_s

@@ -118,7 +118,7 @@ def _done(api: PlatformAPI, publish_id: str, ledger) -> Published:
         ids = data.get("publicaly_available_post_id") or []
         return str(ids[0]) if isinstance(ids, list) and ids else ""
 
-    post_id = api.wait("TikTok's processing and moderation", check, most_s=900)
+    post_id = api.wait("TikTok's processing and moderation", check)
     handle = api.account.handle.lstrip("@")
     url = f"https://www.tiktok.com/@{handle}/video/{post_id}" if post_id else ""
     note = "" if post_id else "posted; TikTok gives no public id while the post is private"
