@@ -96,7 +96,7 @@ def insights_pull_due(*, now=None) -> dict:
     due = Publication.objects.filter(state=Publication.State.PUBLISHED, insights_due_at__lte=now).exclude(
         post_id="").select_related("job")
     for publication in due:
-        if not Render.objects.filter(job_id=publication.job_id, plan_version=publication.plan_version).exists():
+        if not Render.objects.filter(analytics_id=analytics_id(publication.job_id, publication.plan_version)).exists():
             Publication.objects.filter(pk=publication.pk).update(insights_due_at=None,
                                                                  insights_problem="no render of this version")
             continue
