@@ -7,7 +7,8 @@ from jobs.models import Job
 from jobs.services import TRANSITIONS, IllegalTransition, job_transition
 
 ALL = [choice for choice, _ in Job.Status.choices]
-LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in targets]
+# Sorted: the targets are sets, and every pytest-xdist worker must collect the same tests in the same order.
+LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets)]
 ILLEGAL = [(a, b) for a, b in itertools.product(ALL, ALL) if b not in TRANSITIONS[a]]
 
 
