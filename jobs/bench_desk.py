@@ -268,7 +268,7 @@ class DeskBench:
         jobs = [to_review(500 + index) for index in range(self.job_count)]
         from django.contrib.auth.models import Group
 
-        from previews.access import desk_groups_ensure
+        from core.access import desk_groups_ensure
 
         desk_groups_ensure()
         users = [get_user_model().objects.get_or_create(username=f"bench-reviewer-{i}", defaults={"is_staff": True})[0]

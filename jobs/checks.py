@@ -8,7 +8,8 @@ from django.core.checks import Error, register
 @register()
 def task_timeouts_below_retry(app_configs, **kwargs) -> list[Error]:
     """Every task's timeout must be below django-q2's `retry`, or a task still running is delivered again."""
-    from jobs.services.runner import current_pipeline, task_timeout
+    from core.pipelines import current_pipeline
+    from jobs.services.runner import task_timeout
 
     cluster = settings.Q_CLUSTER
     errors = []

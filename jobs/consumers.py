@@ -45,7 +45,7 @@ NOT_FOUND = 4404
 
 def _may_watch(user) -> bool:
     """The sockets follow the studio's rule for reading jobs (previews.access): staff who may view jobs."""
-    from previews.access import VIEW_JOBS, can
+    from core.access import VIEW_JOBS, can
 
     return can(user, VIEW_JOBS)
 

@@ -78,16 +78,16 @@ def check_disk() -> tuple[bool, str]:
 
 def check_store() -> tuple[bool, str]:
     """With object storage: the bucket answers (a listing of one key)."""
-    from jobs.files import _bucket
+    from core.store import bucket
 
-    bucket = _bucket()
-    if bucket is None:
+    store = bucket()
+    if store is None:
         return True, "local disk"
     try:
-        next(iter(bucket.keys("brand/")), None)
+        next(iter(store.keys("brand/")), None)
     except StoreError as exc:
         return False, exc.message
-    return True, f"bucket {bucket.name} answers"
+    return True, f"bucket {store.name} answers"
 
 
 def check_ffmpeg() -> tuple[bool, str]:

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 
-from jobs.folders import job_folder
+from core.folders import job_folder
 
 
 class Outcome(models.TextChoices):

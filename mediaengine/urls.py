@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from jobs import views as ops
-from previews import views as studio
+from previews.views import files as studio_files
 
 admin.site.site_header = "Media Engine"
 admin.site.site_title = "Media Engine"
@@ -21,5 +21,5 @@ urlpatterns = [
     path("metrics", ops.metrics, name="metrics"),
     path("engagement", ops.engagement, name="engagement"),
     # A webhook's signed file links: the token is the credential (no login), and it expires.
-    path("files/<str:token>", studio.file_link, name="file-link"),
+    path("files/<str:token>", studio_files.file_link, name="file-link"),
 ]

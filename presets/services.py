@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils.text import slugify
 from PIL import Image
 
-from jobs.files import brand_fetch, brand_publish, scratch_root
+from core.folders import scratch_root
+from core.store import brand_fetch, brand_publish
 from pipeline.context import LayerContext
 from pipeline.contracts import JobInputs, PresetConfig
 from pipeline.motion import still_time
@@ -192,7 +193,7 @@ def _sample_specs(pipeline):
 def sample_outputs(config: PresetConfig):
     """The sample matchup's L1..L5 outputs for this preset (offline providers), computed once and kept in
     MEDIA_ROOT/presets/samples/<key>/; returns (pipeline, outputs, folder)."""
-    from jobs.services.runner import current_pipeline
+    from core.pipelines import current_pipeline
 
     pipeline = current_pipeline()
     offline = _offline(config)
@@ -251,7 +252,7 @@ def sample_plan(config: PresetConfig, work_dir: Path | None = None, *, measure_f
     if work_dir is None:
         pipeline, outputs, folder = sample_outputs(config)
     else:
-        from jobs.services.runner import current_pipeline
+        from core.pipelines import current_pipeline
 
         pipeline, folder = current_pipeline(), Path(work_dir) / "sample"
         _compute_sample(pipeline, _offline(config), folder)

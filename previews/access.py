@@ -1,8 +1,6 @@
-"""Who may do what in the studio: Django's permissions, the same ones the admin checks.
-
-Pages send anonymous users to log in; JSON endpoints answer 403 in JSON. A view names the permissions
-it needs for reading (GET) and, where it differs, for changing (POST). The desk's groups are made by
-`manage.py setup` (desk_groups_ensure): reviewers, designers and desk admins.
+"""The studio's gate: pages send anonymous users to log in; JSON endpoints answer 403 in JSON. A view names the
+permissions it needs for reading (GET) and, where it differs, for changing (POST). The rules themselves (the
+permission sets, the desk's groups, `can`) are core/access.py's; the views name them through this module.
 """
 from __future__ import annotations
 
@@ -11,40 +9,22 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseForbidden, JsonResponse
 
-VIEW_JOBS = ("jobs.view_job",)
-START_JOBS = ("jobs.view_job", "jobs.add_job")
-REVIEW = ("jobs.view_job", "jobs.review_job")
-RERUN = ("jobs.view_job", "jobs.rerun_job")
-BATCH = ("jobs.view_job", "jobs.review_job", "jobs.batch_review_job")
-# Rendering and delivering a plan nobody looked at: skip preview, "Render without review" at the start, a
-# preset with review off. Its own permission: only the desk admin group has it.
-PUBLISH_UNREVIEWED = ("jobs.view_job", "jobs.review_job", "jobs.publish_unreviewed")
-VIEW_PRESETS = ("presets.view_preset",)
-EDIT_PRESETS = ("presets.view_preset", "presets.change_preset")
-ADD_PRESETS = ("presets.view_preset", "presets.add_preset")
-UPLOAD_BRAND = ("presets.view_preset", "presets.change_preset", "presets.upload_brand_files")
-# Connecting the brand's platform accounts (their tokens publish in the brand's name): desk admins only.
-VIEW_ACCOUNTS = ("presets.view_account",)
-CONNECT_ACCOUNTS = ("presets.view_account", "presets.connect_account")
-
-# What each of the desk's groups may do (README: "Who may do what").
-DESK_GROUPS = {
-    "reviewer": [*START_JOBS, "jobs.review_job", "jobs.rerun_job", "jobs.batch_review_job", *VIEW_PRESETS],
-    "designer": [*START_JOBS, *EDIT_PRESETS, "presets.add_preset", "presets.upload_brand_files"],
-    "desk admin": [f"{app}.{action}_{model}" for app, model in (("jobs", "job"), ("presets", "preset"))
-                   for action in ("view", "add", "change", "delete")]
-                  + ["jobs.review_job", "jobs.rerun_job", "jobs.batch_review_job", "jobs.publish_unreviewed",
-                     "presets.upload_brand_files",
-                     *[f"presets.{action}_destination" for action in ("view", "add", "change", "delete")],
-                     "presets.view_account", "presets.connect_account",
-                     *[f"jobs.{action}_{model}" for model in ("layerrun", "asset", "jobevent", "planversion", "render")
-                       for action in ("view", "change")]],
-}
-
-
-def can(user, perms) -> bool:
-    """Staff with every permission in `perms` (superusers have them all)."""
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff and user.has_perms(perms))
+from core.access import (  # noqa: F401 (the views name the rules through this module)
+    ADD_PRESETS,
+    BATCH,
+    CONNECT_ACCOUNTS,
+    DESK_GROUPS,
+    EDIT_PRESETS,
+    PUBLISH_UNREVIEWED,
+    RERUN,
+    REVIEW,
+    START_JOBS,
+    UPLOAD_BRAND,
+    VIEW_ACCOUNTS,
+    VIEW_JOBS,
+    VIEW_PRESETS,
+    can,
+)
 
 
 def staff_required(api: bool = False, perms=VIEW_JOBS, post_perms=None):
@@ -70,19 +50,3 @@ def staff_required(api: bool = False, perms=VIEW_JOBS, post_perms=None):
         return wrapped
 
     return decorate
-
-
-def desk_groups_ensure() -> dict[str, int]:
-    """Create the desk's groups with their permissions (idempotent); returns how many each holds."""
-    from django.contrib.auth.models import Group, Permission
-
-    counts = {}
-    for name, perms in DESK_GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        wanted = []
-        for dotted in dict.fromkeys(perms):
-            app_label, codename = dotted.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(wanted)
-        counts[name] = len(wanted)
-    return counts

@@ -6,10 +6,11 @@ import datetime as dt
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
+from core.pipelines import current_pipeline
 from jobs.files import job_files_fetch
 from jobs.models import Job, LayerRun, PlanVersion
 from jobs.selectors import built_plan_version, game_data, game_timing, job_labels, latest_draft
-from jobs.services import InvalidInput, current_pipeline, plan_preview
+from jobs.services import InvalidInput, plan_preview
 from jobs.services.calendar import is_sample
 from jobs.services.collaboration import comment_payload, viewers_of
 from jobs.services.drafts import draft_payload

@@ -56,10 +56,10 @@ def preset(db):
 
 
 def desk_member(username: str, *groups: str):
-    """A staff user in the given desk groups (previews.access.DESK_GROUPS), made as `setup` makes them."""
+    """A staff user in the given desk groups (core.access.DESK_GROUPS), made as `setup` makes them."""
     from django.contrib.auth.models import Group
 
-    from previews.access import desk_groups_ensure
+    from core.access import desk_groups_ensure
 
     desk_groups_ensure()
     user = get_user_model().objects.create_user(username, password=f"pw-{username}", is_staff=True)

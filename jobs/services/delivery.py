@@ -10,11 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from core.pipelines import current_pipeline
 from jobs.locks import job_for_update
 from jobs.models import Job
 from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
-from jobs.services.runner.queueing import current_pipeline, enqueue_layer
+from jobs.services.runner.queueing import enqueue_layer
 from jobs.services.state import IllegalTransition, job_transition
 
 logger = logging.getLogger("jobs")

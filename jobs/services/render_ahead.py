@@ -17,10 +17,11 @@ import logging
 from django.conf import settings
 from django.db.models import F
 
+from core.pipelines import current_pipeline
 from jobs.models import Job
 from jobs.services.errors import InvalidInput
 from jobs.services.review import BUSY, adjusted_plan, parse_adjustments
-from jobs.services.runner.queueing import current_pipeline, layer_context, queue_render_ahead, render_ahead_want
+from jobs.services.runner.queueing import layer_context, queue_render_ahead, render_ahead_want
 from jobs.shutdown import stopping
 from pipeline.contracts import JobInputs, PresetConfig
 from pipeline.errors import PipelineError

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
+from core.pipelines import current_pipeline
 from jobs.files import job_files_fetch
 from jobs.locks import job_for_update
 from jobs.models import Job, Outcome, PlanVersion
@@ -15,7 +16,7 @@ from jobs.selectors import built_plan_version, game_timing, next_plan_number
 from jobs.services.drafts import draft_commit, draft_state, who
 from jobs.services.errors import InvalidInput
 from jobs.services.events import event_record
-from jobs.services.runner.queueing import current_pipeline, enqueue_layer, layer_context
+from jobs.services.runner.queueing import enqueue_layer, layer_context
 from jobs.services.state import IllegalTransition, job_transition
 from pipeline.contracts import Adjustments, JobInputs, PresetConfig, RenderPlan
 from pipeline.design import TextTooLong

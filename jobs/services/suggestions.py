@@ -8,13 +8,14 @@ import logging
 from django.core.cache import cache
 from django.db import transaction
 
+from core.pipelines import current_pipeline
 from jobs import files
 from jobs.locks import job_for_update
 from jobs.models import Asset, Job
 from jobs.services.collaboration import NotInReview
 from jobs.services.errors import InvalidInput
 from jobs.services.review import adjusted_plan, parse_adjustments
-from jobs.services.runner import current_pipeline, gather_inputs, layer_context, save_assets
+from jobs.services.runner import gather_inputs, layer_context, save_assets
 from pipeline import suggestions
 from pipeline.contracts import PresetConfig, RenderPlan
 from pipeline.errors import PipelineError

@@ -126,7 +126,7 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 SIGNED_URL_SECONDS = env.SIGNED_URL_SECONDS
 PUBLIC_URL = env.PUBLIC_URL.rstrip("/")
-# Media is never served as plain static files: previews/views.py checks the user
+# Media is never served as plain static files: previews/views/files.py checks the user
 # and the path first.
 MEDIA_URL = "/media/"
 

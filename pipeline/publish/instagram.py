@@ -104,8 +104,16 @@ def _status(api: PlatformAPI, container: str) -> str:
     return status
 
 
-def _ready(api: PlatformAPI, container: str) -> str:
-    return api.wait("the file's processing", lambda: s if (s := _status(api, container)) != "IN_PROGRESS" else None)
+def _ready(api: PlatformAPI, *containers: str) -> None:
+    """Wait for every container at once (a carousel's slides are processed side by side): one poll of each
+    still in progress per pause."""
+    waiting = list(containers)
+
+    def check():
+        waiting[:] = [c for c in waiting if _status(api, c) == "IN_PROGRESS"]
+        return None if waiting else "ready"
+
+    api.wait("the file's processing", check)
 
 
 def _permalink(api: PlatformAPI, media_id: str) -> str:
@@ -154,8 +162,7 @@ def publish(base_url: str, account, piece: Piece, ledger) -> Published:
             for image in piece.images[:CAROUSEL_MAX]:
                 children.append(_container(api, image_url=image.url, is_carousel_item="true", alt_text=image.alt))
                 ledger.write(state="preparing", steps={**steps, "children": children})
-            for child in children:
-                _ready(api, child)
+            _ready(api, *children)
             container = _container(api, media_type="CAROUSEL", children=",".join(children), caption=piece.text)
         else:
             image = piece.images[0]

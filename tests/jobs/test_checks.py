@@ -1,6 +1,7 @@
 """The job machine's configuration checks (jobs/checks.py)."""
+from core.pipelines import current_pipeline
 from jobs.checks import task_timeouts_below_retry
-from jobs.services.runner import current_pipeline, task_timeout
+from jobs.services.runner import task_timeout
 
 
 def test_every_task_timeout_is_below_the_cluster_retry_as_shipped(settings):

@@ -5,8 +5,9 @@ import hashlib
 import pytest
 import requests
 
+from core.store import Bucket
 from jobs import services
-from jobs.files import _Bucket, job_key
+from jobs.files import job_key
 from jobs.models import Asset, Job
 from pipeline.errors import StoreError
 from pipeline.media import ffmpeg
@@ -112,7 +113,7 @@ def test_bytes_that_do_not_match_their_recorded_checksum_are_never_stored(object
 
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * 1000)
-    bucket = _Bucket(default_storage)
+    bucket = Bucket(default_storage)
     with pytest.raises(StoreError, match="other bytes than were recorded"):
         bucket.put_file(path, "jobs/x/f.bin", hashlib.sha256(b"something else").hexdigest())
     assert object_store.keys("jobs/x/") == []

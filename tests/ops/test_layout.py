@@ -1,11 +1,24 @@
 """The house's layout: the project's modules import each other without a loop (module-level imports; an import
-inside a function is a loop put off, and counts too)."""
+inside a function is a loop put off, and counts too), and every import goes down the floors, never up:
+pipeline (knows no Django) < the settings and core (files, the desk's rules, the pipeline in force) < presets
+< jobs < previews < the project's entry points (urls, asgi, the server)."""
 import ast
 from pathlib import Path
 
 from django.conf import settings
 
-PACKAGES = ("jobs", "pipeline", "presets", "previews", "mediaengine")
+PACKAGES = ("jobs", "pipeline", "presets", "previews", "mediaengine", "core")
+FLOORS = {"pipeline": 0, "mediaengine.env": 1, "mediaengine.settings": 1, "core": 1, "presets": 2, "jobs": 3,
+          "previews": 4, "mediaengine": 5}
+
+
+def floor_of(module: str) -> int:
+    """The floor of the longest prefix FLOORS names (mediaengine.settings.dev: a setting; mediaengine.urls: top)."""
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in FLOORS:
+            return FLOORS[".".join(parts[:end])]
+    raise AssertionError(f"{module} is on no floor: add its package to FLOORS")
 
 
 def _modules() -> dict[str, Path]:
@@ -53,3 +66,11 @@ def test_no_module_imports_itself_round_a_loop():
         if name not in state:
             visit(name)
     assert loops == []
+
+
+def test_every_import_goes_down_the_floors():
+    modules = _modules()
+    upward = sorted(f"{name} (floor {floor_of(name)}) imports {dep} (floor {floor_of(dep)})"
+                    for name, path in modules.items() for dep in _imports(path, modules)
+                    if floor_of(dep) > floor_of(name))
+    assert upward == []

@@ -54,7 +54,7 @@ def test_the_sample_is_computed_once_and_reused_across_edits(staff_client, shipp
     calls = []
     original = l4_audio.run
     monkeypatch.setattr(l4_audio, "run", lambda *a, **k: calls.append(1) or original(*a, **k))
-    from jobs.services.runner.queueing import _load
+    from core.pipelines import _load
 
     _load.cache_clear()  # the pipeline is rebuilt with the counted L4
     config = json.loads(json.dumps(shipped.config))

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.database import require_database
 from jobs import services
-from jobs.management.database import require_database
 from jobs.models import Job
 from jobs.selectors import latest_plan_version
 from pipeline.contracts import RenderPlan

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.database import require_database
 from jobs import services
-from jobs.management.database import require_database
 from presets.models import Preset
 
 

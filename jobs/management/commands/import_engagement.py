@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.management.database import require_database
+from core.database import require_database
 from jobs.services import InvalidInput
 from jobs.services.engagement import engagement_record
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.management.database import require_database
+from core.database import require_database
 from jobs.services.calendar import calendar_plan
 from pipeline.errors import PipelineError
 from presets.models import Preset

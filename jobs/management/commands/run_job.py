@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from core.database import require_database
 from jobs import services
-from jobs.management.database import require_database
 from jobs.models import Job
 from jobs.services.runner import next_unfinished
 

@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.management.database import require_database
+from core.database import require_database
 
 
 class Command(BaseCommand):

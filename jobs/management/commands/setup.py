@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from jobs.files import bucket_cors_ensure
+from core.access import desk_groups_ensure
+from core.store import bucket_cors_ensure
 from jobs.schedules import ensure_schedules
-from previews.access import desk_groups_ensure
 
 
 def admin_password_file() -> Path:

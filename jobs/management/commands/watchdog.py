@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from core.database import require_database
 from jobs import services
-from jobs.management.database import require_database
 
 
 class Command(BaseCommand):

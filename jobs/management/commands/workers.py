@@ -2,8 +2,8 @@ from django.conf import settings
 from django_q.cluster import Cluster
 from django_q.management.commands import qcluster
 
+from core.database import require_database
 from jobs import shutdown
-from jobs.management.database import require_database
 
 
 class StoppingCluster(Cluster):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pydantic import ValidationError
 
+from core.pipelines import current_pipeline
 from jobs import selectors
 from jobs.models import Asset, Job, LayerRun, Outcome, PlanVersion, Render
 from jobs.selectors import next_plan_number
@@ -15,7 +16,7 @@ from jobs.services.delivery import delivery_retry_later, delivery_wait
 from jobs.services.describing import job_describe
 from jobs.services.events import event_record
 from jobs.services.runner.inputs import build_plan_for, gather_inputs
-from jobs.services.runner.queueing import current_pipeline, enqueue_layer, layer_context, render_ahead_want
+from jobs.services.runner.queueing import enqueue_layer, layer_context, render_ahead_want
 from jobs.services.state import job_transition
 from pipeline.context import RecordedAsset
 from pipeline.contracts import PresetConfig, RenderPlan

@@ -16,6 +16,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
+from core.pipelines import current_pipeline
 from jobs import files
 from jobs.locks import job_for_update, layer_run_for_update
 from jobs.models import Job, LayerRun
@@ -24,7 +25,7 @@ from jobs.services.runner import claiming
 from jobs.services.runner.advancing import advance, fail, save_assets
 from jobs.services.runner.claiming import Claim
 from jobs.services.runner.inputs import build_plan_for, finished_output, gather_inputs, runnable
-from jobs.services.runner.queueing import current_pipeline, enqueue_helpers, layer_context
+from jobs.services.runner.queueing import enqueue_helpers, layer_context
 from pipeline.context import RecordedAsset
 from pipeline.contracts.base import non_finite_path
 from pipeline.errors import ContractError, PipelineError, StoreError

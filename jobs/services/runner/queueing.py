@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import functools
 import logging
 import uuid
 from collections.abc import Iterator
@@ -16,9 +15,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.pipelines import current_pipeline
 from jobs import files
 from jobs.models import Job
-from pipeline import registry
 from pipeline.context import LayerContext
 from pipeline.registry import LayerSpec, Pipeline
 from presets import accounts
@@ -27,15 +26,6 @@ from presets.models import Destination
 S = Job.Status
 # A queued render-ahead task not started for this long is taken for lost, and another may be queued.
 QUEUED_STALE = timedelta(minutes=10)
-
-
-@functools.cache
-def _load(dotted: str) -> Pipeline:
-    return registry.load(dotted)
-
-
-def current_pipeline() -> Pipeline:
-    return _load(settings.PIPELINE["FACTORY"])
 
 
 _inline_queue: contextvars.ContextVar[list | None] = contextvars.ContextVar("inline_queue", default=None)

@@ -9,12 +9,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.pipelines import current_pipeline
 from jobs.locks import job_for_update, layer_run_for_update
 from jobs.models import Job, LayerRun
 from jobs.services.events import event_record
 from jobs.services.runner.claiming import abandon
 from jobs.services.runner.inputs import next_unfinished
-from jobs.services.runner.queueing import current_pipeline, enqueue_layer
+from jobs.services.runner.queueing import enqueue_layer
 from pipeline.log_context import job_context
 
 logger = logging.getLogger("jobs")

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.management.database import require_database
+from core.database import require_database
 from presets.models import Preset
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
