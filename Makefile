@@ -19,8 +19,9 @@ run: system-run $(STAMP)
 	$(PY) manage.py setup
 	$(PY) manage.py serve
 
+# The suite on every core (pytest-xdist; each worker its own test database and Redis database).
 test: system-test $(STAMP) $(NODE_STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 # The README's pictures (docs/*.png), made by the browser tests that draw them; a plain test run leaves docs/ alone.
 screenshots: system-test $(STAMP)

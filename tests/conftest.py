@@ -6,8 +6,15 @@ from tests.pipelines import WORK_DONE
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests last: they are the slowest, and a failure elsewhere should show first."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    """Browser tests last when the suite runs in one process: they are the slowest, and a failure elsewhere should
+    show first. Across pytest-xdist's workers they go first instead, the longest work handed out before the short
+    (the workers then finish together rather than one waiting on the other's last browser)."""
+    slow_first = bool(getattr(config.option, "numprocesses", None))
+    def slow(item) -> bool:
+        return item.get_closest_marker("browser") is not None or (
+            slow_first and item.get_closest_marker("heavy") is not None)
+
+    items.sort(key=lambda item: slow(item) != slow_first)
 
 
 REEL_CONFIG = {"format": {"kind": "reel", "width": 1080, "height": 1920, "fps": 30}}

@@ -134,6 +134,19 @@ def matchups(draw):
                                    "game_time": base.game_time + dt.timedelta(days=draw(st.integers(0, 60)))})
 
 
+@pytest.mark.parametrize("slug", ["reel_hype", "carousel_illustrated"])
+@pytest.mark.parametrize("variant", [0, 1, 2])
+def test_two_players_on_the_same_stat_with_no_form_are_not_said_alike(slug, variant):
+    """Found by the property test below: two props of one stat at different lines, with no form to quote, said
+    "... shots on goal. The ..." twice."""
+    base = SLATE[0]
+    props = [base.props[0].model_copy(update={"id": f"p{i}", "player": name, "label": "Shots on Goal",
+                                               "line": line, "season_avg": None, "last5_avg": None, "last5": []})
+             for i, (name, line) in enumerate([("Aaa Aaa", 1.0), ("Aaa Aaaa", 2.0)])]
+    for slot in (None, *range(8)):
+        holds_the_rules(*write(base.model_copy(update={"props": props}), slug, variant=variant, slot=slot))
+
+
 @given(matchup=matchups(), slug=st.sampled_from(["reel_hype", "carousel_illustrated"]), variant=st.integers(0, 2),
        slot=st.one_of(st.none(), st.integers(0, 999)))
 @settings(max_examples=60, deadline=None)

@@ -98,7 +98,9 @@ FORM_SENTENCES = {
 # A bet already said in the piece (two players on the same line of the same stat) is not said again in full.
 SAME_BET = ["Same bet on {player}: {side} {line}.", "{player} gets the same call, {side} {line}.",
             "Add {player}, {side} {line} too."]
-NO_FORM = ["The matchup sets up for it.", "The spot is right for it.", "We like how this one sets up.",
+# Each opens with a word of its own: after two openers that end on the same stat ("... shots on goal."), two
+# that began alike would say a phrase of four words twice.
+NO_FORM = ["The matchup sets up for it.", "This spot is right for it.", "We like how this one sets up.",
            "It's a good spot for him."]
 
 
