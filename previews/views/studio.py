@@ -16,7 +16,7 @@ from jobs.models import Job, JobEvent
 from jobs.services.calendar import is_sample, slate_for
 from pipeline.contracts import PresetConfig
 from pipeline.errors import PipelineError
-from presets.models import Preset
+from presets.models import Account, Preset
 from previews import access, selectors
 from previews.access import staff_required
 from previews.forms import FindJobsForm, StartJobForm
@@ -51,7 +51,9 @@ def studio_index(request):
                                                    "archivable": services.ARCHIVABLE,
                                                    "may_review": access.can(request.user, access.REVIEW),
                                                    "last_event": last_event,
-                                                   "notices": selectors.comment_notices(), "sample": sample},
+                                                   "notices": selectors.comment_notices(), "sample": sample,
+                                                   "broken_accounts": Account.objects.filter(
+                                                       status=Account.Status.BROKEN)},
                   status=400 if request.method == "POST" else 200)
 
 

@@ -283,6 +283,8 @@ def test_an_expired_token_is_refreshed_and_a_revoked_one_marks_the_account(desk,
     client.force_login(staff_user)
     page = client.get("/studio/accounts/").content.decode()
     assert "Needs connecting again" in page and len(desk.tiktok.posts) == 1
+    studio = client.get("/studio/").content.decode()
+    assert "TikTok account @gridironedge needs connecting again" in studio  # the desk is told where it works
 
 
 def test_an_instagram_token_near_its_end_is_renewed_before_use(desk, staff_user):
