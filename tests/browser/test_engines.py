@@ -77,7 +77,7 @@ def drive(engine: str, live_stack, client, user, job, times, *, approve: bool, d
             "approve": approve}
     os.environ["WEBKIT_DRIVER_URL"] = driver_url
     done = subprocess.run(["node", SCRIPT, json.dumps(args)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, (done.stderr or done.stdout)[-3000:]  # the script's report carries its failure
     return json.loads(done.stdout)
 
 

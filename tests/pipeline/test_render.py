@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -267,22 +268,35 @@ def use_binary():
     ffmpeg.configure(None)
 
 
-def running(marker: str) -> list[str]:
-    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
-    return out.stdout.split()
+def alive(pids: list[int]) -> list[int]:
+    """Those of `pids` still running (a zombie waiting to be reaped has stopped: it counts as gone)."""
+    found = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            found.append(pid)
+    return found
 
 
 def test_a_hanging_ffmpeg_is_killed_at_the_timeout(tmp_path, use_binary):
-    use_binary(fake_ffmpeg(tmp_path, "sleep 300 & sleep 301\n"))
+    # The fake's own children, by pid: a look by name would also see another test's processes (the suite runs on
+    # several workers at once).
+    pids = tmp_path / "pids"
+    use_binary(fake_ffmpeg(tmp_path, f"sleep 300 & echo $! >> {pids}\nsleep 301 & echo $! >> {pids}\nwait\n"))
     started = time.monotonic()
     with pytest.raises(FFmpegError, match="longer than 1 s"):
         ffmpeg.run(["-i", "x"], timeout=1)
     assert time.monotonic() - started < 5
+    children = [int(line) for line in pids.read_text().split()]
+    assert len(children) == 2
     # killed with its process group; a loaded machine may take a moment to reap them (the suite saw 0.2 s miss)
     deadline = time.monotonic() + 3
-    while running("sleep 30[01]") and time.monotonic() < deadline:
+    while alive(children) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert running("sleep 30[01]") == []
+    assert alive(children) == []
 
 
 def test_a_failing_ffmpeg_is_a_render_error_quoting_stderr(plan, tmp_path, use_binary):
