@@ -91,6 +91,14 @@ class OAuthServer:
         account_id, until = self.access.get(token, (None, 0))
         return account_id if account_id and until > time.monotonic() else None
 
+    def grant(self, params: dict, *, turns_refresh: bool = True) -> str | None:
+        """The account a token request is for: its refresh token's (used up when the platform turns them, as
+        TikTok and X do; kept, as Google does), or its code's with the PKCE verifier; None when refused."""
+        if params.get("grant_type") == "refresh_token":
+            token = params.get("refresh_token", "")
+            return self.refresh.pop(token, None) if turns_refresh else self.refresh.get(token)
+        return self.redeem(params.get("code", ""), params.get("code_verifier", ""), params.get("redirect_uri", ""))
+
     def redeem(self, code: str, verifier: str, redirect_uri: str) -> str | None:
         account_id, challenge, wanted_uri = self.codes.pop(code, (None, "", ""))
         if account_id is None or (wanted_uri and redirect_uri != wanted_uri):
@@ -341,11 +349,7 @@ class TikTok:
         if params.get("client_key") != self.oauth.client_id or params.get("client_secret") != self.oauth.client_secret:
             return ok({"error": "invalid_client", "error_description": "Client key or secret is incorrect.",
                        "log_id": "LOG"}, status=400)
-        if params.get("grant_type") == "refresh_token":
-            account = self.oauth.refresh.pop(params.get("refresh_token", ""), None)
-        else:
-            account = self.oauth.redeem(params.get("code", ""), params.get("code_verifier", ""),
-                                        params.get("redirect_uri", ""))
+        account = self.oauth.grant(params)
         if account is None:
             return ok({"error": "invalid_grant", "error_description": "Authorization code is expired.",
                        "log_id": "LOG"}, status=400)
@@ -365,8 +369,6 @@ def serve_tiktok(upstream: Upstream | None = None, **kwargs) -> TikTok:
     upstream.route("PUT", "/upload/", fake.upload)
     for method in ("GET", "POST"):
         upstream.route(method, "/v2/", fake.api)
-    upstream.route("POST", "/v2/oauth/token/", fake.token)
-    upstream.route("POST", "/v2/oauth/revoke/", fake.revoke)
     return fake
 
 
@@ -448,19 +450,14 @@ class YouTube:
         params = form(seen)
         if params.get("client_id") != self.oauth.client_id or params.get("client_secret") != self.oauth.client_secret:
             return ok({"error": "invalid_client", "error_description": "The OAuth client was not found."}, status=401)
-        if params.get("grant_type") == "refresh_token":
-            account = self.oauth.refresh.get(params.get("refresh_token", ""))
-            if account is None:
-                return ok({"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
-                          status=400)
-            made = self.oauth.token_for(account)
-            made.pop("refresh_token")  # Google keeps the refresh token
-            return ok(made)
-        account = self.oauth.redeem(params.get("code", ""), params.get("code_verifier", ""),
-                                    params.get("redirect_uri", ""))
+        account = self.oauth.grant(params, turns_refresh=False)
         if account is None:
-            return ok({"error": "invalid_grant", "error_description": "Malformed auth code."}, status=400)
-        return ok(self.oauth.token_for(account))
+            return ok({"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+                      status=400)
+        made = self.oauth.token_for(account)
+        if params.get("grant_type") == "refresh_token":
+            made.pop("refresh_token")  # Google keeps the refresh token
+        return ok(made)
 
     def revoke(self, seen: Seen):
         token = form(seen).get("token") or (seen.query.get("token") or [""])[0]
@@ -594,11 +591,7 @@ class X:
             return ok({"error": "unauthorized_client", "error_description": "Missing valid authorization header"},
                       status=401)
         params = form(seen)
-        if params.get("grant_type") == "refresh_token":
-            account = self.oauth.refresh.pop(params.get("refresh_token", ""), None)
-        else:
-            account = self.oauth.redeem(params.get("code", ""), params.get("code_verifier", ""),
-                                        params.get("redirect_uri", ""))
+        account = self.oauth.grant(params)
         if account is None:
             return ok({"error": "invalid_request", "error_description": "Value passed for the token was invalid."},
                       status=400)
